@@ -1,0 +1,67 @@
+# VirtioHw build entry points. `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+DOTNET       ?= dotnet
+CONFIG       ?= Release
+BUILD_DIR    := build
+DOTNET_FLAGS := --nologo -c $(CONFIG) -v quiet -clp:NoSummary -p:UseSharedCompilation=true
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
+
+# Debian packages the project needs, and one binary (or library) that proves each is there.
+DEB_PACKAGES := verilator yosys iverilog qemu-system-x86 libftdi1-2 gnuplot-nox
+DEB_PROBES   := verilator:verilator yosys:yosys iverilog:iverilog qemu-system-x86:qemu-system-x86_64 gnuplot-nox:gnuplot
+
+RDL      := $(sort $(wildcard hw/regs/*.rdl))
+REGC     := $(DOTNET) run --project hw/regc -c $(CONFIG) --
+REGC_OUT := --sv hw/rtl/gen --cs hw/registers/gen --c hw/include/virtiohw --md docs/regs
+
+.PHONY: help build test deps regs regc-check check-generated lint synth run pack clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+
+build: ## build every C# project
+	$(DOTNET) build VirtioHw.sln $(DOTNET_FLAGS)
+
+test: deps build ## install what is missing, build, run every test; ends with the count line
+	@rm -rf $(BUILD_DIR)/test-results
+	@set +e; $(DOTNET) test VirtioHw.sln --no-build $(DOTNET_FLAGS) \
+	    --logger trx --results-directory $(BUILD_DIR)/test-results; rc=$$?; \
+	  tools/test-summary.sh $(BUILD_DIR)/test-results; summary=$$?; \
+	  [ $$rc -eq 0 ] && [ $$summary -eq 0 ]
+
+deps: ## install the Debian packages the project needs (as root), or say how
+	@tools/deps.sh $(DEB_PROBES)
+
+regs: ## regenerate RTL, C#, C and Markdown from hw/regs/*.rdl
+	$(REGC) $(REGC_OUT) $(RDL)
+
+regc-check: ## check one description without generating: make regc-check RDL=hw/regs/x.rdl
+	$(REGC) --check $(RDL)
+
+check-generated: regs ## regenerate and fail if anything committed differs
+	@if ! git diff --quiet --exit-code -- hw/rtl/gen hw/registers/gen hw/include docs/regs \
+	     || [ -n "$$(git ls-files --others --exclude-standard hw/rtl/gen hw/registers/gen hw/include docs/regs)" ]; then \
+	  git status --short -- hw/rtl/gen hw/registers/gen hw/include docs/regs; \
+	  echo "check-generated: generated files differ from hw/regs/*.rdl; run 'make regs' and commit"; exit 1; \
+	fi; echo "check-generated: generated files match hw/regs/*.rdl"
+
+lint: ## verilator --lint-only -Wall over every RTL top (waivers per block in hw/lint/*.vlt)
+	@tools/lint.sh
+
+synth: ## Yosys synthesis of every RTL top; fails on latches; prints cell counts
+	@tools/synth.sh
+
+run: ## run the virtiohw CLI from the tree: make run ARGS='regs list'
+	@$(DOTNET) run --project hostsw/VirtioHw.Cli -c $(CONFIG) -- $(ARGS)
+
+pack: ## pack the CLI as a .NET tool into build/nupkg
+	$(DOTNET) pack hostsw/VirtioHw.Cli $(DOTNET_FLAGS) -o $(BUILD_DIR)/nupkg
+
+clean: ## remove build output
+	rm -rf $(BUILD_DIR)
+	find . -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} +

@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace VirtioHw.Cli;
+
+/// <summary>The subcommands of <c>virtiohw</c>; each file in Commands/ builds one.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return Commands.RegsCommand.Create();
+    }
+}

@@ -1,0 +1,11 @@
+using System.CommandLine;
+using VirtioHw.Cli;
+
+// virtiohw: one root command; each capability contributes its subcommands from Commands/.
+var root = new RootCommand("VirtioHw: host software for virtio shared-memory devices on FPGAs and SmartNICs.");
+foreach (Command command in CommandCatalog.All())
+{
+    root.Subcommands.Add(command);
+}
+
+return await CliRunner.RunAsync(root, args).ConfigureAwait(false);
