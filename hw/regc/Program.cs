@@ -1,0 +1,3 @@
+using VirtioHw.Regc;
+
+return RegcCommand.Run(args, Console.Out, Console.Error);
