@@ -103,7 +103,8 @@ public abstract class RegisterBlockModel
             uint wordLanes = (strobe >> s.WordLane) & ((1u << s.Bytes) - 1);
             if (wordLanes == 0) continue;
             uint regLanes = wordLanes << s.RegisterLane;
-            ulong value = (ulong)((data >> (s.WordLane * 8)) & BytesMask(s.Bytes)) << (s.RegisterLane * 8);
+            // Bytes that are not strobed are not written: they arrive as zero.
+            ulong value = ((ulong)(data >> (s.WordLane * 8)) << (s.RegisterLane * 8)) & ExpandLanes(regLanes);
             RegisterInfo reg = Info.Registers[s.Register];
             if (reg.External)
             {

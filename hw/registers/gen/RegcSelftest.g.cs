@@ -100,8 +100,8 @@ public static class RegcSelftest
         public static class EventsB
         {
             public const int Shift = 8;
-            public const int Bits = 8;
-            public const ulong Mask = 0xff00;
+            public const int Bits = 6;
+            public const ulong Mask = 0x3f00;
             public const ulong Reset = 0x0;
         }
     }
@@ -428,7 +428,7 @@ public static class RegcSelftest
             new RegisterInfo("rclr_status", "Raised by hardware, cleared by reading.", 0x10, 32, 1, 0x4, false, false,
                 [
                     new FieldInfo("event_a", "", 0, 1, SwAccess.R, HwAccess.R, 0x0, FieldFlags.ReadClear | FieldFlags.SwMod | FieldFlags.HwSet),
-                    new FieldInfo("events_b", "", 8, 8, SwAccess.R, HwAccess.RW, 0x0, FieldFlags.ReadClear),
+                    new FieldInfo("events_b", "", 8, 6, SwAccess.R, HwAccess.RW, 0x0, FieldFlags.ReadClear),
                 ]),
             new RegisterInfo("woclr_status", "Raised by hardware, cleared by writing 1.", 0x14, 32, 1, 0x4, false, false,
                 [
