@@ -11,9 +11,11 @@ internal static class CliRunner
     public static async Task<int> RunAsync(RootCommand root, string[] args)
     {
         ParseResult parsed = root.Parse(args);
+        // Our handler turns user errors into one line; anything else is a defect and keeps its trace.
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         try
         {
-            return await parsed.InvokeAsync().ConfigureAwait(false);
+            return await parsed.InvokeAsync(config).ConfigureAwait(false);
         }
         catch (UserErrorException e)
         {
