@@ -43,7 +43,7 @@ public sealed class CSharpGenerator : IGenerator
         {
             w.Line();
             Doc(w, r.Description.Length > 0 ? r.Description : r.DisplayName);
-            w.Open($"public static class {Pascal(r.Name)}");
+            w.Open($"public static class {RegisterClassName(r)}");
             w.Line($"public const uint Offset = {Hex(r.Offset)};");
             w.Line($"public const int Width = {r.Width};");
             w.Line($"public const ulong ResetValue = {Hex(r.ResetValue)};");
@@ -179,7 +179,7 @@ public sealed class CSharpGenerator : IGenerator
                 _ => "Software wrote the single-pulse field; the value is what was written.",
             };
             w.Line($"/// <summary>{what}</summary>");
-            w.Line($"public event EventHandler<FieldEvent>? {e.Name};");
+            w.Line($"public event global::System.EventHandler<FieldEvent>? {e.Name};");
         }
         w.Line();
         w.Open("protected override void OnFieldEvent(FieldEventKind kind, int register, int field, FieldEvent e)");
@@ -196,13 +196,21 @@ public sealed class CSharpGenerator : IGenerator
         w.Close();
     }
 
+    /// <summary>A register class cannot share its name with its own members or the block's.</summary>
+    private static string RegisterClassName(Register r)
+    {
+        string name = Pascal(r.Name);
+        return RegisterMemberNames.Contains(name) || name is "Size" or "Info" ? name + "Register" : name;
+    }
+
     private static string AccessorName(Register r, RegField f) =>
         r.Fields.Count == 1 || f.Name == r.Name ? Pascal(r.Name) : Pascal(r.Name) + Pascal(f.Name);
 
     private static string FieldClassName(Register r, RegField f)
     {
         string name = Pascal(f.Name);
-        return name == Pascal(r.Name) || RegisterMemberNames.Contains(name) ? name + "Field" : name;
+        bool clash = name == RegisterClassName(r) || RegisterMemberNames.Contains(name) || name is "Shift" or "Bits" or "Mask" or "Reset";
+        return clash ? name + "Field" : name;
     }
 
     private static string EnumName(RegBlock block, RegEnum e)

@@ -519,22 +519,22 @@ public sealed class FwCsrModel : RegisterBlockModel
     public uint Scratch => (uint)HwRead(17, 0, 0);
 
     /// <summary>Software wrote the single-pulse field; the value is what was written.</summary>
-    public event EventHandler<FieldEvent>? EvtPopPulsed;
+    public event global::System.EventHandler<FieldEvent>? EvtPopPulsed;
 
     /// <summary>Software modified the field (swmod); the value is the new field value.</summary>
-    public event EventHandler<FieldEvent>? MsixTriggerModified;
+    public event global::System.EventHandler<FieldEvent>? MsixTriggerModified;
 
     /// <summary>Software wrote the single-pulse field; the value is what was written.</summary>
-    public event EventHandler<FieldEvent>? IsrSetQueuePulsed;
+    public event global::System.EventHandler<FieldEvent>? IsrSetQueuePulsed;
 
     /// <summary>Software wrote the single-pulse field; the value is what was written.</summary>
-    public event EventHandler<FieldEvent>? IsrSetConfigChangePulsed;
+    public event global::System.EventHandler<FieldEvent>? IsrSetConfigChangePulsed;
 
     /// <summary>Software wrote the single-pulse field; the value is what was written.</summary>
-    public event EventHandler<FieldEvent>? ChunkCommitPulsed;
+    public event global::System.EventHandler<FieldEvent>? ChunkCommitPulsed;
 
     /// <summary>Software wrote the single-pulse field; the value is what was written.</summary>
-    public event EventHandler<FieldEvent>? DevcfgWritePulsed;
+    public event global::System.EventHandler<FieldEvent>? DevcfgWritePulsed;
 
     protected override void OnFieldEvent(FieldEventKind kind, int register, int field, FieldEvent e)
     {

@@ -127,7 +127,7 @@ public sealed class IvshmemModel : RegisterBlockModel
     public ushort DoorbellPeer => (ushort)HwRead(3, 1, 0);
 
     /// <summary>Software modified the field (swmod); the value is the new field value.</summary>
-    public event EventHandler<FieldEvent>? DoorbellPeerModified;
+    public event global::System.EventHandler<FieldEvent>? DoorbellPeerModified;
 
     protected override void OnFieldEvent(FieldEventKind kind, int register, int field, FieldEvent e)
     {

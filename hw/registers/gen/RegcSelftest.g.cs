@@ -574,19 +574,19 @@ public sealed class RegcSelftestModel : RegisterBlockModel
     public IExternalRegister? ExtArrayHandler { get => GetExternal(20); set => SetExternal(20, value); }
 
     /// <summary>Software modified the field (swmod); the value is the new field value.</summary>
-    public event EventHandler<FieldEvent>? RclrStatusEventAModified;
+    public event global::System.EventHandler<FieldEvent>? RclrStatusEventAModified;
 
     /// <summary>Software wrote the single-pulse field; the value is what was written.</summary>
-    public event EventHandler<FieldEvent>? PulseGoPulsed;
+    public event global::System.EventHandler<FieldEvent>? PulseGoPulsed;
 
     /// <summary>Software wrote the single-pulse field; the value is what was written.</summary>
-    public event EventHandler<FieldEvent>? PulseKickPulsed;
+    public event global::System.EventHandler<FieldEvent>? PulseKickPulsed;
 
     /// <summary>Software modified the field (swmod); the value is the new field value.</summary>
-    public event EventHandler<FieldEvent>? StrobesModifiedModified;
+    public event global::System.EventHandler<FieldEvent>? StrobesModifiedModified;
 
     /// <summary>Software accessed the field (swacc); the value is the field value.</summary>
-    public event EventHandler<FieldEvent>? StrobesAccessedAccessed;
+    public event global::System.EventHandler<FieldEvent>? StrobesAccessedAccessed;
 
     protected override void OnFieldEvent(FieldEventKind kind, int register, int field, FieldEvent e)
     {

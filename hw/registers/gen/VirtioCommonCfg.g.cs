@@ -454,10 +454,10 @@ public sealed class VirtioCommonCfgModel : RegisterBlockModel
     public IExternalRegister? QueueResetHandler { get => GetExternal(17); set => SetExternal(17, value); }
 
     /// <summary>Software modified the field (swmod); the value is the new field value.</summary>
-    public event EventHandler<FieldEvent>? ConfigMsixVectorModified;
+    public event global::System.EventHandler<FieldEvent>? ConfigMsixVectorModified;
 
     /// <summary>Software modified the field (swmod); the value is the new field value.</summary>
-    public event EventHandler<FieldEvent>? DeviceStatusModified;
+    public event global::System.EventHandler<FieldEvent>? DeviceStatusModified;
 
     protected override void OnFieldEvent(FieldEventKind kind, int register, int field, FieldEvent e)
     {

@@ -717,13 +717,13 @@ public sealed class VirtioMmioModel : RegisterBlockModel
     public void SetConfigGeneration(uint value) => HwWrite(28, 0, 0, value);
 
     /// <summary>Software modified the field (swmod); the value is the new field value.</summary>
-    public event EventHandler<FieldEvent>? QueueNotifyModified;
+    public event global::System.EventHandler<FieldEvent>? QueueNotifyModified;
 
     /// <summary>Software modified the field (swmod); the value is the new field value.</summary>
-    public event EventHandler<FieldEvent>? InterruptAckModified;
+    public event global::System.EventHandler<FieldEvent>? InterruptAckModified;
 
     /// <summary>Software modified the field (swmod); the value is the new field value.</summary>
-    public event EventHandler<FieldEvent>? StatusModified;
+    public event global::System.EventHandler<FieldEvent>? StatusModified;
 
     protected override void OnFieldEvent(FieldEventKind kind, int register, int field, FieldEvent e)
     {
