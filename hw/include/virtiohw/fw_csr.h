@@ -3,8 +3,8 @@
 #ifndef VIRTIOHW_FW_CSR_H
 #define VIRTIOHW_FW_CSR_H
 
-// Firmware CSR port: Identity of the endpoint, the host event FIFO, MSI-X and ISR triggers, the shared memory chunk table and device config writes.
-#define FW_CSR_SIZE 0x4cu
+// Firmware CSR port: Identity of the endpoint, the host event FIFO, MSI-X and ISR triggers, the shared memory chunk table, device config writes, features, status and the driver's queue setup.
+#define FW_CSR_SIZE 0x94u
 
 // Block identity: 0x56484657, 'VHFW' read as a 32-bit number.
 #define FW_CSR_ID_OFFSET 0x0u
@@ -170,6 +170,108 @@
 #define FW_CSR_SCRATCH_SCRATCH_SHIFT 0u
 #define FW_CSR_SCRATCH_SCRATCH_BITS 32u
 #define FW_CSR_SCRATCH_SCRATCH_MASK 0xffffffffu
+
+// Feature bits the device offers (device_feature for the driver).
+#define FW_CSR_DEV_FEATURES_OFFSET 0x50u
+#define FW_CSR_DEV_FEATURES_WIDTH 64u
+#define FW_CSR_DEV_FEATURES_RESET 0x0ull
+#define FW_CSR_DEV_FEATURES_OFFERED_SHIFT 0u
+#define FW_CSR_DEV_FEATURES_OFFERED_BITS 64u
+#define FW_CSR_DEV_FEATURES_OFFERED_MASK 0xffffffffffffffffull
+
+// Feature bits the driver accepted (driver_feature), as last written by the driver.
+#define FW_CSR_DRV_FEATURES_OFFSET 0x58u
+#define FW_CSR_DRV_FEATURES_WIDTH 64u
+#define FW_CSR_DRV_FEATURES_RESET 0x0ull
+#define FW_CSR_DRV_FEATURES_ACCEPTED_SHIFT 0u
+#define FW_CSR_DRV_FEATURES_ACCEPTED_BITS 64u
+#define FW_CSR_DRV_FEATURES_ACCEPTED_MASK 0xffffffffffffffffull
+
+// Device status as the driver last wrote it (or as the device set it).
+#define FW_CSR_DEVICE_STATUS_OFFSET 0x60u
+#define FW_CSR_DEVICE_STATUS_WIDTH 32u
+#define FW_CSR_DEVICE_STATUS_RESET 0x0u
+#define FW_CSR_DEVICE_STATUS_STATUS_SHIFT 0u
+#define FW_CSR_DEVICE_STATUS_STATUS_BITS 8u
+#define FW_CSR_DEVICE_STATUS_STATUS_MASK 0xffu
+
+// Write 1 to raise a device condition towards the driver.
+#define FW_CSR_STATUS_SET_OFFSET 0x64u
+#define FW_CSR_STATUS_SET_WIDTH 32u
+#define FW_CSR_STATUS_SET_RESET 0x0u
+#define FW_CSR_STATUS_SET_NEEDS_RESET_SHIFT 0u
+#define FW_CSR_STATUS_SET_NEEDS_RESET_BITS 1u
+#define FW_CSR_STATUS_SET_NEEDS_RESET_MASK 0x1u
+
+// Selects the virtqueue the q_* registers show.
+#define FW_CSR_Q_SEL_OFFSET 0x68u
+#define FW_CSR_Q_SEL_WIDTH 32u
+#define FW_CSR_Q_SEL_RESET 0x0u
+#define FW_CSR_Q_SEL_INDEX_SHIFT 0u
+#define FW_CSR_Q_SEL_INDEX_BITS 16u
+#define FW_CSR_Q_SEL_INDEX_MASK 0xffffu
+
+// Maximum size of the selected queue (what queue_size reads after reset); 0 means the queue does not exist.
+#define FW_CSR_Q_MAX_SIZE_OFFSET 0x6cu
+#define FW_CSR_Q_MAX_SIZE_WIDTH 32u
+#define FW_CSR_Q_MAX_SIZE_RESET 0x0u
+#define FW_CSR_Q_MAX_SIZE_MAX_SIZE_SHIFT 0u
+#define FW_CSR_Q_MAX_SIZE_MAX_SIZE_BITS 16u
+#define FW_CSR_Q_MAX_SIZE_MAX_SIZE_MASK 0xffffu
+
+// Driver-side state of the selected queue.
+#define FW_CSR_Q_STATE_OFFSET 0x70u
+#define FW_CSR_Q_STATE_WIDTH 32u
+#define FW_CSR_Q_STATE_RESET 0x0u
+#define FW_CSR_Q_STATE_SIZE_SHIFT 0u
+#define FW_CSR_Q_STATE_SIZE_BITS 16u
+#define FW_CSR_Q_STATE_SIZE_MASK 0xffffu
+#define FW_CSR_Q_STATE_ENABLED_SHIFT 16u
+#define FW_CSR_Q_STATE_ENABLED_BITS 1u
+#define FW_CSR_Q_STATE_ENABLED_MASK 0x10000u
+#define FW_CSR_Q_STATE_RESET_PENDING_SHIFT 17u
+#define FW_CSR_Q_STATE_RESET_PENDING_BITS 1u
+#define FW_CSR_Q_STATE_RESET_PENDING_MASK 0x20000u
+
+// MSI-X vector of the selected queue (0xffff: none).
+#define FW_CSR_Q_MSIX_VECTOR_OFFSET 0x74u
+#define FW_CSR_Q_MSIX_VECTOR_WIDTH 32u
+#define FW_CSR_Q_MSIX_VECTOR_RESET 0x0u
+#define FW_CSR_Q_MSIX_VECTOR_VECTOR_SHIFT 0u
+#define FW_CSR_Q_MSIX_VECTOR_VECTOR_BITS 16u
+#define FW_CSR_Q_MSIX_VECTOR_VECTOR_MASK 0xffffu
+
+// Descriptor area of the selected queue.
+#define FW_CSR_Q_DESC_OFFSET 0x78u
+#define FW_CSR_Q_DESC_WIDTH 64u
+#define FW_CSR_Q_DESC_RESET 0x0ull
+#define FW_CSR_Q_DESC_ADDR_SHIFT 0u
+#define FW_CSR_Q_DESC_ADDR_BITS 64u
+#define FW_CSR_Q_DESC_ADDR_MASK 0xffffffffffffffffull
+
+// Driver (available) area of the selected queue.
+#define FW_CSR_Q_DRIVER_OFFSET 0x80u
+#define FW_CSR_Q_DRIVER_WIDTH 64u
+#define FW_CSR_Q_DRIVER_RESET 0x0ull
+#define FW_CSR_Q_DRIVER_ADDR_SHIFT 0u
+#define FW_CSR_Q_DRIVER_ADDR_BITS 64u
+#define FW_CSR_Q_DRIVER_ADDR_MASK 0xffffffffffffffffull
+
+// Device (used) area of the selected queue.
+#define FW_CSR_Q_DEVICE_OFFSET 0x88u
+#define FW_CSR_Q_DEVICE_WIDTH 64u
+#define FW_CSR_Q_DEVICE_RESET 0x0ull
+#define FW_CSR_Q_DEVICE_ADDR_SHIFT 0u
+#define FW_CSR_Q_DEVICE_ADDR_BITS 64u
+#define FW_CSR_Q_DEVICE_ADDR_MASK 0xffffffffffffffffull
+
+// Write 1 when firmware has finished resetting the selected queue; queue_reset then reads 0.
+#define FW_CSR_Q_RESET_DONE_OFFSET 0x90u
+#define FW_CSR_Q_RESET_DONE_WIDTH 32u
+#define FW_CSR_Q_RESET_DONE_RESET 0x0u
+#define FW_CSR_Q_RESET_DONE_DONE_SHIFT 0u
+#define FW_CSR_Q_RESET_DONE_DONE_BITS 1u
+#define FW_CSR_Q_RESET_DONE_DONE_MASK 0x1u
 
 // enum fw_event_kind
 #define FW_CSR_FW_EVENT_KIND_NONE 0x0u

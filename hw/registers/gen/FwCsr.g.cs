@@ -4,11 +4,11 @@
 
 namespace VirtioHw.Registers;
 
-/// <summary>Firmware CSR port. Identity of the endpoint, the host event FIFO, MSI-X and ISR triggers, the shared memory chunk table and device config writes.</summary>
+/// <summary>Firmware CSR port. Identity of the endpoint, the host event FIFO, MSI-X and ISR triggers, the shared memory chunk table, device config writes, features, status and the driver's queue setup.</summary>
 public static class FwCsr
 {
     /// <summary>Bytes the block decodes.</summary>
-    public const uint Size = 0x4c;
+    public const uint Size = 0x94;
 
     /// <summary>Block identity: 0x56484657, 'VHFW' read as a 32-bit number.</summary>
     public static class Id
@@ -354,6 +354,214 @@ public static class FwCsr
         }
     }
 
+    /// <summary>Feature bits the device offers (device_feature for the driver).</summary>
+    public static class DevFeatures
+    {
+        public const uint Offset = 0x50;
+        public const int Width = 64;
+        public const ulong ResetValue = 0x0;
+        /// <summary>offered</summary>
+        public static class Offered
+        {
+            public const int Shift = 0;
+            public const int Bits = 64;
+            public const ulong Mask = 0xffffffffffffffff;
+            public const ulong Reset = 0x0;
+        }
+    }
+
+    /// <summary>Feature bits the driver accepted (driver_feature), as last written by the driver.</summary>
+    public static class DrvFeatures
+    {
+        public const uint Offset = 0x58;
+        public const int Width = 64;
+        public const ulong ResetValue = 0x0;
+        /// <summary>accepted</summary>
+        public static class Accepted
+        {
+            public const int Shift = 0;
+            public const int Bits = 64;
+            public const ulong Mask = 0xffffffffffffffff;
+            public const ulong Reset = 0x0;
+        }
+    }
+
+    /// <summary>Device status as the driver last wrote it (or as the device set it).</summary>
+    public static class DeviceStatus
+    {
+        public const uint Offset = 0x60;
+        public const int Width = 32;
+        public const ulong ResetValue = 0x0;
+        /// <summary>status</summary>
+        public static class Status
+        {
+            public const int Shift = 0;
+            public const int Bits = 8;
+            public const ulong Mask = 0xff;
+            public const ulong Reset = 0x0;
+        }
+    }
+
+    /// <summary>Write 1 to raise a device condition towards the driver.</summary>
+    public static class StatusSet
+    {
+        public const uint Offset = 0x64;
+        public const int Width = 32;
+        public const ulong ResetValue = 0x0;
+        /// <summary>Set DEVICE_NEEDS_RESET in device_status and signal a configuration change.</summary>
+        public static class NeedsReset
+        {
+            public const int Shift = 0;
+            public const int Bits = 1;
+            public const ulong Mask = 0x1;
+            public const ulong Reset = 0x0;
+        }
+    }
+
+    /// <summary>Selects the virtqueue the q_* registers show.</summary>
+    public static class QSel
+    {
+        public const uint Offset = 0x68;
+        public const int Width = 32;
+        public const ulong ResetValue = 0x0;
+        /// <summary>index</summary>
+        public static class Index
+        {
+            public const int Shift = 0;
+            public const int Bits = 16;
+            public const ulong Mask = 0xffff;
+            public const ulong Reset = 0x0;
+        }
+    }
+
+    /// <summary>Maximum size of the selected queue (what queue_size reads after reset); 0 means the queue does not exist.</summary>
+    public static class QMaxSize
+    {
+        public const uint Offset = 0x6c;
+        public const int Width = 32;
+        public const ulong ResetValue = 0x0;
+        /// <summary>max_size</summary>
+        public static class MaxSize
+        {
+            public const int Shift = 0;
+            public const int Bits = 16;
+            public const ulong Mask = 0xffff;
+            public const ulong Reset = 0x0;
+        }
+    }
+
+    /// <summary>Driver-side state of the selected queue.</summary>
+    public static class QState
+    {
+        public const uint Offset = 0x70;
+        public const int Width = 32;
+        public const ulong ResetValue = 0x0;
+        /// <summary>Queue size chosen by the driver.</summary>
+        public static class Size
+        {
+            public const int Shift = 0;
+            public const int Bits = 16;
+            public const ulong Mask = 0xffff;
+            public const ulong Reset = 0x0;
+        }
+        /// <summary>The driver enabled the queue.</summary>
+        public static class Enabled
+        {
+            public const int Shift = 16;
+            public const int Bits = 1;
+            public const ulong Mask = 0x10000;
+            public const ulong Reset = 0x0;
+        }
+        /// <summary>The driver asked for a queue reset that firmware has not completed.</summary>
+        public static class ResetPending
+        {
+            public const int Shift = 17;
+            public const int Bits = 1;
+            public const ulong Mask = 0x20000;
+            public const ulong Reset = 0x0;
+        }
+    }
+
+    /// <summary>MSI-X vector of the selected queue (0xffff: none).</summary>
+    public static class QMsixVector
+    {
+        public const uint Offset = 0x74;
+        public const int Width = 32;
+        public const ulong ResetValue = 0x0;
+        /// <summary>vector</summary>
+        public static class Vector
+        {
+            public const int Shift = 0;
+            public const int Bits = 16;
+            public const ulong Mask = 0xffff;
+            public const ulong Reset = 0x0;
+        }
+    }
+
+    /// <summary>Descriptor area of the selected queue.</summary>
+    public static class QDesc
+    {
+        public const uint Offset = 0x78;
+        public const int Width = 64;
+        public const ulong ResetValue = 0x0;
+        /// <summary>addr</summary>
+        public static class Addr
+        {
+            public const int Shift = 0;
+            public const int Bits = 64;
+            public const ulong Mask = 0xffffffffffffffff;
+            public const ulong Reset = 0x0;
+        }
+    }
+
+    /// <summary>Driver (available) area of the selected queue.</summary>
+    public static class QDriver
+    {
+        public const uint Offset = 0x80;
+        public const int Width = 64;
+        public const ulong ResetValue = 0x0;
+        /// <summary>addr</summary>
+        public static class Addr
+        {
+            public const int Shift = 0;
+            public const int Bits = 64;
+            public const ulong Mask = 0xffffffffffffffff;
+            public const ulong Reset = 0x0;
+        }
+    }
+
+    /// <summary>Device (used) area of the selected queue.</summary>
+    public static class QDevice
+    {
+        public const uint Offset = 0x88;
+        public const int Width = 64;
+        public const ulong ResetValue = 0x0;
+        /// <summary>addr</summary>
+        public static class Addr
+        {
+            public const int Shift = 0;
+            public const int Bits = 64;
+            public const ulong Mask = 0xffffffffffffffff;
+            public const ulong Reset = 0x0;
+        }
+    }
+
+    /// <summary>Write 1 when firmware has finished resetting the selected queue; queue_reset then reads 0.</summary>
+    public static class QResetDone
+    {
+        public const uint Offset = 0x90;
+        public const int Width = 32;
+        public const ulong ResetValue = 0x0;
+        /// <summary>done</summary>
+        public static class Done
+        {
+            public const int Shift = 0;
+            public const int Bits = 1;
+            public const ulong Mask = 0x1;
+            public const ulong Reset = 0x0;
+        }
+    }
+
     /// <summary>Values of the fields encoded with 'fw_event_kind'.</summary>
     public enum FwEventKind : byte
     {
@@ -377,7 +585,7 @@ public static class FwCsr
 
     /// <summary>The block as data: names, offsets, fields and access, for tools and the model.</summary>
     public static BlockInfo Info { get; } = new(
-        "fw_csr", "Firmware CSR port", "Identity of the endpoint, the host event FIFO, MSI-X and ISR triggers, the shared memory chunk table and device config writes.", "hw/regs/fw_csr.rdl", Size,
+        "fw_csr", "Firmware CSR port", "Identity of the endpoint, the host event FIFO, MSI-X and ISR triggers, the shared memory chunk table, device config writes, features, status and the driver's queue setup.", "hw/regs/fw_csr.rdl", Size,
         [
             new RegisterInfo("id", "Block identity: 0x56484657, 'VHFW' read as a 32-bit number.", 0x0, 32, 1, 0x4, false, false,
                 [
@@ -458,6 +666,56 @@ public static class FwCsr
                 [
                     new FieldInfo("scratch", "", 0, 32, SwAccess.RW, HwAccess.R, 0x0, FieldFlags.None),
                 ]),
+            new RegisterInfo("dev_features", "Feature bits the device offers (device_feature for the driver).", 0x50, 64, 1, 0x8, false, false,
+                [
+                    new FieldInfo("offered", "", 0, 64, SwAccess.RW, HwAccess.R, 0x0, FieldFlags.None),
+                ]),
+            new RegisterInfo("drv_features", "Feature bits the driver accepted (driver_feature), as last written by the driver.", 0x58, 64, 1, 0x8, false, false,
+                [
+                    new FieldInfo("accepted", "", 0, 64, SwAccess.R, HwAccess.W, 0x0, FieldFlags.None),
+                ]),
+            new RegisterInfo("device_status", "Device status as the driver last wrote it (or as the device set it).", 0x60, 32, 1, 0x4, false, false,
+                [
+                    new FieldInfo("status", "", 0, 8, SwAccess.R, HwAccess.W, 0x0, FieldFlags.None),
+                ]),
+            new RegisterInfo("status_set", "Write 1 to raise a device condition towards the driver.", 0x64, 32, 1, 0x4, false, false,
+                [
+                    new FieldInfo("needs_reset", "Set DEVICE_NEEDS_RESET in device_status and signal a configuration change.", 0, 1, SwAccess.W, HwAccess.R, 0x0, FieldFlags.SinglePulse),
+                ]),
+            new RegisterInfo("q_sel", "Selects the virtqueue the q_* registers show.", 0x68, 32, 1, 0x4, false, false,
+                [
+                    new FieldInfo("index", "", 0, 16, SwAccess.RW, HwAccess.R, 0x0, FieldFlags.None),
+                ]),
+            new RegisterInfo("q_max_size", "Maximum size of the selected queue (what queue_size reads after reset); 0 means the queue does not exist.", 0x6c, 32, 1, 0x4, false, true,
+                [
+                    new FieldInfo("max_size", "", 0, 16, SwAccess.RW, HwAccess.NA, 0x0, FieldFlags.None),
+                ]),
+            new RegisterInfo("q_state", "Driver-side state of the selected queue.", 0x70, 32, 1, 0x4, false, true,
+                [
+                    new FieldInfo("size", "Queue size chosen by the driver.", 0, 16, SwAccess.R, HwAccess.NA, 0x0, FieldFlags.None),
+                    new FieldInfo("enabled", "The driver enabled the queue.", 16, 1, SwAccess.R, HwAccess.NA, 0x0, FieldFlags.None),
+                    new FieldInfo("reset_pending", "The driver asked for a queue reset that firmware has not completed.", 17, 1, SwAccess.R, HwAccess.NA, 0x0, FieldFlags.None),
+                ]),
+            new RegisterInfo("q_msix_vector", "MSI-X vector of the selected queue (0xffff: none).", 0x74, 32, 1, 0x4, false, true,
+                [
+                    new FieldInfo("vector", "", 0, 16, SwAccess.R, HwAccess.NA, 0x0, FieldFlags.None),
+                ]),
+            new RegisterInfo("q_desc", "Descriptor area of the selected queue.", 0x78, 64, 1, 0x8, false, true,
+                [
+                    new FieldInfo("addr", "", 0, 64, SwAccess.R, HwAccess.NA, 0x0, FieldFlags.None),
+                ]),
+            new RegisterInfo("q_driver", "Driver (available) area of the selected queue.", 0x80, 64, 1, 0x8, false, true,
+                [
+                    new FieldInfo("addr", "", 0, 64, SwAccess.R, HwAccess.NA, 0x0, FieldFlags.None),
+                ]),
+            new RegisterInfo("q_device", "Device (used) area of the selected queue.", 0x88, 64, 1, 0x8, false, true,
+                [
+                    new FieldInfo("addr", "", 0, 64, SwAccess.R, HwAccess.NA, 0x0, FieldFlags.None),
+                ]),
+            new RegisterInfo("q_reset_done", "Write 1 when firmware has finished resetting the selected queue; queue_reset then reads 0.", 0x90, 32, 1, 0x4, false, false,
+                [
+                    new FieldInfo("done", "", 0, 1, SwAccess.W, HwAccess.R, 0x0, FieldFlags.SinglePulse),
+                ]),
         ]);
 }
 
@@ -518,6 +776,36 @@ public sealed class FwCsrModel : RegisterBlockModel
     /// <summary>scratch.scratch</summary>
     public uint Scratch => (uint)HwRead(17, 0, 0);
 
+    /// <summary>dev_features.offered</summary>
+    public ulong DevFeatures => HwRead(18, 0, 0);
+
+    /// <summary>drv_features.accepted</summary>
+    public void SetDrvFeatures(ulong value) => HwWrite(19, 0, 0, value);
+
+    /// <summary>device_status.status</summary>
+    public void SetDeviceStatus(byte value) => HwWrite(20, 0, 0, value);
+
+    /// <summary>q_sel.index</summary>
+    public ushort QSel => (ushort)HwRead(22, 0, 0);
+
+    /// <summary>Hand-written storage behind the external register 'q_max_size'; without one, reads are 0 and writes are dropped.</summary>
+    public IExternalRegister? QMaxSizeHandler { get => GetExternal(23); set => SetExternal(23, value); }
+
+    /// <summary>Hand-written storage behind the external register 'q_state'; without one, reads are 0 and writes are dropped.</summary>
+    public IExternalRegister? QStateHandler { get => GetExternal(24); set => SetExternal(24, value); }
+
+    /// <summary>Hand-written storage behind the external register 'q_msix_vector'; without one, reads are 0 and writes are dropped.</summary>
+    public IExternalRegister? QMsixVectorHandler { get => GetExternal(25); set => SetExternal(25, value); }
+
+    /// <summary>Hand-written storage behind the external register 'q_desc'; without one, reads are 0 and writes are dropped.</summary>
+    public IExternalRegister? QDescHandler { get => GetExternal(26); set => SetExternal(26, value); }
+
+    /// <summary>Hand-written storage behind the external register 'q_driver'; without one, reads are 0 and writes are dropped.</summary>
+    public IExternalRegister? QDriverHandler { get => GetExternal(27); set => SetExternal(27, value); }
+
+    /// <summary>Hand-written storage behind the external register 'q_device'; without one, reads are 0 and writes are dropped.</summary>
+    public IExternalRegister? QDeviceHandler { get => GetExternal(28); set => SetExternal(28, value); }
+
     /// <summary>Software wrote the single-pulse field; the value is what was written.</summary>
     public event global::System.EventHandler<FieldEvent>? EvtPopPulsed;
 
@@ -536,6 +824,12 @@ public sealed class FwCsrModel : RegisterBlockModel
     /// <summary>Software wrote the single-pulse field; the value is what was written.</summary>
     public event global::System.EventHandler<FieldEvent>? DevcfgWritePulsed;
 
+    /// <summary>Software wrote the single-pulse field; the value is what was written.</summary>
+    public event global::System.EventHandler<FieldEvent>? StatusSetPulsed;
+
+    /// <summary>Software wrote the single-pulse field; the value is what was written.</summary>
+    public event global::System.EventHandler<FieldEvent>? QResetDonePulsed;
+
     protected override void OnFieldEvent(FieldEventKind kind, int register, int field, FieldEvent e)
     {
         switch ((kind, register, field))
@@ -546,6 +840,8 @@ public sealed class FwCsrModel : RegisterBlockModel
             case (FieldEventKind.Pulsed, 9, 1): IsrSetConfigChangePulsed?.Invoke(this, e); break;
             case (FieldEventKind.Pulsed, 13, 0): ChunkCommitPulsed?.Invoke(this, e); break;
             case (FieldEventKind.Pulsed, 16, 0): DevcfgWritePulsed?.Invoke(this, e); break;
+            case (FieldEventKind.Pulsed, 21, 0): StatusSetPulsed?.Invoke(this, e); break;
+            case (FieldEventKind.Pulsed, 29, 0): QResetDonePulsed?.Invoke(this, e); break;
         }
     }
 }
