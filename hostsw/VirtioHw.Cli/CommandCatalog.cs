@@ -8,5 +8,6 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return Commands.RegsCommand.Create();
+        yield return Commands.FlashCommand.Create();
     }
 }

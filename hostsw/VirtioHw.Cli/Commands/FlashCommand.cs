@@ -1,0 +1,190 @@
+using System.CommandLine;
+using VirtioHw.Flash;
+
+namespace VirtioHw.Cli.Commands;
+
+/// <summary>
+/// <c>virtiohw flash</c>: write, read, erase, verify and identify a board's SPI NOR flash.
+/// <c>virtiohw flash IMAGE --board NAME</c> is short for <c>flash write</c>. The work itself is
+/// <see cref="FlashTool"/>'s; this file only maps the command line onto it.
+/// </summary>
+internal static class FlashCommand
+{
+    public static Command Create()
+    {
+        var flash = new Command("flash", "Program, read, erase, verify or identify the SPI NOR flash of a board.");
+        WriteOptions shorthand = AddWriteOptions(flash, ArgumentArity.ZeroOrOne);
+        flash.SetAction(parse =>
+        {
+            string? image = parse.GetValue(shorthand.Image);
+            if (image is null)
+            {
+                throw new UserErrorException("flash needs an IMAGE to write or a subcommand: write, read, erase, verify, info (see --help)");
+            }
+
+            return RunWrite(parse, shorthand, image);
+        });
+
+        var write = new Command("write", "Write an image (raw .bin, Xilinx .bit, Intel HEX/.mcs): erase and program only what differs, then verify.");
+        WriteOptions writeOptions = AddWriteOptions(write, ArgumentArity.ExactlyOne);
+        write.SetAction(parse => RunWrite(parse, writeOptions, parse.GetValue(writeOptions.Image)!));
+        flash.Subcommands.Add(write);
+
+        flash.Subcommands.Add(CreateRead());
+        flash.Subcommands.Add(CreateErase());
+        flash.Subcommands.Add(CreateVerify());
+        flash.Subcommands.Add(CreateInfo());
+        return flash;
+    }
+
+    private sealed record BoardOptions(Option<string> Board, Option<string?> SimImage, Option<int?> Clock);
+
+    private sealed record WriteOptions(BoardOptions Board, Argument<string?> Image, Option<string?> Offset,
+        Option<bool> DryRun, Option<bool> Unprotect, Option<string?> Format);
+
+    private static BoardOptions AddBoardOptions(Command command)
+    {
+        var board = new Option<string>("--board", "-b")
+        {
+            Description = "Board profile: a name from the boards folder (icebreaker, icestick, generic-spi, sim, ...) or a .yaml path.",
+            Required = true,
+        };
+        var simImage = new Option<string?>("--sim-image")
+        {
+            Description = "With --board sim: file that keeps the chip model's contents between runs.",
+        };
+        var clock = new Option<int?>("--clock-hz")
+        {
+            Description = "SPI clock in Hz instead of the profile's (lower it for long wires).",
+        };
+        command.Options.Add(board);
+        command.Options.Add(simImage);
+        command.Options.Add(clock);
+        return new BoardOptions(board, simImage, clock);
+    }
+
+    private static WriteOptions AddWriteOptions(Command command, ArgumentArity arity)
+    {
+        var image = new Argument<string?>("IMAGE") { Description = "Image file to write.", Arity = arity };
+        command.Arguments.Add(image);
+        BoardOptions board = AddBoardOptions(command);
+        Option<string?> offset = OffsetOption(command, "Flash address for the image (default: the profile's flash offset).");
+        var dryRun = new Option<bool>("--dry-run") { Description = "Read the flash and print the erases and page programs, change nothing." };
+        var unprotect = new Option<bool>("--unprotect") { Description = "Clear the block-protect bits first if they cover the image." };
+        Option<string?> format = FormatOption(command);
+        command.Options.Add(dryRun);
+        command.Options.Add(unprotect);
+        return new WriteOptions(board, image, offset, dryRun, unprotect, format);
+    }
+
+    private static Option<string?> OffsetOption(Command command, string description)
+    {
+        var offset = new Option<string?>("--offset") { Description = description + " Decimal, 0x hex, or with a K/M suffix." };
+        command.Options.Add(offset);
+        return offset;
+    }
+
+    private static Option<string?> LengthOption(Command command, string description)
+    {
+        var length = new Option<string?>("--length") { Description = description + " Decimal, 0x hex, or with a K/M suffix." };
+        command.Options.Add(length);
+        return length;
+    }
+
+    private static Option<string?> FormatOption(Command command)
+    {
+        var format = new Option<string?>("--format") { Description = "Image format: auto (default, from the file name), raw, bit, hex." };
+        command.Options.Add(format);
+        return format;
+    }
+
+    private static Command CreateRead()
+    {
+        var command = new Command("read", "Read the flash (all of it by default) into a file.");
+        var file = new Argument<string>("FILE") { Description = "File to write the contents to." };
+        command.Arguments.Add(file);
+        BoardOptions board = AddBoardOptions(command);
+        Option<string?> offset = OffsetOption(command, "First address to read (default 0).");
+        Option<string?> length = LengthOption(command, "Bytes to read (default: to the end).");
+        command.SetAction(parse => Run(tool => tool.Read(Options(parse, board), parse.GetValue(file)!,
+            Number(parse, offset), Number(parse, length))));
+        return command;
+    }
+
+    private static Command CreateErase()
+    {
+        var command = new Command("erase", "Erase the whole flash (chip erase), or --offset/--length aligned to the smallest erase size.");
+        BoardOptions board = AddBoardOptions(command);
+        Option<string?> offset = OffsetOption(command, "First address to erase.");
+        Option<string?> length = LengthOption(command, "Bytes to erase (default: to the end).");
+        var unprotect = new Option<bool>("--unprotect") { Description = "Clear the block-protect bits first." };
+        command.Options.Add(unprotect);
+        command.SetAction(parse => Run(tool => tool.Erase(Options(parse, board), Number(parse, offset),
+            Number(parse, length), parse.GetValue(unprotect))));
+        return command;
+    }
+
+    private static Command CreateVerify()
+    {
+        var command = new Command("verify", "Compare the flash with an image; lists the differing addresses and exits with 2 if any differ.");
+        var image = new Argument<string>("IMAGE") { Description = "Image file to compare with." };
+        command.Arguments.Add(image);
+        BoardOptions board = AddBoardOptions(command);
+        Option<string?> offset = OffsetOption(command, "Flash address of the image (default: the profile's flash offset).");
+        Option<string?> format = FormatOption(command);
+        command.SetAction(parse => Run(tool => tool.Verify(Options(parse, board), parse.GetValue(image)!,
+            Number(parse, offset), Format(parse, format))));
+        return command;
+    }
+
+    private static Command CreateInfo()
+    {
+        var command = new Command("info", "Identify the flash: JEDEC ID, part, size, erase sizes, status registers, protection, SFDP.");
+        BoardOptions board = AddBoardOptions(command);
+        command.SetAction(parse => Run(tool => tool.Info(Options(parse, board))));
+        return command;
+    }
+
+    private static int RunWrite(ParseResult parse, WriteOptions o, string image) =>
+        Run(tool => tool.Write(Options(parse, o.Board), image, Number(parse, o.Offset),
+            parse.GetValue(o.DryRun), parse.GetValue(o.Unprotect), Format(parse, o.Format)));
+
+    private static FlashToolOptions Options(ParseResult parse, BoardOptions o) => new()
+    {
+        Board = parse.GetValue(o.Board)!,
+        SimImage = parse.GetValue(o.SimImage),
+        ClockHz = parse.GetValue(o.Clock) is int hz && hz > 0
+            ? hz
+            : parse.GetValue(o.Clock) is null ? null : throw new UserErrorException("--clock-hz must be a positive number of hertz"),
+    };
+
+    private static long? Number(ParseResult parse, Option<string?> option)
+    {
+        string? text = parse.GetValue(option);
+        if (text is null)
+        {
+            return null;
+        }
+
+        return Units.TryParse(text, out long value)
+            ? value
+            : throw new UserErrorException($"{option.Name} {text} is not a number (decimal, 0x hex, or with a K/M suffix)");
+    }
+
+    private static ImageFormat Format(ParseResult parse, Option<string?> option) =>
+        ImageLoader.ParseFormat(parse.GetValue(option));
+
+    /// <summary>Runs one operation with progress on the console; flash errors become one line and their exit code.</summary>
+    private static int Run(Func<FlashTool, int> operation)
+    {
+        var tool = new FlashTool(Console.Out, new ConsoleProgressHost(Console.Out, interactive: !Console.IsOutputRedirected));
+        try
+        {
+            return operation(tool);
+        }
+        catch (FlashException e)
+        {
+            throw new UserErrorException(e.Message, e.ExitCode);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+namespace VirtioHw.Flash;
+
+/// <summary>
+/// How to reach one SPI flash: which backend, at what clock, and the backend's own settings. Taken
+/// by <see cref="SpiBus.Create"/> and never changed afterwards.
+/// </summary>
+public sealed class SpiBusSettings
+{
+    public const string FtdiBackend = "ftdi";
+    public const string SpidevBackend = "spidev";
+    public const string SimBackend = "sim";
+
+    public SpiBusSettings(string backend)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(backend);
+        Backend = backend;
+    }
+
+    /// <summary>Backend name: <c>ftdi</c>, <c>spidev</c> or <c>sim</c>.</summary>
+    public string Backend { get; }
+
+    /// <summary>SPI clock in Hz; backends round down to the nearest rate they can make.</summary>
+    public int ClockHz { get; init; } = 6_000_000;
+
+    public FtdiSettings? Ftdi { get; init; }
+
+    public SpidevSettings? Spidev { get; init; }
+
+    /// <summary>The chip model a <c>sim</c> bus drives; the caller keeps ownership.</summary>
+    public SimulatedFlash? Simulation { get; init; }
+}
+
+/// <summary>An FTDI H-series adapter in MPSSE mode; SCK, MOSI and MISO are ADBUS0-2 by design of the chip.</summary>
+public sealed class FtdiSettings
+{
+    public int VendorId { get; init; } = 0x0403;
+
+    public int ProductId { get; init; } = 0x6010;
+
+    /// <summary>Channel of a multi-channel chip: 'A' to 'D'.</summary>
+    public char Interface { get; init; } = 'A';
+
+    /// <summary>USB serial number to pick one of several identical adapters, or null for the first.</summary>
+    public string? Serial { get; init; }
+
+    /// <summary>Pin numbers 0-7 are ADBUS0-7 (low byte), 8-15 ACBUS0-7 (high byte).</summary>
+    public int ChipSelectPin { get; init; } = 4;
+
+    public int? CresetPin { get; init; }
+
+    public int? CdonePin { get; init; }
+}
+
+/// <summary>A Linux spidev node; chip select is the controller's, so one transaction is one ioctl message.</summary>
+public sealed class SpidevSettings
+{
+    public string DevicePath { get; init; } = "/dev/spidev0.0";
+}

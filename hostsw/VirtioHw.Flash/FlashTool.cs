@@ -1,0 +1,233 @@
+namespace VirtioHw.Flash;
+
+/// <summary>Options every <c>flash</c> subcommand takes.</summary>
+public sealed class FlashToolOptions
+{
+    /// <summary>Board profile name or path (<c>--board</c>).</summary>
+    public required string Board { get; init; }
+
+    /// <summary>File that keeps the sim model's contents across runs (<c>--sim-image</c>).</summary>
+    public string? SimImage { get; init; }
+
+    /// <summary>SPI clock override (<c>--clock</c>); null keeps the profile's.</summary>
+    public int? ClockHz { get; init; }
+
+    /// <summary>A chip model to use instead of building one (tests inject faults through it).</summary>
+    public SimulatedFlash? Simulation { get; init; }
+}
+
+/// <summary>
+/// What <c>virtiohw flash</c> does, apart from parsing the command line: open the board, hold the
+/// FPGA in reset, identify the flash, run the operation with progress, leave 4-byte mode, release
+/// the FPGA and report CDONE. Errors a user can cause surface as <see cref="FlashException"/>.
+/// </summary>
+public sealed class FlashTool
+{
+    private readonly TextWriter _out;
+    private readonly IProgressHost _progress;
+
+    public FlashTool(TextWriter output, IProgressHost progress)
+    {
+        _out = output;
+        _progress = progress;
+    }
+
+    public int Write(FlashToolOptions options, string imagePath, long? offset, bool dryRun, bool unprotect,
+        ImageFormat format = ImageFormat.Auto)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        BoardProfile profile = BoardProfiles.Find(options.Board);
+        FlashImage image = ImageLoader.Load(imagePath, format);
+        CheckBitPart(image, profile);
+        if (image.BitHeader is XilinxBitHeader bit)
+        {
+            _out.WriteLine($"{image.Source}: design {bit.Design}, part {bit.Part}, built {bit.Date} {bit.Time}; {image.DataLength} bytes of configuration data"
+                + (profile.FpgaPart is null ? " (the board profile names no FPGA part to check it against)" : ""));
+        }
+
+        long baseAddress = offset ?? profile.FlashOffset;
+        return WithFlash(options, profile, flash =>
+        {
+            WriteOutcome outcome = _progress.Run(p => new FlashProgrammer(flash, p).Write(image, baseAddress, dryRun, unprotect));
+            if (dryRun)
+            {
+                _out.WriteLine($"dry run: {image.Source} ({image.DataLength} bytes) at 0x{baseAddress:x6}; nothing is changed");
+                _out.Write(outcome.Plan.Describe());
+                if (outcome.ProtectionConflict)
+                {
+                    _out.WriteLine($"the write would be refused: {outcome.Protection.Range} is write-protected (status register 1 = 0x{outcome.Protection.Status1:x2}); add --unprotect");
+                }
+
+                return 0;
+            }
+
+            if (outcome.ProtectionCleared)
+            {
+                _out.WriteLine($"cleared block protection of {outcome.Protection.Range} (status register 1 was 0x{outcome.Protection.Status1:x2})");
+            }
+
+            WritePlan plan = outcome.Plan;
+            _out.WriteLine(plan.IsEmpty
+                ? $"{image.Source}: the flash already holds these {image.DataLength} bytes at 0x{baseAddress:x6}; nothing written"
+                : $"{image.Source}: wrote {image.DataLength} bytes at 0x{baseAddress:x6} with {plan.Erases.Count()} erase(s) ({Units.Size(plan.EraseBytes)}) and {plan.PageCount} page program(s) ({plan.ProgramBytes} bytes); verified"
+                    + (outcome.RetriedRanges > 0 ? $" after reprogramming {outcome.RetriedRanges} range(s)" : ""));
+            return 0;
+        });
+    }
+
+    public int Read(FlashToolOptions options, string outputPath, long? offset, long? length)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        BoardProfile profile = BoardProfiles.Find(options.Board);
+        return WithFlash(options, profile, flash =>
+        {
+            long start = offset ?? 0;
+            long count = length ?? (flash.Part.Size - start);
+            if (start < 0 || start >= flash.Part.Size)
+            {
+                throw new FlashException($"--offset 0x{start:x} is past the end of the {Units.Size(flash.Part.Size)} {flash.Part.Name}");
+            }
+
+            if (count <= 0 || start + count > flash.Part.Size)
+            {
+                throw new FlashException($"--length 0x{count:x} from 0x{start:x} runs past the end of the {Units.Size(flash.Part.Size)} {flash.Part.Name}");
+            }
+
+            byte[] data = _progress.Run(p => new FlashProgrammer(flash, p).Read(new AddressRange(start, count)));
+            try
+            {
+                File.WriteAllBytes(outputPath, data);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new FlashException($"cannot write {outputPath}: {e.Message}", e);
+            }
+
+            _out.WriteLine($"read {count} bytes from 0x{start:x6} into {outputPath}");
+            return 0;
+        });
+    }
+
+    public int Erase(FlashToolOptions options, long? offset, long? length, bool unprotect)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        BoardProfile profile = BoardProfiles.Find(options.Board);
+        return WithFlash(options, profile, flash =>
+        {
+            long start = offset ?? 0;
+            long count = length ?? (flash.Part.Size - start);
+            if (start == 0 && count == flash.Part.Size)
+            {
+                _progress.Run(p =>
+                {
+                    new FlashProgrammer(flash, p).EraseAll(unprotect);
+                    return 0;
+                });
+                _out.WriteLine($"erased all {Units.Size(flash.Part.Size)} of the {flash.Part.Name}; it reads blank");
+                return 0;
+            }
+
+            WriteOutcome outcome = _progress.Run(p => new FlashProgrammer(flash, p).Erase(new AddressRange(start, count), unprotect));
+            _out.WriteLine($"erased 0x{start:x6}-0x{start + count - 1:x6} with {outcome.Plan.Erases.Count()} erase(s) (blank parts skipped); it reads blank");
+            return 0;
+        });
+    }
+
+    public int Verify(FlashToolOptions options, string imagePath, long? offset, ImageFormat format = ImageFormat.Auto)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        BoardProfile profile = BoardProfiles.Find(options.Board);
+        FlashImage image = ImageLoader.Load(imagePath, format);
+        CheckBitPart(image, profile);
+        long baseAddress = offset ?? profile.FlashOffset;
+        return WithFlash(options, profile, flash =>
+        {
+            _progress.Run(p =>
+            {
+                new FlashProgrammer(flash, p).Verify(image, baseAddress);
+                return 0;
+            });
+            _out.WriteLine($"{image.Source}: the flash matches all {image.DataLength} bytes at 0x{baseAddress:x6}");
+            return 0;
+        });
+    }
+
+    public int Info(FlashToolOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        BoardProfile profile = BoardProfiles.Find(options.Board);
+        return WithFlash(options, profile, flash =>
+        {
+            FlashPart part = flash.Part;
+            _out.WriteLine($"board:       {profile.Name} ({profile.Source}), adapter {profile.Adapter} at {profile.ClockHz} Hz");
+            _out.WriteLine($"part:        {part.Vendor} {part.Name} (from the {part.Source})");
+            _out.WriteLine($"JEDEC ID:    {flash.JedecId:x6}");
+            _out.WriteLine($"size:        {Units.Size(part.Size)}, {part.PageSize}-byte pages");
+            _out.WriteLine($"erase sizes: {string.Join(", ", part.EraseTypes.Select(e => $"{Units.Size(e.Size)} (0x{e.Opcode:x2})"))}");
+            _out.WriteLine($"addressing:  {(flash.AddressBytes == 3 ? "3-byte" : $"4-byte ({part.Addressing})")}");
+            ProtectionState protection = flash.ReadProtection();
+            _out.WriteLine($"status:      SR1 0x{protection.Status1:x2}" + (part.Protection.CmpBit is null ? "" : $", SR2 0x{protection.Status2:x2}"));
+            _out.WriteLine($"protected:   {protection.Range}");
+            if (flash.Sfdp is SfdpInfo sfdp)
+            {
+                _out.WriteLine($"SFDP:        revision {sfdp.MajorRevision}.{sfdp.MinorRevision}, basic table {sfdp.TableMajorRevision}.{sfdp.TableMinorRevision} ({sfdp.TableDwords} words), {Units.Size(sfdp.Size)}");
+            }
+
+            return 0;
+        }, readSfdp: true);
+    }
+
+    private static void CheckBitPart(FlashImage image, BoardProfile profile)
+    {
+        if (image.BitHeader is XilinxBitHeader header && profile.FpgaPart is string boardPart &&
+            !XilinxBitFile.PartMatches(header.Part, boardPart))
+        {
+            throw new FlashException(
+                $"{image.Source} is built for part {header.Part}, but board {profile.Name} has a {boardPart}");
+        }
+    }
+
+    private int WithFlash(FlashToolOptions options, BoardProfile profile, Func<SpiNorFlash, int> body, bool readSfdp = false)
+    {
+        using BoardConnection board = BoardConnection.Open(profile, options.SimImage, options.Simulation, options.ClockHz);
+        board.HoldFpgaInReset();
+        int result;
+        try
+        {
+            using (SpiNorFlash flash = SpiNorFlash.Open(board.Bus, readSfdp))
+            {
+                if (!readSfdp)
+                {
+                    _out.WriteLine($"flash: {flash.Part.Vendor} {flash.Part.Name}, {Units.Size(flash.Part.Size)} (JEDEC {flash.JedecId:x6}, {flash.Part.Source})");
+                }
+
+                result = body(flash);
+            }
+        }
+        catch (FlashException)
+        {
+            // Let the FPGA go even when flashing failed; the failure is what gets reported.
+            try
+            {
+                board.ReleaseFpga();
+            }
+            catch (FlashException)
+            {
+            }
+
+            throw;
+        }
+
+        if (board.ReleaseFpga() is CdoneReport cdone)
+        {
+            _out.WriteLine(cdone.High ? cdone.ToString() : $"warning: {cdone}");
+        }
+
+        if (board.Simulation is SimulatedFlash model)
+        {
+            _out.WriteLine($"chip model: {model.Clock.Elapsed.TotalSeconds:0.000} s of {model.Part.Name} time, {model.BusBytes} bus bytes, {model.ProgrammedBytes} bytes programmed");
+        }
+
+        return result;
+    }
+}
