@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using VirtioHw.Flash;
 
 namespace VirtioHw.Flash.Tests;
@@ -263,6 +265,62 @@ public class FlashProgrammerTests
             Assert.That(_h.Model.Operations.Single().Kind, Is.EqualTo(SimOperationKind.ChipErase));
             Assert.That(_h.Model.Contents.ContainsAnyExcept((byte)0xff), Is.False);
         });
+    }
+
+    [Test]
+    public void Property_AnyImageOverAnyContents_LeavesTheImageAndKeepsEverythingElse()
+    {
+        Gen<(int Seed, int Offset, int Length, int Fill)> cases =
+            from seed in Gen.Choose(0, int.MaxValue)
+            from offset in Gen.Choose(0, 3 * 65536)
+            from length in Gen.Choose(1, 40_000)
+            from fill in Gen.Choose(0, 3)
+            select (seed, offset, length, fill);
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(25), Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            using var h = new ModelHarness(_spec);
+            var random = new Random(c.Seed);
+            byte[] old = new byte[4 * 65536];
+            random.NextBytes(old);
+            h.Model.Load(Base, old);
+            byte[] image = new byte[c.Length];
+            switch (c.Fill)
+            {
+                case 0:
+                    random.NextBytes(image);
+                    break;
+                case 1:
+                    // Only clears bits of what is there.
+                    for (int i = 0; i < image.Length; i++)
+                    {
+                        image[i] = (byte)(old[c.Offset + i] & random.Next(256));
+                    }
+
+                    break;
+                case 2:
+                    image.AsSpan().Fill(0xff);
+                    break;
+                default:
+                    old.AsSpan(c.Offset, c.Length).CopyTo(image);
+                    break;
+            }
+
+            using (SpiNorFlash flash = SpiNorFlash.Open(h.Bus))
+            {
+                new FlashProgrammer(flash).Write(FlashImage.FromBytes("p.bin", image), Base + c.Offset);
+            }
+
+            byte[] expected = (byte[])old.Clone();
+            image.CopyTo(expected, c.Offset);
+            bool erasedOnlyWhereNeeded = h.Model.Operations
+                .Where(o => o.Kind != SimOperationKind.PageProgram)
+                .All(o => Enumerable.Range(0, o.Length / 4096).All(u =>
+                {
+                    int unit = (int)(o.Address - Base) + (u * 4096);
+                    return FlashPlan.NeedsErase(old.AsSpan(unit, 4096), expected.AsSpan(unit, 4096));
+                }));
+            return h.Model.Contents.Slice((int)Base, old.Length).SequenceEqual(expected) && erasedOnlyWhereNeeded;
+        }));
     }
 
     [Test]

@@ -252,6 +252,18 @@ public class MpsseTests
     }
 
     [Test]
+    public void LineOnTheHighByte_IsDrivenAndReleasedThroughAcbus()
+    {
+        var channel = new MpsseEmulator(null);
+        using var bus = new FtdiMpsseBus(Settings(), channel);
+        using GpioLine line = bus.OpenLine(9, "CRESET_B");
+        line.Write(false);
+        Assert.That(channel.Direction, Is.EqualTo(1 << 9));
+        line.Release();
+        Assert.That(channel.Direction, Is.Zero);
+    }
+
+    [Test]
     public void ChipSelectPinUsedForAnotherLine_IsRefused()
     {
         using var bus = new FtdiMpsseBus(Settings(), new MpsseEmulator(null));

@@ -143,12 +143,13 @@ public class SimulatedFlashTests
         Assert.That(_h.Model.Contents[0], Is.Zero);
     }
 
-    [Test]
-    public void ChipErase_SetsEverythingToFF()
+    [TestCase(0xc7)]
+    [TestCase(0x60)]
+    public void ChipErase_SetsEverythingToFF(int opcode)
     {
         _h.Model.Load(0x123456, [0x00, 0x12]);
         _h.WriteEnable();
-        _h.Command(0xc7);
+        _h.Command((byte)opcode);
         Assert.That(_h.Status1() & 0x01, Is.EqualTo(0x01));
         _h.WaitIdle();
         Assert.That(_h.Model.Contents.ContainsAnyExcept((byte)0xff), Is.False);
@@ -406,6 +407,20 @@ public class SimulatedFlashFourByteTests
         h.Command(0x21, 0x01, 0x80, 0x00, 0x00);
         h.WaitIdle();
         Assert.That(h.Model.Contents[0x1800010], Is.EqualTo(0xff));
+    }
+
+    [Test]
+    public void WriteStatus3_Adp_MakesThePartPowerUpInFourByteMode()
+    {
+        using var h = new ModelHarness(SimulatedChipSpec.W25Q256JV);
+        h.WriteEnable();
+        h.Bus.CommandWrite([0x11], [0x02]);
+        h.WaitIdle();
+        Assert.That(h.Model.IsInFourByteMode, Is.False, "ADP changes only the power-up mode");
+        h.Model.SchedulePowerLossAfterBusBytes(h.Model.BusBytes);
+        Assert.Throws<SimulatedPowerLossException>(() => h.Status1());
+        h.Model.RestorePower();
+        Assert.That(h.CommandRead([0x15], 1)[0] & 0x03, Is.EqualTo(0x03), "ADP kept, ADS set");
     }
 
     [Test]

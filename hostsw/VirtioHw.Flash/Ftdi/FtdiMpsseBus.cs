@@ -80,6 +80,7 @@ public sealed class FtdiMpsseBus : SpiBus
     private ushort _value;
     private ushort _direction;
     private bool _spiDriven;
+    private bool _highByteUsed;
 
     internal FtdiMpsseBus(SpiBusSettings settings, MpsseChannel channel) : base(settings)
     {
@@ -142,7 +143,8 @@ public sealed class FtdiMpsseBus : SpiBus
     private void QueuePins()
     {
         Queue([Mpsse.SetLowBits, (byte)_value, (byte)_direction]);
-        if ((_direction >> 8) != 0 || (_value >> 8) != 0)
+        // Once an ACBUS pin has been used, its byte is sent every time, so a release reaches it too.
+        if (_highByteUsed)
         {
             Queue([Mpsse.SetHighBits, (byte)(_value >> 8), (byte)(_direction >> 8)]);
         }
@@ -160,6 +162,7 @@ public sealed class FtdiMpsseBus : SpiBus
     private void SetPin(int pin, bool high, bool output)
     {
         ushort bit = (ushort)(1 << pin);
+        _highByteUsed |= pin >= 8;
         _value = (ushort)(high ? _value | bit : _value & ~bit);
         _direction = (ushort)(output ? _direction | bit : _direction & ~bit);
     }

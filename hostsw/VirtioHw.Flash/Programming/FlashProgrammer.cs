@@ -261,10 +261,21 @@ public sealed class FlashProgrammer
         _progress.End();
         if (failures.Count > 0)
         {
-            ThrowMismatches(failures.Select(f => f.Range).ToList(),
-                a => failures.First(f => f.Range.Contains(a)).Expected[a - failures.First(f => f.Range.Contains(a)).Range.Start],
-                "verify");
+            ThrowMismatches(failures.Select(f => f.Range).ToList(), a => ExpectedAt(failures, a), "verify");
         }
+    }
+
+    private static byte ExpectedAt(List<(AddressRange Range, byte[] Expected)> segments, long address)
+    {
+        foreach ((AddressRange range, byte[] expected) in segments)
+        {
+            if (range.Contains(address))
+            {
+                return expected[address - range.Start];
+            }
+        }
+
+        throw new ArgumentOutOfRangeException(nameof(address), "the address is in none of the compared segments");
     }
 
     private bool ResolveProtection(ProtectionState protection, bool conflicting, bool unprotect, string what)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using static VirtioHw.Flash.SpiNorOpcodes;
 
 namespace VirtioHw.Flash;
@@ -249,13 +250,13 @@ public sealed class SimulatedFlash
     {
         if (_poweredOff)
         {
-            throw new SimulatedPowerLossException(BusBytes);
+            ThrowPowerLoss(BusBytes);
         }
 
         if (_powerLossAtBusBytes is long limit && BusBytes >= limit)
         {
             CutPower();
-            throw new SimulatedPowerLossException(BusBytes);
+            ThrowPowerLoss(BusBytes);
         }
 
         BusBytes++;
@@ -344,6 +345,9 @@ public sealed class SimulatedFlash
                 break;
         }
     }
+
+    [DoesNotReturn]
+    private static void ThrowPowerLoss(long busBytes) => throw new SimulatedPowerLossException(busBytes);
 
     private static long Ns(TimeSpan t) => t.Ticks * 100;
 
