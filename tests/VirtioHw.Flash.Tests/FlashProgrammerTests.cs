@@ -348,7 +348,7 @@ public class FlashDriverTests
     }
 
     [Test]
-    public void Open_LeavesAnEarlierSessionsOperationToFinishFirst()
+    public void Open_LetsAnOperationLeftByAnEarlierRunFinishFirst()
     {
         using var h = new ModelHarness(SimulatedChipSpec.W25Q32JV);
         h.Erase(0xd8, 0);

@@ -58,7 +58,7 @@ public sealed class SpiNorFlash : IDisposable
         byte status = ReadRegister(bus, ReadStatus1);
         if (status != 0xff && (status & StatusBusy) != 0)
         {
-            WaitReady(bus, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(400), "an operation left running by an earlier session");
+            WaitReady(bus, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(400), "an operation left running by an earlier run");
         }
 
         bus.Command([ResetEnable]);
