@@ -57,6 +57,19 @@ public abstract class Platform : IAsyncDisposable
     /// <param name="alignment">Alignment of the bus address, a power of two.</param>
     public abstract DmaRegion AllocateDma(int length, int alignment = 4096);
 
+    /// <summary>
+    /// Where host software may place BARs, in the order it should try them. Empty, the default,
+    /// means the BARs have been assigned already (by platform firmware or an operating system) and
+    /// enumeration keeps them where they are.
+    /// </summary>
+    public virtual IReadOnlyList<PciMemoryWindow> MemoryWindows => [];
+
+    /// <summary>
+    /// The virtio-mmio devices the platform describes, as a device tree would: where each register
+    /// window is. Empty, the default, when the platform has none.
+    /// </summary>
+    public virtual IReadOnlyList<MmioDeviceWindow> VirtioMmioDevices => [];
+
     public virtual byte Read8(ulong address) => (byte)ReadMemory(address, 1);
 
     public virtual ushort Read16(ulong address) => (ushort)ReadMemory(address, 2);
