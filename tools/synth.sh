@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `make synth`: Yosys synthesis (hw/syn/synth.ys) of every RTL top, one after the other; fails on a
+# latch or a failed check, and prints a table of cells and flip-flops per top. The tops are the
+# ones `make lint` checks: generated register blocks (hw/rtl/gen/<block>_reg_top.sv with their
+# package and hw/rtl/prim) and hand-written hw/rtl/**/<name>_top.sv (with every source under
+# hw/rtl). Logs go to build/synth/<top>.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v yosys >/dev/null 2>&1; then
+  echo "synth: yosys is not installed; run 'make deps'" >&2
+  exit 1
+fi
+logs=build/synth
+mkdir -p "$logs"
+
+# Packages before the modules that import them.
+packages_first() { sort | awk '/_pkg\.sv$/ { print; next } { rest[n++] = $0 } END { for (i = 0; i < n; i++) print rest[i] }'; }
+
+mapfile -t prims < <(find hw/rtl/prim -name '*.sv' | packages_first)
+mapfile -t all_sources < <(find hw/rtl -name '*.sv' | packages_first)
+mapfile -t generated < <(find hw/rtl/gen -name '*_reg_top.sv' 2>/dev/null | sort)
+mapfile -t handwritten < <(find hw/rtl -name '*_top.sv' -not -path 'hw/rtl/gen/*' -not -path 'hw/rtl/prim/*' | sort)
+if [ ${#generated[@]} -eq 0 ] && [ ${#handwritten[@]} -eq 0 ]; then
+  echo "synth: no RTL tops under hw/rtl; run 'make regs' to generate the register blocks" >&2
+  exit 1
+fi
+
+failed=0
+printf 'synth: %-34s %8s %8s\n' top cells flops
+# synth TOP FILE... : one Yosys run, one table row or one failure line.
+synth() {
+  local top=$1 log="$logs/$1.log"
+  shift
+  if yosys -q -l "$log" -p "read_verilog -sv $*; hierarchy -check -top $top; script hw/syn/synth.ys" \
+       >/dev/null 2>&1; then
+    # The last statistics block: total cells, and the flip-flop cells among them.
+    awk -v top="$top" '
+      /Printing statistics/ { cells = 0; flops = 0 }
+      /Number of cells:/ { cells = $NF }
+      $1 ~ /^\$_.*DFF/ { flops += $2 }
+      END { printf "synth: %-34s %8d %8d\n", top, cells, flops }' "$log"
+  else
+    local why
+    why=$(grep -m1 -E '^Latch inferred for signal' "$log" ||
+          grep -m1 -E 'ERROR|Assertion failed|found and reported [1-9]' "$log" || echo "yosys failed")
+    printf 'synth: FAIL %s: %s (%s)\n' "$top" "$why" "$log"
+    failed=$((failed + 1))
+  fi
+}
+
+for f in "${generated[@]}"; do
+  block=$(basename "$f" _reg_top.sv)
+  synth "${block}_reg_top" "${prims[@]}" "hw/rtl/gen/${block}_reg_pkg.sv" "$f"
+done
+for f in "${handwritten[@]}"; do
+  synth "$(basename "$f" .sv)" "${all_sources[@]}"
+done
+
+if [ "$failed" -ne 0 ]; then
+  echo "synth: $failed of $((${#generated[@]} + ${#handwritten[@]})) tops failed" >&2
+  exit 1
+fi
