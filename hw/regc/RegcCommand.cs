@@ -82,6 +82,20 @@ public static class RegcCommand
             return 0;
         }
 
+        try
+        {
+            Generate(blocks, outputs, stdout);
+        }
+        catch (RdlException e)
+        {
+            stderr.WriteLine(e.Message);
+            return 1;
+        }
+        return 0;
+    }
+
+    private static void Generate(IReadOnlyList<RegBlock> blocks, Dictionary<IGenerator, string> outputs, TextWriter stdout)
+    {
         foreach ((IGenerator generator, string folder) in outputs)
         {
             var written = new HashSet<string>(StringComparer.Ordinal);
@@ -96,7 +110,6 @@ public static class RegcCommand
             }
             RemoveStale(folder, written, stdout);
         }
-        return 0;
     }
 
     /// <summary>Leaves unchanged files alone so incremental builds stay incremental.</summary>

@@ -100,6 +100,20 @@ public sealed class ModelSemanticsTests
     }
 
     [Test]
+    public void ReadClear_OfOneHalf_LeavesTheOtherHalf()
+    {
+        _m.RclrWide = 0x1111_2222_3333_4444;
+        uint low = _m.Read(T.RclrWide.Offset);
+        Assert.Multiple(() =>
+        {
+            Assert.That(low, Is.EqualTo(0x3333_4444u));
+            Assert.That(_m.RclrWide, Is.EqualTo(0x1111_2222_0000_0000UL));
+            Assert.That(_m.Read(T.RclrWide.Offset + 4), Is.EqualTo(0x1111_2222u));
+            Assert.That(_m.RclrWide, Is.Zero);
+        });
+    }
+
+    [Test]
     public void WriteOneToClear_ClearsOnlyTheOnes()
     {
         _m.HwSetWoclrStatus();

@@ -212,6 +212,7 @@ public sealed class Elaborator
             if (!names.TryAdd(r.Name, r))
                 throw new RdlException(r.Location, $"duplicate register name '{r.Name}'");
         }
+        CheckFlattenedNames(registers);
         CheckOverlaps(registers);
         CheckReadClearWords(registers);
 
@@ -550,6 +551,31 @@ public sealed class Elaborator
 
     private static IEnumerable<(Register Register, int Element, uint Start)> Elements(IEnumerable<Register> registers) =>
         registers.SelectMany(r => Enumerable.Range(0, r.Count).Select(i => (r, i, r.ElementOffset(i))));
+
+    /// <summary>
+    /// Generated constants join names with '_' (<c>BLOCK_REG_FIELD_LSB</c>), so register 'a_b'
+    /// with field 'c' and register 'a' with field 'b_c' would name the same thing.
+    /// </summary>
+    private static void CheckFlattenedNames(List<Register> registers)
+    {
+        var seen = new Dictionary<string, (Register Register, RegField? Field)>(StringComparer.OrdinalIgnoreCase);
+        foreach (Register r in registers)
+        {
+            Claim(r.Name, r, null);
+            foreach (RegField f in r.Fields) Claim($"{r.Name}_{f.Name}", r, f);
+        }
+
+        void Claim(string joined, Register r, RegField? f)
+        {
+            if (seen.TryGetValue(joined, out var other))
+            {
+                string mine = f is null ? $"register '{r.Name}'" : $"field '{r.Name}.{f.Name}'";
+                string theirs = other.Field is null ? $"register '{other.Register.Name}'" : $"field '{other.Register.Name}.{other.Field.Name}'";
+                throw new RdlException(f?.Location ?? r.Location, $"{mine} and {theirs} both generate the name '{joined}'");
+            }
+            seen.Add(joined, (r, f));
+        }
+    }
 
     private static void CheckOverlaps(List<Register> registers)
     {

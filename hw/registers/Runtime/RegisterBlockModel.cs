@@ -153,7 +153,9 @@ public abstract class RegisterBlockModel
             ulong before = (stored & field.Mask) >> field.Lsb;
             if (field.Has(FieldFlags.ReadClear))
             {
-                stored &= ~field.Mask;
+                // Only the bits in the word that was read: reading one half of a 64-bit
+                // register leaves the other half pending.
+                stored &= ~(field.Mask & bits);
                 if (field.Has(FieldFlags.SwMod)) Raise(FieldEventKind.Modified, s.Register, f, s.Element, 0);
             }
             if (field.Has(FieldFlags.SwAcc)) Raise(FieldEventKind.Accessed, s.Register, f, s.Element, before);

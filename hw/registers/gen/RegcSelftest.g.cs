@@ -250,6 +250,22 @@ public static class RegcSelftest
         }
     }
 
+    /// <summary>A read clears only the half of the field in the word that was read.</summary>
+    public static class RclrWide
+    {
+        public const uint Offset = 0x38;
+        public const int Width = 64;
+        public const ulong ResetValue = 0x0;
+        /// <summary>value</summary>
+        public static class Value
+        {
+            public const int Shift = 0;
+            public const int Bits = 64;
+            public const ulong Mask = 0xffffffffffffffff;
+            public const ulong Reset = 0x0;
+        }
+    }
+
     /// <summary>entries</summary>
     public static class Entries
     {
@@ -464,6 +480,10 @@ public static class RegcSelftest
                 [
                     new FieldInfo("value", "", 0, 32, SwAccess.R, HwAccess.W, 0x0, FieldFlags.None),
                 ]),
+            new RegisterInfo("rclr_wide", "A read clears only the half of the field in the word that was read.", 0x38, 64, 1, 0x8, false, false,
+                [
+                    new FieldInfo("value", "", 0, 64, SwAccess.R, HwAccess.RW, 0x0, FieldFlags.ReadClear),
+                ]),
             new RegisterInfo("entries", "", 0x40, 32, 4, 0x8, true, false,
                 [
                     new FieldInfo("value", "", 0, 16, SwAccess.RW, HwAccess.R, 0x0, FieldFlags.None),
@@ -549,29 +569,32 @@ public sealed class RegcSelftestModel : RegisterBlockModel
     /// <summary>status.value</summary>
     public void SetStatus(uint value) => HwWrite(12, 0, 0, value);
 
+    /// <summary>rclr_wide.value</summary>
+    public ulong RclrWide { get => HwRead(13, 0, 0); set => HwWrite(13, 0, 0, value); }
+
     /// <summary>entries.value</summary>
-    public ushort GetEntries(int index) => (ushort)HwRead(13, 0, index);
+    public ushort GetEntries(int index) => (ushort)HwRead(14, 0, index);
 
     /// <summary>slot_lo.addr</summary>
-    public uint GetSlotLo(int index) => (uint)HwRead(14, 0, index);
+    public uint GetSlotLo(int index) => (uint)HwRead(15, 0, index);
 
     /// <summary>slot_flags.perm</summary>
-    public byte GetSlotFlags(int index) => (byte)HwRead(15, 0, index);
+    public byte GetSlotFlags(int index) => (byte)HwRead(16, 0, index);
 
     /// <summary>Hand-written storage behind the external register 'ext_word'; without one, reads are 0 and writes are dropped.</summary>
-    public IExternalRegister? ExtWordHandler { get => GetExternal(16); set => SetExternal(16, value); }
+    public IExternalRegister? ExtWordHandler { get => GetExternal(17); set => SetExternal(17, value); }
 
     /// <summary>Hand-written storage behind the external register 'ext_ro'; without one, reads are 0 and writes are dropped.</summary>
-    public IExternalRegister? ExtRoHandler { get => GetExternal(17); set => SetExternal(17, value); }
+    public IExternalRegister? ExtRoHandler { get => GetExternal(18); set => SetExternal(18, value); }
 
     /// <summary>Hand-written storage behind the external register 'ext_wo'; without one, reads are 0 and writes are dropped.</summary>
-    public IExternalRegister? ExtWoHandler { get => GetExternal(18); set => SetExternal(18, value); }
+    public IExternalRegister? ExtWoHandler { get => GetExternal(19); set => SetExternal(19, value); }
 
     /// <summary>Hand-written storage behind the external register 'ext_wide'; without one, reads are 0 and writes are dropped.</summary>
-    public IExternalRegister? ExtWideHandler { get => GetExternal(19); set => SetExternal(19, value); }
+    public IExternalRegister? ExtWideHandler { get => GetExternal(20); set => SetExternal(20, value); }
 
     /// <summary>Hand-written storage behind the external register 'ext_array'; without one, reads are 0 and writes are dropped.</summary>
-    public IExternalRegister? ExtArrayHandler { get => GetExternal(20); set => SetExternal(20, value); }
+    public IExternalRegister? ExtArrayHandler { get => GetExternal(21); set => SetExternal(21, value); }
 
     /// <summary>Software modified the field (swmod); the value is the new field value.</summary>
     public event global::System.EventHandler<FieldEvent>? RclrStatusEventAModified;
