@@ -29,8 +29,7 @@ build: ## build every C# project
 
 test: deps build ## install what is missing, build, run every test; ends with the count line
 	@rm -rf $(BUILD_DIR)/test-results
-	@set +e; $(DOTNET) test VirtioHw.sln --no-build $(DOTNET_FLAGS) \
-	    --logger trx --results-directory $(BUILD_DIR)/test-results; rc=$$?; \
+	@set +e; $(DOTNET) test VirtioHw.sln --no-build $(DOTNET_FLAGS); rc=$$?; \
 	  tools/test-summary.sh $(BUILD_DIR)/test-results; summary=$$?; \
 	  [ $$rc -eq 0 ] && [ $$summary -eq 0 ]
 
