@@ -302,6 +302,24 @@ public sealed class ModelSemanticsTests
     }
 
     [Test]
+    public void BusAccesses_AllocateNothing()
+    {
+        _m.ExtWordHandler = new ExternalRegister((_, _) => 1, (_, _, _) => { });
+        void Accesses()
+        {
+            for (uint offset = 0; offset < T.Size; offset += 4)
+            {
+                _m.Read(offset);
+                _m.Write(offset, 0x5a5a_5a5a, 0b0101);
+            }
+        }
+        Accesses();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Accesses();
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+    }
+
+    [Test]
     public void BlockInfo_MatchesDefinitions()
     {
         RegisterInfo info = T.Info.Find("half1")!;

@@ -80,7 +80,7 @@ public abstract class RegisterBlockModel
             }
             else
             {
-                value = SoftwareView(reg, _storage[s.Register][s.Element]);
+                value = _storage[s.Register][s.Element] & reg.SoftwareVisibleMask;
             }
             result |= (uint)((value >> (s.RegisterLane * 8)) & BytesMask(s.Bytes)) << (s.WordLane * 8);
         }
@@ -160,17 +160,6 @@ public abstract class RegisterBlockModel
             }
             if (field.Has(FieldFlags.SwAcc)) Raise(FieldEventKind.Accessed, s.Register, f, s.Element, before);
         }
-    }
-
-    /// <summary>What software reads of a stored register: write-only and pulse fields read 0.</summary>
-    private static ulong SoftwareView(RegisterInfo reg, ulong stored)
-    {
-        ulong visible = 0;
-        foreach (FieldInfo f in reg.Fields)
-        {
-            if (f.SwReadable && !f.Has(FieldFlags.SinglePulse)) visible |= f.Mask;
-        }
-        return stored & visible;
     }
 
     // ---- the hardware side, used by generated typed accessors -------------------------------

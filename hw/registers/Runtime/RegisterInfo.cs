@@ -57,11 +57,17 @@ public sealed record RegisterInfo(string Name, string Description, uint Offset, 
 
     public uint ElementOffset(int index) => Offset + (uint)index * Stride;
 
-    public bool SwReadable => Fields.Any(f => f.SwReadable);
+    // Computed once: the model consults these on every bus access.
+    public bool SwReadable { get; } = Fields.Any(f => f.SwReadable);
 
-    public bool SwWritable => Fields.Any(f => f.SwWritable);
+    public bool SwWritable { get; } = Fields.Any(f => f.SwWritable);
 
-    public ulong ResetValue => Fields.Aggregate(0UL, (acc, f) => acc | (f.Reset << f.Lsb));
+    public ulong ResetValue { get; } = Fields.Aggregate(0UL, (acc, f) => acc | (f.Reset << f.Lsb));
+
+    /// <summary>Bits software reads back: readable fields other than single pulses.</summary>
+    public ulong SoftwareVisibleMask { get; } = Fields
+        .Where(f => f.SwReadable && !f.Has(FieldFlags.SinglePulse))
+        .Aggregate(0UL, (acc, f) => acc | f.Mask);
 }
 
 /// <summary>A register block: one top-level addrmap of hw/regs.</summary>
