@@ -433,6 +433,26 @@ public static class PciHeader
         Type1 = 0x1,
     }
 
+    /// <summary>Values of the fields encoded with 'pci_bar_mem_type'.</summary>
+    public enum PciBarMemType : byte
+    {
+        /// <summary>32-bit memory BAR: anywhere in the low 4 GiB.</summary>
+        Mem32 = 0x0,
+        /// <summary>64-bit memory BAR: this BAR and the next hold the address.</summary>
+        Mem64 = 0x2,
+    }
+
+    /// <summary>Values of the fields encoded with 'pci_interrupt_pin'.</summary>
+    public enum PciInterruptPin : byte
+    {
+        /// <summary>No legacy interrupt.</summary>
+        None = 0x0,
+        Inta = 0x1,
+        Intb = 0x2,
+        Intc = 0x3,
+        Intd = 0x4,
+    }
+
     /// <summary>The block as data: names, offsets, fields and access, for tools and the model.</summary>
     public static BlockInfo Info { get; } = new(
         "pci_header", "PCI type-0 configuration header", "Identity, command and status, BARs and the capability pointer of a PCI endpoint function.", "hw/regs/pci_header.rdl", Size,

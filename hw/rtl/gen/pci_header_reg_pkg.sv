@@ -147,6 +147,21 @@ package pci_header_reg_pkg;
     PCI_HEADER_TYPE_TYPE1 = 8'h1                  // PCI-to-PCI bridge.
   } pci_header_type_e;
 
+  // pci_bar_mem_type
+  typedef enum logic [1:0] {
+    PCI_BAR_MEM_TYPE_MEM32 = 2'h0,  // 32-bit memory BAR: anywhere in the low 4 GiB.
+    PCI_BAR_MEM_TYPE_MEM64 = 2'h2   // 64-bit memory BAR: this BAR and the next hold the address.
+  } pci_bar_mem_type_e;
+
+  // pci_interrupt_pin
+  typedef enum logic [7:0] {
+    PCI_INTERRUPT_PIN_NONE = 8'h0,  // No legacy interrupt.
+    PCI_INTERRUPT_PIN_INTA = 8'h1,
+    PCI_INTERRUPT_PIN_INTB = 8'h2,
+    PCI_INTERRUPT_PIN_INTC = 8'h3,
+    PCI_INTERRUPT_PIN_INTD = 8'h4
+  } pci_interrupt_pin_e;
+
   // ---- reg2hw: from the register block to the hand-written logic ----
 
   typedef struct packed {
