@@ -75,8 +75,8 @@ public sealed class ModelPlatform : Platform
 
             EndpointDescription description = WithOwnDevId(placement.Description, ref ismInstances);
             PciEndpointModel hardware = description.Personality == EndpointPersonality.Ivshmem
-                ? new IvshmemEndpointModel(description, upstream)
-                : new VirtioPciEndpointModel(description, upstream);
+                ? new IvshmemEndpointModel(description, upstream, placement.IvPosition, placement.Backing)
+                : new VirtioPciEndpointModel(description, upstream, placement.Backing);
             _functions[devfn] = hardware;
             endpoints.Add(Boot(placement.Address, hardware, settings));
         }

@@ -4,7 +4,11 @@ using VirtioHw.Host.Platforms;
 namespace VirtioHw.Model;
 
 /// <summary>An endpoint description placed at a function address on bus 0.</summary>
-public sealed record PciEndpointPlacement(PciAddress Address, EndpointDescription Description);
+/// <param name="Address">The function address.</param>
+/// <param name="Description">What the endpoint is.</param>
+/// <param name="Backing">Device memory shared with other endpoints (an ISM domain, ivshmem peers); null for memory of its own.</param>
+/// <param name="IvPosition">An ivshmem peer's id; null for the description's <c>iv_position</c>.</param>
+public sealed record PciEndpointPlacement(PciAddress Address, EndpointDescription Description, SharedMemoryBacking? Backing = null, uint? IvPosition = null);
 
 /// <summary>
 /// What a <see cref="ModelPlatform"/> is built with: which endpoints sit where, which devices are

@@ -1,0 +1,294 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using VirtioHw.Host.Virtio;
+using VirtioHw.Registers;
+
+namespace VirtioHw.Drivers.Ism;
+
+/// <summary>
+/// The driver of a virtio-ism device: negotiates VIRTIO_ISM_F_DEV_MEM, sets up controlq and
+/// eventq, reads the configuration (cdid, devid, chunk and notify sizes), finds the regions and
+/// notify areas, and offers every controlq command as an async call. A refused command throws
+/// the <see cref="IsmException"/> subclass of its ack; events arrive through <see cref="ReadEventsAsync"/>.
+/// </summary>
+public sealed class IsmDevice : IAsyncDisposable
+{
+    private const int EventBuffers = 16;
+    private const int InitialChunkRoom = 16;
+
+    private readonly VirtioTransport _transport;
+    private readonly VirtioQueue _control;
+    private readonly VirtioQueue _events;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Channel<IsmEvent> _received = Channel.CreateUnbounded<IsmEvent>(new UnboundedChannelOptions { SingleReader = false });
+    private readonly List<Task> _workers = [];
+    private readonly SemaphoreSlim _commandLock = new(1, 1);
+
+    private IsmDevice(VirtioTransport transport, VirtioQueue control, VirtioQueue events)
+    {
+        _transport = transport;
+        _control = control;
+        _events = events;
+        Span<byte> cdid = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt64BigEndian(cdid, transport.ReadDeviceConfig64((int)IsmConfig.CdidHi.Offset));
+        BinaryPrimitives.WriteUInt64BigEndian(cdid[8..], transport.ReadDeviceConfig64((int)IsmConfig.CdidLo.Offset));
+        Cdid = new Guid(cdid, bigEndian: true);
+        DevId = transport.ReadDeviceConfig64((int)IsmConfig.Devid.Offset);
+        ChunkSize = transport.ReadDeviceConfig64((int)IsmConfig.ChunkSize.Offset);
+        NotifySize = transport.ReadDeviceConfig64((int)IsmConfig.NotifySize.Offset);
+        Regions = transport.GetSharedMemoryRegion(IsmProtocol.ShmIdRegions);
+        Notify = transport.GetSharedMemoryRegion(IsmProtocol.ShmIdNotify);
+    }
+
+    public VirtioTransport Transport => _transport;
+
+    /// <summary>The communication domain id.</summary>
+    public Guid Cdid { get; }
+
+    /// <summary>This device's id in its domain.</summary>
+    public ulong DevId { get; }
+
+    public ulong ChunkSize { get; }
+
+    public ulong NotifySize { get; }
+
+    /// <summary>The device memory regions are mapped into (shmid 1).</summary>
+    public VirtioSharedMemoryRegion Regions { get; }
+
+    /// <summary>The notify-addresses (shmid 2).</summary>
+    public VirtioSharedMemoryRegion Notify { get; }
+
+    /// <summary>
+    /// Brings up the device behind <paramref name="transport"/>: features (VIRTIO_ISM_F_DEV_MEM
+    /// required), both queues, interrupts, DRIVER_OK, eventq buffers. The device owns the
+    /// transport from then on and disposes it.
+    /// </summary>
+    /// <exception cref="VirtioException">The device is not virtio-ism, or does not provide the region memory itself.</exception>
+    public static async Task<IsmDevice> OpenAsync(VirtioTransport transport, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        if (transport.DeviceType != IsmProtocol.DeviceType)
+        {
+            throw new VirtioException($"{transport.Location} is virtio device {transport.DeviceType}, not virtio-ism ({IsmProtocol.DeviceType})");
+        }
+
+        ulong features = await transport.InitializeAsync(1UL << IsmProtocol.FeatureDevMem, cancellationToken).ConfigureAwait(false);
+        if ((features & (1UL << IsmProtocol.FeatureDevMem)) == 0)
+        {
+            transport.Fail();
+            throw new VirtioException($"{transport.Location}: the device does not offer VIRTIO_ISM_F_DEV_MEM, which this driver needs");
+        }
+
+        VirtioQueue control = transport.SetupQueue(0);
+        VirtioQueue events = transport.SetupQueue(1);
+        var device = new IsmDevice(transport, control, events);
+        device._workers.Add(transport.RunInterruptsAsync(device._stop.Token));
+        transport.DriverOk();
+        for (int i = 0; i < EventBuffers; i++)
+        {
+            device._workers.Add(device.ReceiveEventsAsync(device._stop.Token));
+        }
+
+        return device;
+    }
+
+    /// <summary>Allocates a region of at least <paramref name="size"/> bytes (VIRTIO_ISM_CTRL_ALLOC_REGION); this device has it mapped.</summary>
+    public async Task<IsmRegion> AllocateAsync(ulong size, CancellationToken cancellationToken = default)
+    {
+        var request = new byte[2 + 8];
+        request[0] = IsmProtocol.ClassAlloc;
+        BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(2), size);
+        (ulong token, ulong[] chunks) = await ChunkCommandAsync(request, "alloc", cancellationToken).ConfigureAwait(false);
+        return new IsmRegion(this, token, size, chunks);
+    }
+
+    /// <summary>Size of the region and this device's permissions on it (VIRTIO_ISM_CTRL_QUERY_INFO).</summary>
+    public async Task<(ulong Size, IsmPermissions Permissions)> QueryAsync(ulong token, CancellationToken cancellationToken = default)
+    {
+        var request = new byte[2 + 8];
+        request[0] = IsmProtocol.ClassQuery;
+        BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(2), token);
+        byte[] reply = await CommandAsync(request, 1 + 16, "query", cancellationToken).ConfigureAwait(false);
+        return (BinaryPrimitives.ReadUInt64LittleEndian(reply.AsSpan(1)), (IsmPermissions)BinaryPrimitives.ReadUInt64LittleEndian(reply.AsSpan(9)));
+    }
+
+    /// <summary>Maps the region of <paramref name="token"/> with <paramref name="access"/> (read, write or both) (VIRTIO_ISM_CTRL_ATTACH_REGION).</summary>
+    public async Task<IsmRegion> AttachAsync(ulong token, IsmPermissions access = IsmPermissions.Read | IsmPermissions.Write, CancellationToken cancellationToken = default)
+    {
+        var request = new byte[2 + 16];
+        request[0] = IsmProtocol.ClassAttach;
+        BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(2), token);
+        BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(10), (ulong)access);
+        (ulong size, ulong[] chunks) = await ChunkCommandAsync(request, "attach", cancellationToken).ConfigureAwait(false);
+        return new IsmRegion(this, token, size, chunks);
+    }
+
+    /// <summary>Drops this device's reference to the region (VIRTIO_ISM_CTRL_DETACH_REGION); the last one frees it.</summary>
+    public Task DetachAsync(ulong token, CancellationToken cancellationToken = default) =>
+        SimpleCommandAsync(IsmProtocol.ClassDetach, 0, "detach", cancellationToken, token);
+
+    /// <summary>Sets the permissions every device without dedicated ones has (VIRTIO_ISM_CTRL_GRANT_SET_DEFAULT).</summary>
+    public Task GrantDefaultAsync(ulong token, IsmPermissions permissions, CancellationToken cancellationToken = default) =>
+        SimpleCommandAsync(IsmProtocol.ClassGrant, IsmProtocol.GrantSetDefault, "grant", cancellationToken, token, (ulong)permissions);
+
+    /// <summary>Sets the dedicated permissions of device <paramref name="peerDevId"/> (VIRTIO_ISM_CTRL_GRANT_SET_FOR_DEVICE).</summary>
+    public Task GrantAsync(ulong token, ulong peerDevId, IsmPermissions permissions, CancellationToken cancellationToken = default) =>
+        SimpleCommandAsync(IsmProtocol.ClassGrant, IsmProtocol.GrantSetForDevice, "grant", cancellationToken, token, (ulong)permissions, peerDevId);
+
+    /// <summary>Sends the region's update events to MSI-X vector <paramref name="vector"/> instead of the eventq (VIRTIO_ISM_CTRL_EVENT_VECTOR_SET).</summary>
+    public Task SetEventVectorAsync(ulong token, ushort vector, CancellationToken cancellationToken = default) =>
+        SimpleCommandAsync(IsmProtocol.ClassEventVector, 0, "event vector", cancellationToken, token, vector);
+
+    /// <summary>
+    /// Sends one raw command: <paramref name="request"/> is class, command and data; the device
+    /// writes the ack and its reply into <paramref name="replyLength"/> bytes. Returns the ack and
+    /// the reply buffer, without judging the ack.
+    /// </summary>
+    public async Task<(IsmAck Ack, byte[] Reply)> SendAsync(ReadOnlyMemory<byte> request, int replyLength, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(replyLength, 1);
+        var reply = new byte[replyLength];
+        await _commandLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            UsedBuffer used = await _control.SubmitAsync([request], [reply], cancellationToken).ConfigureAwait(false);
+            if (used.Length < 1)
+            {
+                throw new IsmException(IsmAck.Error, $"{_transport.Location}: the device returned a command without an ack");
+            }
+        }
+        finally
+        {
+            _commandLock.Release();
+        }
+
+        return ((IsmAck)reply[0], reply);
+    }
+
+    /// <summary>Events as the device sends them, until <paramref name="cancellationToken"/> fires or the device is disposed.</summary>
+    public async IAsyncEnumerable<IsmEvent> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (await _received.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (_received.Reader.TryRead(out IsmEvent ev))
+            {
+                yield return ev;
+            }
+        }
+    }
+
+    /// <summary>The next event that matches <paramref name="match"/>; events before it are consumed.</summary>
+    public async Task<IsmEvent> WaitForEventAsync(Func<IsmEvent, bool> match, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(match);
+        await foreach (IsmEvent ev in ReadEventsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (match(ev))
+            {
+                return ev;
+            }
+        }
+
+        throw new OperationCanceledException(cancellationToken);
+    }
+
+    /// <summary>Stops the event and interrupt loops, then resets the device and releases the transport.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _transport.DisposeAsync().ConfigureAwait(false);
+        foreach (Task worker in _workers)
+        {
+            await worker.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        _received.Writer.TryComplete();
+        _stop.Dispose();
+        _commandLock.Dispose();
+    }
+
+    internal void Kick(ulong firstChunkOffset) =>
+        Notify.Write32(firstChunkOffset / ChunkSize * NotifySize, 1);
+
+    private async Task<byte[]> CommandAsync(byte[] request, int replyLength, string name, CancellationToken cancellationToken)
+    {
+        (IsmAck ack, byte[] reply) = await SendAsync(request, replyLength, cancellationToken).ConfigureAwait(false);
+        return ack == IsmAck.Ok ? reply : throw IsmException.FromAck(ack, name);
+    }
+
+    private async Task SimpleCommandAsync(byte cls, byte command, string name, CancellationToken cancellationToken, params ulong[] fields)
+    {
+        var request = new byte[2 + (8 * fields.Length)];
+        request[0] = cls;
+        request[1] = command;
+        for (int i = 0; i < fields.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(2 + (8 * i)), fields[i]);
+        }
+
+        await CommandAsync(request, 1, name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A command whose reply is a word, num and the chunk offsets; on E2BIG it asks again with room for the num the device gave.</summary>
+    private async Task<(ulong First, ulong[] Chunks)> ChunkCommandAsync(byte[] request, string name, CancellationToken cancellationToken)
+    {
+        ulong room = InitialChunkRoom;
+        while (true)
+        {
+            (IsmAck ack, byte[] reply) = await SendAsync(request, IsmProtocol.ChunkReplyHeader + (int)(8 * room), cancellationToken).ConfigureAwait(false);
+            ulong num = BinaryPrimitives.ReadUInt64LittleEndian(reply.AsSpan(9));
+            if (ack == IsmAck.TooBig && num > room)
+            {
+                room = num;
+                continue;
+            }
+
+            if (ack != IsmAck.Ok)
+            {
+                throw IsmException.FromAck(ack, name);
+            }
+
+            var chunks = new ulong[num];
+            for (int i = 0; i < chunks.Length; i++)
+            {
+                chunks[i] = BinaryPrimitives.ReadUInt64LittleEndian(reply.AsSpan(IsmProtocol.ChunkReplyHeader + (8 * i)));
+            }
+
+            return (BinaryPrimitives.ReadUInt64LittleEndian(reply.AsSpan(1)), chunks);
+        }
+    }
+
+    /// <summary>Keeps one eventq buffer posted and turns what comes back into events.</summary>
+    private async Task ReceiveEventsAsync(CancellationToken cancellationToken)
+    {
+        var buffer = new byte[IsmProtocol.MaxEventSize];
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            UsedBuffer used;
+            try
+            {
+                used = await _events.SubmitAsync([], [buffer], cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            if (used.Length < 24)
+            {
+                continue;
+            }
+
+            var type = (IsmEventType)BinaryPrimitives.ReadUInt64LittleEndian(buffer);
+            ulong peers = used.Length >= 32 && type is IsmEventType.Attach or IsmEventType.Detach
+                ? BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(24))
+                : 0;
+            _received.Writer.TryWrite(new IsmEvent(
+                type,
+                BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(8)),
+                BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(16)),
+                peers));
+        }
+    }
+}

@@ -1,0 +1,74 @@
+namespace VirtioHw.Drivers.Ism;
+
+/// <summary>
+/// The virtio-ism controlq and eventq wire format as the driver sees it (virtio-ism device
+/// specification): command classes and commands, ack codes, event types. Little-endian le64
+/// fields throughout; class, command and ack are bytes.
+/// </summary>
+internal static class IsmProtocol
+{
+    public const int DeviceType = 44;
+    public const int FeatureDevMem = 0;
+    public const byte ShmIdRegions = 1;
+    public const byte ShmIdNotify = 2;
+
+    public const byte ClassAlloc = 0;
+    public const byte ClassQuery = 1;
+    public const byte ClassAttach = 2;
+    public const byte ClassDetach = 3;
+    public const byte ClassGrant = 4;
+    public const byte ClassEventVector = 5;
+
+    public const byte GrantSetDefault = 0;
+    public const byte GrantSetForDevice = 1;
+
+    /// <summary>Ack byte, then token or size, then num.</summary>
+    public const int ChunkReplyHeader = 1 + 16;
+
+    /// <summary>The largest event structure (attach/detach: four le64).</summary>
+    public const int MaxEventSize = 32;
+}
+
+/// <summary>The ack codes of virtio-ism commands.</summary>
+public enum IsmAck : byte
+{
+    Ok = 0,
+    NoEntry = 2,
+    TooBig = 7,
+    NoMemory = 12,
+    NoSpace = 28,
+    AttachDenied = 100,
+    ReadDenied = 101,
+    WriteDenied = 102,
+    Error = 255,
+}
+
+/// <summary>Permissions of an ISM region (VIRTIO_ISM_PERM_*).</summary>
+[Flags]
+public enum IsmPermissions : ulong
+{
+    None = 0,
+    Read = 1 << 0,
+    Write = 1 << 1,
+    Attach = 1 << 2,
+    Manage = 1 << 3,
+
+    /// <summary>With a grant to one device: the default permissions are cleared too.</summary>
+    CleanDefault = 1 << 4,
+}
+
+/// <summary>What an event reports (ev_type).</summary>
+public enum IsmEventType : ulong
+{
+    Update = 1 << 0,
+    Attach = 1 << 1,
+    Detach = 1 << 2,
+    BufferFree = 1 << 3,
+}
+
+/// <summary>
+/// One event from the device's eventq: what happened, at which region (its offset in this
+/// device's regions area), which device caused it, and, for attach and detach, how many other
+/// devices now refer to the region.
+/// </summary>
+public readonly record struct IsmEvent(IsmEventType Type, ulong Offset, ulong DevId, ulong Peers);
