@@ -9,5 +9,6 @@ internal static class CommandCatalog
     {
         yield return Commands.RegsCommand.Create();
         yield return Commands.FlashCommand.Create();
+        yield return Commands.LspciCommand.Create();
     }
 }

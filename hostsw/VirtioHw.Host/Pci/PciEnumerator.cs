@@ -41,10 +41,8 @@ public static class PciEnumerator
     private const byte MultiFunctionBit = (byte)PciHeader.PciHeaderType.Type0Multifunction;
     private const byte LayoutMask = unchecked((byte)~MultiFunctionBit);
 
-    // The register description covers the memory BAR layout. In an I/O BAR (PCI Local Bus 3.0,
-    // 6.2.5.1) bit 1 is reserved and bits 31:2 are the address; mem_type 2 marks a 64-bit memory BAR.
-    internal const uint IoBarFlagBits = 0x3;
-    private const uint MemType64 = 2;
+    private const uint IoBarFlagBits = PciBarEncoding.IoFlagBits;
+    private const uint MemType64 = PciBarEncoding.MemType64;
     private const int DevicesPerBus = 32;
     private const int FunctionsPerDevice = 8;
 
@@ -202,7 +200,7 @@ public static class PciEnumerator
                 return null;
             }
 
-            if (type != 0)
+            if (type != PciBarEncoding.MemType32)
             {
                 diagnostics.Add($"{address}: BAR {index} has memory type {type}, which is reserved; it is treated as a 32-bit BAR");
             }

@@ -147,7 +147,7 @@ public static class PciResourceAssigner
         else
         {
             uint low = platform.ReadConfig32(function.Address, offset);
-            readBack = bar.Kind == PciBarKind.Io ? low & ~PciEnumerator.IoBarFlagBits : low & PciHeader.Bar.Address.Mask;
+            readBack = bar.Kind == PciBarKind.Io ? low & ~PciBarEncoding.IoFlagBits : low & PciHeader.Bar.Address.Mask;
         }
 
         if (readBack != address)

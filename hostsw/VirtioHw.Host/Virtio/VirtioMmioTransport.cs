@@ -42,6 +42,9 @@ public sealed class VirtioMmioTransport : VirtioTransport
     // The shmid space a driver searches when it lists every region.
     private const int ShmidCount = 256;
 
+    // virtio-mmio has no queue count; a listing stops at the first absent queue or here.
+    private const int MaxListedQueues = 1024;
+
     private readonly MsiVector? _interrupt;
     private readonly int _deviceConfigLength;
 
@@ -111,6 +114,41 @@ public sealed class VirtioMmioTransport : VirtioTransport
         }
 
         return new VirtioMmioTransport(platform, window, probe, interrupt, options);
+    }
+
+    /// <summary>
+    /// Reads what a listing shows without driving the device: identification, status, features,
+    /// the maximum size of each queue (up to the first that reads 0) and, when
+    /// <paramref name="sharedMemory"/> is set, the shared memory regions. Only selector registers
+    /// are written. An empty slot or a foreign window gives the reason in the diagnostics.
+    /// </summary>
+    public static VirtioDeviceInfo Inspect(Platform platform, MmioDeviceWindow window, bool sharedMemory = true)
+    {
+        ArgumentNullException.ThrowIfNull(platform);
+        ArgumentNullException.ThrowIfNull(window);
+        VirtioMmioProbe probe = Identify(platform, window.BaseAddress);
+        string location = $"virtio-mmio@0x{window.BaseAddress:x}";
+        if (probe.Problem is { } problem)
+        {
+            return new VirtioDeviceInfo(location, (int)probe.DeviceId, VirtioStatus.Reset, 0, [], 0, [], [problem]);
+        }
+
+        var transport = new VirtioMmioTransport(platform, window, probe, null, null);
+        ulong features = transport.ReadDeviceFeatures();
+        var sizes = new List<int>();
+        for (ushort q = 0; q < MaxListedQueues; q++)
+        {
+            int size = transport.ReadQueueMaxSize(q);
+            if (size == 0)
+            {
+                break;
+            }
+
+            sizes.Add(size);
+        }
+
+        return new VirtioDeviceInfo(location, (int)probe.DeviceId, transport.ReadStatus(), features, sizes,
+            transport.ConfigGeneration, sharedMemory ? transport.GetSharedMemoryRegions() : [], []);
     }
 
     /// <summary>

@@ -137,6 +137,60 @@ public sealed class VirtioPciTransport : VirtioTransport
         return new VirtioPciTransport(function, options, Structures.Find(function));
     }
 
+    /// <summary>
+    /// Reads what a listing shows (status, features, queue sizes, shared memory) without driving
+    /// the device: only the feature and queue selectors are written, and put back.
+    /// </summary>
+    public static VirtioDeviceInfo Inspect(PciFunction function)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        int type = function.VirtioDeviceType ?? 0;
+        if (!function.IsVirtio || (function.Command & PciHeader.Command.MemorySpace.Mask) == 0)
+        {
+            string why = function.IsVirtio ? "memory decoding is off" : "not a virtio device";
+            return new VirtioDeviceInfo(function.Address.ToString(), type, VirtioStatus.Reset, 0, [], 0, [], [why]);
+        }
+
+        Structures structures;
+        try
+        {
+            structures = Structures.Find(function);
+        }
+        catch (VirtioException e)
+        {
+            return new VirtioDeviceInfo(function.Address.ToString(), type, VirtioStatus.Reset, 0, [], 0, [], [e.Message]);
+        }
+
+        Platform platform = function.Platform;
+        ulong common = structures.CommonAddress;
+        uint featureSelect = platform.Read32(common + VirtioCommonCfg.DeviceFeatureSelect.Offset);
+        ulong features = 0;
+        for (uint word = 0; word < 2; word++)
+        {
+            platform.Write32(common + VirtioCommonCfg.DeviceFeatureSelect.Offset, word);
+            features |= (ulong)platform.Read32(common + VirtioCommonCfg.DeviceFeature.Offset) << (int)(32 * word);
+        }
+
+        platform.Write32(common + VirtioCommonCfg.DeviceFeatureSelect.Offset, featureSelect);
+
+        ushort queueSelect = platform.Read16(common + VirtioCommonCfg.QueueSelect.Offset);
+        int count = platform.Read16(common + VirtioCommonCfg.NumQueues.Offset);
+        var sizes = new int[count];
+        for (int q = 0; q < count; q++)
+        {
+            platform.Write16(common + VirtioCommonCfg.QueueSelect.Offset, (ushort)q);
+            sizes[q] = platform.Read16(common + VirtioCommonCfg.QueueSize.Offset);
+        }
+
+        platform.Write16(common + VirtioCommonCfg.QueueSelect.Offset, queueSelect);
+        return new VirtioDeviceInfo(
+            function.Address.ToString(), type,
+            (VirtioStatus)platform.Read8(common + VirtioCommonCfg.DeviceStatus.Offset),
+            features, sizes,
+            platform.Read8(common + VirtioCommonCfg.ConfigGeneration.Offset),
+            structures.Regions, structures.Diagnostics);
+    }
+
     /// <summary>The shared memory regions of the device: one per valid cfg_type 8 capability, first of each shmid.</summary>
     public override IReadOnlyList<VirtioSharedMemoryRegion> GetSharedMemoryRegions() => _regions;
 

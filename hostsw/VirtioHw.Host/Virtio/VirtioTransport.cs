@@ -53,6 +53,12 @@ public abstract class VirtioTransport : IAsyncDisposable
     /// <summary>Raised from the interrupt loop when the device signals a configuration change.</summary>
     public event EventHandler? ConfigurationChanged;
 
+    /// <summary>
+    /// Raised from the interrupt loop when a configuration change interrupt finds DEVICE_NEEDS_RESET
+    /// set: the device stopped working and waits for the driver to reset it.
+    /// </summary>
+    public event EventHandler? DeviceNeedsReset;
+
     public Platform Platform { get; }
 
     public VirtioTransportOptions Options { get; }
@@ -440,8 +446,20 @@ public abstract class VirtioTransport : IAsyncDisposable
     /// <summary>Releases what the transport holds itself (MSI vectors); the default holds nothing.</summary>
     protected virtual ValueTask DisposeAsyncCore() => default;
 
-    /// <summary>Raises <see cref="ConfigurationChanged"/>; for the interrupt loops.</summary>
-    protected void OnConfigurationChanged() => ConfigurationChanged?.Invoke(this, EventArgs.Empty);
+    /// <summary>
+    /// For the interrupt loops, on a configuration change interrupt: raises
+    /// <see cref="DeviceNeedsReset"/> when the status says so (a device signals that state with
+    /// this interrupt), then <see cref="ConfigurationChanged"/>.
+    /// </summary>
+    protected void OnConfigurationChanged()
+    {
+        if (DeviceNeedsReset is { } needsReset && (ReadStatus() & VirtioStatus.DeviceNeedsReset) != 0)
+        {
+            needsReset(this, EventArgs.Empty);
+        }
+
+        ConfigurationChanged?.Invoke(this, EventArgs.Empty);
+    }
 
     /// <summary>Processes used buffers on <paramref name="queues"/>, skipping any released meanwhile.</summary>
     protected static void ProcessUsed(IEnumerable<VirtioQueue> queues)

@@ -1,0 +1,11 @@
+namespace VirtioHw.Conformance.Tests.Conformance;
+
+/// <summary>The platforms the conformance fixtures run on.</summary>
+public enum PlatformKind
+{
+    /// <summary>The fakes of this project, laid out like the model's default endpoints.</summary>
+    Fake,
+
+    /// <summary>The C# hardware model (hw/model) with its firmware.</summary>
+    Model,
+}
