@@ -31,9 +31,13 @@ public sealed class IsmBench : IAsyncDisposable
     public IReadOnlyList<IsmDevice> Devices { get; }
 
     /// <summary>Builds the platform with <paramref name="devices"/> ISM devices and opens each with the host stack.</summary>
-    public static async Task<IsmBench> StartAsync(int devices, CancellationToken cancellationToken = default)
+    public static Task<IsmBench> StartAsync(int devices, CancellationToken cancellationToken = default) =>
+        StartAsync(new IsmModelDomain(devices), cancellationToken);
+
+    /// <summary>Builds the platform of <paramref name="domain"/> and opens each of its devices with the host stack.</summary>
+    public static async Task<IsmBench> StartAsync(IsmModelDomain domain, CancellationToken cancellationToken = default)
     {
-        var domain = new IsmModelDomain(devices);
+        ArgumentNullException.ThrowIfNull(domain);
         var platform = new ModelPlatform(domain.PlatformSettings());
         var opened = new List<IsmDevice>();
         try

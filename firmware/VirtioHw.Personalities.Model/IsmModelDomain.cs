@@ -15,7 +15,8 @@ public sealed class IsmModelDomain
     /// <param name="devices">How many ISM devices, 1 to 31.</param>
     /// <param name="description">The endpoint description; null for the built-in virtio-ism.</param>
     /// <param name="cdid">The domain id; null for a new version-4 UUID.</param>
-    public IsmModelDomain(int devices, EndpointDescription? description = null, Guid? cdid = null)
+    /// <param name="memory">Bytes of domain memory; null for the description's backing memory (as much as one device's window maps).</param>
+    public IsmModelDomain(int devices, EndpointDescription? description = null, Guid? cdid = null, ulong? memory = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(devices, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(devices, 31);
@@ -24,7 +25,7 @@ public sealed class IsmModelDomain
             ?? throw new ArgumentException($"{Description.Name} has no regions area (shmid {IsmWire.ShmIdRegions})", nameof(description));
         SharedMemoryRegion notify = Description.FindSharedMemory(IsmWire.ShmIdNotify)
             ?? throw new ArgumentException($"{Description.Name} has no notify area (shmid {IsmWire.ShmIdNotify})", nameof(description));
-        Memory = new SharedMemoryBacking(Description.BackingMemory);
+        Memory = new SharedMemoryBacking(memory ?? Description.BackingMemory);
         Domain = new IsmDomain(new BackingDomainMemory(Memory), regions.GranuleSize, cdid);
         FirmwareSettings = new IsmFirmwareSettings
         {

@@ -178,6 +178,9 @@ public sealed class IsmDevice : IAsyncDisposable
         }
     }
 
+    /// <summary>An event already received, without waiting; false when none is waiting.</summary>
+    public bool TryReadEvent(out IsmEvent ev) => _received.Reader.TryRead(out ev);
+
     /// <summary>The next event that matches <paramref name="match"/>; events before it are consumed.</summary>
     public async Task<IsmEvent> WaitForEventAsync(Func<IsmEvent, bool> match, CancellationToken cancellationToken = default)
     {
