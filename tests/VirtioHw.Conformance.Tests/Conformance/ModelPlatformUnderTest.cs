@@ -3,6 +3,7 @@ using VirtioHw.Firmware;
 using VirtioHw.Host.Pci;
 using VirtioHw.Host.Platforms;
 using VirtioHw.Model;
+using VirtioHw.Personalities.Model;
 
 namespace VirtioHw.Conformance.Tests.Conformance;
 
@@ -23,6 +24,12 @@ internal sealed class ModelPlatformUnderTest : PlatformUnderTest
 
     public override Platform Create(bool echoQueues) =>
         new ModelPlatform(echoQueues ? Settings with { Firmware = EchoFirmware.Create } : Settings);
+
+    public override (Platform Platform, IReadOnlyList<PciAddress> IsmFunctions)? CreateWithIsmFirmware()
+    {
+        var domain = new IsmModelDomain(devices: 2);
+        return (new ModelPlatform(domain.PlatformSettings()), domain.Addresses);
+    }
 
     public override MsiVector? ConnectMmioInterrupt(Platform platform, MmioDeviceWindow window) =>
         ((ModelPlatform)platform).ConnectMmioInterrupt(window);

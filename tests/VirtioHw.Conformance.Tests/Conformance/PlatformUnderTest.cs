@@ -18,6 +18,12 @@ internal abstract class PlatformUnderTest
     /// </summary>
     public abstract Platform Create(bool echoQueues);
 
+    /// <summary>
+    /// A platform whose virtio-ism functions run the real ISM firmware (the control plane), and
+    /// where they are; null when this kind of platform has none.
+    /// </summary>
+    public virtual (Platform Platform, IReadOnlyList<PciAddress> IsmFunctions)? CreateWithIsmFirmware() => null;
+
     /// <summary>The interrupt of a virtio-mmio device as a vector, or null when the platform offers none (then the transport polls).</summary>
     public virtual MsiVector? ConnectMmioInterrupt(Platform platform, MmioDeviceWindow window) => null;
 
