@@ -1,0 +1,156 @@
+using VirtioHw.Drivers.Ism;
+using VirtioHw.Host.Platforms;
+using VirtioHw.Host.Virtio;
+using VirtioHw.Personalities.Model;
+
+namespace VirtioHw.Personalities.Tests;
+
+/// <summary>Eventq events (update, attach, detach) and update events on a bound vector.</summary>
+[CancelAfter(30_000)]
+public sealed class IsmEventTests
+{
+    [Test]
+    public async Task Attach_GeneratesAnAttachEventToEveryOtherPeer_WithPeersNotCountingTheReceiver([Values(1, 2, 3, 4)] int attachers, CancellationToken cancellationToken)
+    {
+        await using IsmBench bench = await IsmBench.StartAsync(attachers + 1, cancellationToken);
+        IsmDevice owner = bench.Devices[0];
+        IsmRegion region = await owner.AllocateAsync(1, cancellationToken);
+        var attached = new List<IsmRegion>();
+        for (int i = 1; i <= attachers; i++)
+        {
+            attached.Add(await bench.Devices[i].AttachAsync(region.Token, cancellationToken: cancellationToken));
+        }
+
+        var ownerSaw = new List<(ulong DevId, ulong Peers)>();
+        for (int i = 1; i <= attachers; i++)
+        {
+            IsmEvent e = await owner.Next(IsmEventType.Attach, cancellationToken);
+            ownerSaw.Add((e.DevId, e.Peers));
+        }
+
+        // The first attacher hears of every later one; the count includes the owner and the newcomer.
+        var firstSaw = new List<ulong>();
+        for (int i = 2; i <= attachers; i++)
+        {
+            firstSaw.Add((await bench.Devices[1].Next(IsmEventType.Attach, cancellationToken)).Peers);
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(ownerSaw, Is.EqualTo(Enumerable.Range(1, attachers).Select(i => (bench.Devices[i].DevId, (ulong)i))));
+            Assert.That(firstSaw, Is.EqualTo(Enumerable.Range(2, attachers - 1).Select(i => (ulong)i)));
+            Assert.That(bench.Devices[attachers].Drain().Where(e => e.Type == IsmEventType.Attach), Is.Empty, "the attaching device gets no event of its own attach");
+        }
+    }
+
+    [Test]
+    public async Task Detach_GeneratesADetachEventToTheOtherPeers_WithTheRemainingCount([Values(1, 2, 3, 4)] int attachers, CancellationToken cancellationToken)
+    {
+        await using IsmBench bench = await IsmBench.StartAsync(attachers + 1, cancellationToken);
+        IsmDevice owner = bench.Devices[0];
+        IsmRegion region = await owner.AllocateAsync(1, cancellationToken);
+        var attached = new List<IsmRegion>();
+        for (int i = 1; i <= attachers; i++)
+        {
+            attached.Add(await bench.Devices[i].AttachAsync(region.Token, cancellationToken: cancellationToken));
+        }
+
+        var ownerSaw = new List<(ulong DevId, ulong Peers, ulong Offset)>();
+        foreach (IsmRegion peer in attached)
+        {
+            await peer.DetachAsync(cancellationToken);
+            IsmEvent e = await owner.Next(IsmEventType.Detach, cancellationToken);
+            ownerSaw.Add((e.DevId, e.Peers, e.Offset));
+        }
+
+        Assert.That(ownerSaw, Is.EqualTo(Enumerable.Range(1, attachers).Select(i => (bench.Devices[i].DevId, (ulong)(attachers - i), region.Offset))));
+    }
+
+    [Test]
+    public async Task Attach_EventNamesTheRegionByItsOffsetInTheReceiversMemory(CancellationToken cancellationToken)
+    {
+        await using IsmBench bench = await IsmBench.StartAsync(2, cancellationToken);
+        IsmDevice a = bench.Devices[0];
+        await a.AllocateAsync(3 * a.ChunkSize, cancellationToken);
+        IsmRegion region = await a.AllocateAsync(1, cancellationToken);
+
+        IsmRegion atB = await bench.Devices[1].AttachAsync(region.Token, cancellationToken: cancellationToken);
+
+        IsmEvent e = await a.Next(IsmEventType.Attach, cancellationToken);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(e.Offset, Is.EqualTo(region.Offset));
+            Assert.That(atB.Offset, Is.Not.EqualTo(region.Offset), "the two devices map the region at different offsets");
+        }
+    }
+
+    [Test]
+    public async Task Kick_SendsAnUpdateEventToEveryOtherReferrerButNotTheKicker(CancellationToken cancellationToken)
+    {
+        await using IsmBench bench = await IsmBench.StartAsync(4, cancellationToken);
+        IsmDevice a = bench.Devices[0];
+        IsmRegion region = await a.AllocateAsync(1, cancellationToken);
+        var peers = new List<IsmRegion>();
+        for (int i = 1; i < 3; i++)
+        {
+            peers.Add(await bench.Devices[i].AttachAsync(region.Token, cancellationToken: cancellationToken));
+        }
+
+        region.Kick();
+
+        var updates = new List<IsmEvent>();
+        foreach (IsmRegion peer in peers)
+        {
+            updates.Add(await peer.Device.Next(IsmEventType.Update, cancellationToken));
+        }
+
+        // The kicker's eventq is written in order: an update for it would come before this detach.
+        await peers[0].DetachAsync(cancellationToken);
+        var kickerSaw = new List<IsmEvent>();
+        await a.WaitForEventAsync(e => { kickerSaw.Add(e); return e.Type == IsmEventType.Detach; }, cancellationToken);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(updates.Select(u => u.DevId), Is.All.EqualTo(a.DevId));
+            Assert.That(updates.Select(u => u.Offset), Is.EqualTo(peers.Select(p => p.Offset)));
+            Assert.That(kickerSaw.Where(e => e.Type == IsmEventType.Update), Is.Empty, "the kicker");
+            Assert.That(bench.Devices[3].Drain(), Is.Empty, "a device that does not refer to the region");
+        }
+    }
+
+    [Test]
+    public async Task EventVector_UpdateEventsGoToTheBoundVector_AndNotToTheEventq(CancellationToken cancellationToken)
+    {
+        await using IsmBench bench = await IsmBench.StartAsync(2, cancellationToken);
+        IsmDevice a = bench.Devices[0];
+        IsmDevice b = bench.Devices[1];
+        IsmRegion bound = await a.AllocateAsync(1, cancellationToken);
+        IsmRegion unbound = await a.AllocateAsync(1, cancellationToken);
+        IsmRegion boundAtB = await b.AttachAsync(bound.Token, cancellationToken: cancellationToken);
+        await b.AttachAsync(unbound.Token, cancellationToken: cancellationToken);
+        const ushort entry = 5;
+        using MsiVector vector = bench.Platform.AllocateMsiVector();
+        ((VirtioPciTransport)b.Transport).Function.OpenMsix().Connect(entry, vector);
+        await b.SetEventVectorAsync(boundAtB.Token, entry, cancellationToken);
+
+        bound.Kick();
+        await vector.WaitAsync(cancellationToken);
+        unbound.Kick();
+        IsmEvent firstUpdate = await b.Next(IsmEventType.Update, cancellationToken);
+
+        Assert.That(firstUpdate.Offset, Is.Not.EqualTo(boundAtB.Offset), "the bound region's update came on the eventq");
+    }
+
+    [Test]
+    public async Task Reset_DetachesTheDevicesRegions_AndThePeersHearOfIt(CancellationToken cancellationToken)
+    {
+        await using IsmBench bench = await IsmBench.StartAsync(2, cancellationToken);
+        IsmRegion region = await bench.Devices[0].AllocateAsync(1, cancellationToken);
+        await bench.Devices[1].AttachAsync(region.Token, cancellationToken: cancellationToken);
+        await bench.Devices[0].Next(IsmEventType.Attach, cancellationToken);
+
+        await bench.Devices[1].Transport.ResetAsync(cancellationToken);
+
+        IsmEvent e = await bench.Devices[0].Next(IsmEventType.Detach, cancellationToken);
+        Assert.That((e.DevId, e.Peers), Is.EqualTo((bench.Devices[1].DevId, 0UL)));
+    }
+}
