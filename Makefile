@@ -19,7 +19,7 @@ RDL      := $(sort $(wildcard hw/regs/*.rdl))
 REGC     := $(DOTNET) run --project hw/regc -c $(CONFIG) --
 REGC_OUT := --sv hw/rtl/gen --cs hw/registers/gen --c hw/include/virtiohw --md docs/regs
 
-.PHONY: help build test deps regs regc-check check-generated lint synth run pack clean
+.PHONY: help build test deps regs regc-check check-generated lint synth run demo pack clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -54,6 +54,9 @@ lint: ## verilator --lint-only -Wall over every RTL top (waivers per block in hw
 
 synth: ## Yosys synthesis of every RTL top; fails on latches; prints cell counts
 	@tools/synth.sh
+
+demo: ## the ISM demonstration on the model: two devices of one domain share a region (virtiohw demo)
+	@$(DOTNET) run --project hostsw/VirtioHw.Cli -c $(CONFIG) -- demo
 
 run: ## run the virtiohw CLI from the tree: make run ARGS='regs list'
 	@$(DOTNET) run --project hostsw/VirtioHw.Cli -c $(CONFIG) -- $(ARGS)

@@ -10,5 +10,6 @@ internal static class CommandCatalog
         yield return Commands.RegsCommand.Create();
         yield return Commands.FlashCommand.Create();
         yield return Commands.LspciCommand.Create();
+        yield return Commands.DemoCommand.Create();
     }
 }
