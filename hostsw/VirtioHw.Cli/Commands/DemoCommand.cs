@@ -4,16 +4,24 @@ using VirtioHw.Personalities.Model;
 namespace VirtioHw.Cli.Commands;
 
 /// <summary>
-/// <c>virtiohw demo</c>: two virtio-ism devices of one communication domain on the model, driven
-/// by the host stack end to end (<see cref="IsmDemo"/>), with a timed transcript on stdout.
-/// Exit code 0 when every step did what it should.
+/// <c>virtiohw demo</c>: on the model, driven by the host stack end to end, with a timed transcript
+/// on stdout: two virtio-ism devices of one communication domain (<see cref="IsmDemo"/>), then two
+/// ivshmem peers playing ping-pong (<see cref="IvshmemDemo"/>). Exit code 0 when every step did
+/// what it should.
 /// </summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
-        var command = new Command("demo", "Two virtio-ism devices in one domain on the model: allocate, grant, attach, write, kick, read, detach.");
-        command.SetAction((_, cancellationToken) => IsmDemo.RunAsync(Console.Out, cancellationToken));
+        var command = new Command("demo", "On the model: two virtio-ism devices share a region (allocate, grant, attach, write, kick, read, detach), then two ivshmem peers play ping-pong.");
+        command.SetAction(async (_, cancellationToken) =>
+        {
+            Console.Out.WriteLine("== virtio-ism ==");
+            int ism = await IsmDemo.RunAsync(Console.Out, cancellationToken).ConfigureAwait(false);
+            Console.Out.WriteLine("== ivshmem ==");
+            int ivshmem = await IvshmemDemo.RunAsync(Console.Out, cancellationToken).ConfigureAwait(false);
+            return ism != 0 ? ism : ivshmem;
+        });
         return command;
     }
 }
