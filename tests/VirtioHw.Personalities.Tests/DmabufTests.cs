@@ -1,0 +1,89 @@
+using VirtioHw.Firmware.Dmabuf;
+using VirtioHw.Personalities.Model;
+
+namespace VirtioHw.Personalities.Tests;
+
+/// <summary>virtio-dmabuf on the model: VM id, export, release.</summary>
+[CancelAfter(30_000)]
+public sealed class DmabufTests
+{
+    [Test]
+    public async Task NeedVmId_IsAnsweredOnTheRecvQueueWithTheDevicesId(CancellationToken cancellationToken)
+    {
+        await using DmabufBench bench = await DmabufBench.StartAsync(vmId: 42, cancellationToken: cancellationToken);
+
+        Assert.That(await bench.Device.GetVmIdAsync(cancellationToken), Is.EqualTo(42));
+    }
+
+    [Test]
+    public async Task Export_CarriesANewUniqueIdWithTheVmIdAndACounter_AndTheMetadata(CancellationToken cancellationToken)
+    {
+        await using DmabufBench bench = await DmabufBench.StartAsync(vmId: 5, cancellationToken: cancellationToken);
+        await bench.Device.GetVmIdAsync(cancellationToken);
+        var seen = new List<DmabufExportEventArgs>();
+        var second = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bench.Firmware.Exported += (_, e) =>
+        {
+            seen.Add(e);
+            if (seen.Count == 2)
+            {
+                second.TrySetResult();
+            }
+        };
+        byte[] metadata = [.. Enumerable.Range(1, 20).Select(i => (byte)i)];
+
+        UInt128 first = await bench.Device.ExportAsync(metadata, cancellationToken);
+        UInt128 next = await bench.Device.ExportAsync(metadata, cancellationToken);
+        await second.Task.WaitAsync(cancellationToken);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(first, Is.Not.EqualTo(next));
+            // The id is the low 64 bits (le64 id first); its first 4 bytes are the VM id, the other 4 a counter.
+            Assert.That((uint)(ulong)first, Is.EqualTo(5));
+            Assert.That((uint)((ulong)next >> 32), Is.EqualTo((uint)((ulong)first >> 32) + 1));
+            Assert.That(seen.Select(e => e.Id), Is.EqualTo(new[] { first, next }));
+            Assert.That(seen[0].Data.Take(20), Is.EqualTo(metadata));
+            Assert.That(bench.Firmware.Exports, Is.EquivalentTo(new[] { first, next }));
+        }
+    }
+
+    [Test]
+    public async Task Export_BeforeTheVmIdIsKnown_IsRefused(CancellationToken cancellationToken)
+    {
+        await using DmabufBench bench = await DmabufBench.StartAsync(cancellationToken: cancellationToken);
+
+        Assert.That(async () => await bench.Device.ExportAsync(new byte[20], cancellationToken), Throws.InvalidOperationException);
+    }
+
+    [Test]
+    public async Task Release_SendsTheExportedIdBackOnTheRecvQueue(CancellationToken cancellationToken)
+    {
+        await using DmabufBench bench = await DmabufBench.StartAsync(cancellationToken: cancellationToken);
+        await bench.Device.GetVmIdAsync(cancellationToken);
+        var exported = new TaskCompletionSource<UInt128>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bench.Firmware.Exported += (_, e) => exported.TrySetResult(e.Id);
+        UInt128 id = await bench.Device.ExportAsync(new byte[20], cancellationToken);
+        await exported.Task.WaitAsync(cancellationToken);
+
+        bool released = bench.Firmware.Release(id);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(released, Is.True);
+            Assert.That(await bench.Device.NextReleaseAsync(cancellationToken), Is.EqualTo(id));
+            Assert.That(bench.Firmware.Exports, Is.Empty);
+            Assert.That(bench.Firmware.Release(id), Is.False, "an id is released once");
+        }
+    }
+
+    [Test]
+    public async Task Demo_ExportAndRelease_ExitsZero(CancellationToken cancellationToken)
+    {
+        using var transcript = new StringWriter();
+
+        int exitCode = await DmabufDemo.RunAsync(transcript, cancellationToken);
+
+        Assert.That(exitCode, Is.Zero, transcript.ToString());
+    }
+}
