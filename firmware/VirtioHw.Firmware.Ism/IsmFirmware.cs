@@ -555,6 +555,11 @@ public sealed class IsmFirmware : VirtioFirmware
     /// <summary>An attach or detach event to every referrer but this device; peers counts the referrers other than the receiver.</summary>
     private void TellPeers(IsmRegionState region, ulong type)
     {
+        if (region.Referrers.Count == 0)
+        {
+            return;
+        }
+
         ulong peers = (ulong)region.Referrers.Count - 1;
         foreach ((ulong devid, IsmReferral referral) in region.Referrers)
         {
