@@ -37,7 +37,7 @@ public sealed class IsmFirmware : VirtioFirmware
     public IsmFirmware(IDeviceHal hal, IsmFirmwareSettings settings, IsmDomain domain)
         : base(hal, new VirtioFirmwareSettings
         {
-            DeviceFeatures = 1UL << IsmWire.FeatureDevMem,
+            DeviceFeatures = (settings?.DeviceFeatures ?? 0) | (1UL << IsmWire.FeatureDevMem),
             QueueMaxSizes = settings?.QueueMaxSizes ?? throw new ArgumentNullException(nameof(settings)),
         })
     {

@@ -29,6 +29,7 @@ public sealed class IsmModelDomain
         Domain = new IsmDomain(new BackingDomainMemory(Memory), regions.GranuleSize, cdid);
         FirmwareSettings = new IsmFirmwareSettings
         {
+            DeviceFeatures = Description.Virtio?.DeviceFeatures ?? 0,
             QueueMaxSizes = [.. Description.Queues.Select(q => q.MaxSize)],
             NotifySize = notify.GranuleSize,
         };
