@@ -11,5 +11,6 @@ internal static class CommandCatalog
         yield return Commands.FlashCommand.Create();
         yield return Commands.LspciCommand.Create();
         yield return Commands.DemoCommand.Create();
+        yield return Commands.IvshmemServerCommand.Create();
     }
 }

@@ -2,6 +2,8 @@ using System.CommandLine;
 using VirtioHw.Host.Pci;
 using VirtioHw.Host.Platforms;
 using VirtioHw.Model;
+using VirtioHw.Platforms.Qemu;
+using VirtioHw.Platforms.Sysfs;
 
 namespace VirtioHw.Cli.Commands;
 
@@ -16,6 +18,8 @@ internal static class LspciCommand
     {
         // The catalog builds every command at start-up; the platforms this build has register here.
         ModelPlatform.Register();
+        QemuPlatform.Register();
+        SysfsPlatform.Register();
 
         var verbose = new Option<bool>("--verbose", "-v")
         {

@@ -1,0 +1,93 @@
+using System.CommandLine;
+using VirtioHw.Flash;
+using VirtioHw.Platforms.Qemu.Ivshmem;
+
+namespace VirtioHw.Cli.Commands;
+
+/// <summary>
+/// <c>virtiohw ivshmem-server --socket PATH [--shm NAME-or-PATH] [--size N] [--vectors N]</c>: a
+/// QEMU-compatible ivshmem server in the foreground, printing joins and leaves until Ctrl+C.
+/// </summary>
+internal static class IvshmemServerCommand
+{
+    public static Command Create()
+    {
+        var socket = new Option<string>("--socket")
+        {
+            Description = "UNIX socket peers connect to (QEMU: -chardev socket,path=PATH).",
+            Required = true,
+        };
+        var shm = new Option<string?>("--shm")
+        {
+            Description = "Shared memory: a name for /dev/shm/NAME, or a file path; an anonymous memfd when omitted.",
+        };
+        var size = new Option<string>("--size")
+        {
+            Description = "Bytes of shared memory, a power of two (4M, 0x100000, 65536).",
+            DefaultValueFactory = _ => "4M",
+        };
+        var vectors = new Option<int>("--vectors")
+        {
+            Description = "Interrupt vectors per peer (QEMU: ivshmem-doorbell,vectors=N).",
+            DefaultValueFactory = _ => 1,
+        };
+        var maxPeers = new Option<int>("--max-peers")
+        {
+            Description = "Peers connected at once; further connections are refused.",
+            DefaultValueFactory = _ => 64,
+        };
+
+        var command = new Command("ivshmem-server", "Run an ivshmem server that QEMU ivshmem-doorbell devices and C# peers share.")
+        {
+            socket, shm, size, vectors, maxPeers,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            string sizeText = parse.GetValue(size)!;
+            if (!Units.TryParse(sizeText, out long bytes))
+            {
+                throw new UserErrorException($"--size '{sizeText}' is not a size (decimal or 0x hex, optional K, M or G)");
+            }
+
+            var settings = new IvshmemServerSettings
+            {
+                SocketPath = parse.GetValue(socket)!,
+                SharedMemory = parse.GetValue(shm),
+                Size = bytes,
+                Vectors = parse.GetValue(vectors),
+                MaxPeers = parse.GetValue(maxPeers),
+            };
+
+            IvshmemServer server;
+            try
+            {
+                server = IvshmemServer.Start(settings);
+            }
+            catch (Exception e) when (e is ArgumentException or IOException)
+            {
+                throw new UserErrorException(e.Message);
+            }
+
+            using (server)
+            {
+                string memory = settings.SharedMemoryPath ?? "an anonymous memfd";
+                await Console.Out.WriteLineAsync(
+                    $"ivshmem server on {settings.SocketPath}: {Units.Size(settings.Size)} of {memory}, {settings.Vectors} vector(s) per peer; Ctrl+C stops it").ConfigureAwait(false);
+                try
+                {
+                    await foreach (IvshmemServerEvent serverEvent in server.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        await Console.Out.WriteLineAsync(serverEvent.ToString()).ConfigureAwait(false);
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    await Console.Out.WriteLineAsync("ivshmem server stopped").ConfigureAwait(false);
+                }
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}
