@@ -76,7 +76,15 @@ internal static class LspciCommand
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            PciListing.Write(Console.Out, target, functions, parse.GetValue(verbose), includeMmio: only is null);
+            try
+            {
+                PciListing.Write(Console.Out, target, functions, parse.GetValue(verbose), includeMmio: only is null);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+            {
+                // A platform that cannot reach a BAR (no resourceN files, no permission) says so in one line.
+                throw new UserErrorException($"platform '{target.Name}': {e.Message}", e);
+            }
             return 0;
         });
         return command;
