@@ -12,14 +12,14 @@ export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
 # Debian packages the project needs, and one binary (or library) that proves each is there.
-DEB_PACKAGES := verilator yosys iverilog qemu-system-x86 libftdi1-2 gnuplot-nox
-DEB_PROBES   := verilator:verilator yosys:yosys iverilog:iverilog qemu-system-x86:qemu-system-x86_64 gnuplot-nox:gnuplot
+DEB_PACKAGES := verilator yosys iverilog qemu-system-x86 libftdi1-2 gnuplot-nox g++
+DEB_PROBES   := verilator:verilator yosys:yosys iverilog:iverilog qemu-system-x86:qemu-system-x86_64 gnuplot-nox:gnuplot g++:g++
 
 RDL      := $(sort $(wildcard hw/regs/*.rdl))
 REGC     := $(DOTNET) run --project hw/regc -c $(CONFIG) --
 REGC_OUT := --sv hw/rtl/gen --cs hw/registers/gen --c hw/include/virtiohw --md docs/regs
 
-.PHONY: help build test deps regs regc-check check-generated lint synth run demo pack clean
+.PHONY: help build test deps regs regc-check check-generated lint synth cosim cosim-clean run demo pack clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -27,7 +27,8 @@ help: ## list the targets
 build: ## build every C# project
 	$(DOTNET) build VirtioHw.sln $(DOTNET_FLAGS)
 
-test: deps build ## install what is missing, build, run every test; ends with the count line
+# cosim before build: it rewrites a committed C# binding when an RTL top's ports changed.
+test: deps cosim build ## install what is missing, build, run every test; ends with the count line
 	@rm -rf $(BUILD_DIR)/test-results
 	@set +e; $(DOTNET) test VirtioHw.sln --no-build $(DOTNET_FLAGS); rc=$$?; \
 	  tools/test-summary.sh $(BUILD_DIR)/test-results; summary=$$?; \
@@ -42,18 +43,27 @@ regs: ## regenerate RTL, C#, C and Markdown from hw/regs/*.rdl
 regc-check: ## check one description without generating: make regc-check RDL=hw/regs/x.rdl
 	$(REGC) --check $(RDL)
 
+GENERATED := hw/rtl/gen hw/registers/gen hw/include docs/regs cosim/VirtioHw.Cosim/gen
+
 check-generated: regs ## regenerate and fail if anything committed differs
-	@if ! git diff --quiet --exit-code -- hw/rtl/gen hw/registers/gen hw/include docs/regs \
-	     || [ -n "$$(git ls-files --others --exclude-standard hw/rtl/gen hw/registers/gen hw/include docs/regs)" ]; then \
-	  git status --short -- hw/rtl/gen hw/registers/gen hw/include docs/regs; \
-	  echo "check-generated: generated files differ from hw/regs/*.rdl; run 'make regs' and commit"; exit 1; \
-	fi; echo "check-generated: generated files match hw/regs/*.rdl"
+	@$(MAKE) --no-print-directory -f cosim/cosim.mk DOTNET=$(DOTNET) CONFIG=$(CONFIG) bindings
+	@if ! git diff --quiet --exit-code -- $(GENERATED) \
+	     || [ -n "$$(git ls-files --others --exclude-standard $(GENERATED))" ]; then \
+	  git status --short -- $(GENERATED); \
+	  echo "check-generated: generated files differ from hw/regs/*.rdl or the RTL; run 'make regs cosim' and commit"; exit 1; \
+	fi; echo "check-generated: generated files match hw/regs/*.rdl and the RTL"
 
 lint: ## verilator --lint-only -Wall over every RTL top (waivers per block in hw/lint/*.vlt)
 	@tools/lint.sh
 
 synth: ## Yosys synthesis of every RTL top; fails on latches; prints cell counts
 	@tools/synth.sh
+
+cosim: ## Verilate every RTL top into build/cosim/<top>/libvhw_<top>.so, with its C# binding (cosim/README.md)
+	@$(MAKE) --no-print-directory -j2 -f cosim/cosim.mk DOTNET=$(DOTNET) CONFIG=$(CONFIG)
+
+cosim-clean: ## remove the co-simulation build (build/cosim)
+	rm -rf $(BUILD_DIR)/cosim
 
 demo: ## the ISM demonstration on the model: two devices of one domain share a region (virtiohw demo)
 	@$(DOTNET) run --project hostsw/VirtioHw.Cli -c $(CONFIG) -- demo

@@ -636,13 +636,17 @@ public sealed class SystemVerilogGenerator : IGenerator
             return $"{WordWidth}'(({ArrayOffset(r)}) / 4{(highWord ? " + 1" : "")})";
         }
 
-        /// <summary>Opens the generate loop of an array, or nothing for a single register.</summary>
-        private static Elem OpenElement(SvWriter w, SvReg r)
+        /// <summary>
+        /// Opens the generate loop of an array, or nothing for a single register. The element's byte
+        /// lane is declared only where the loop body slices the bus by it (<paramref name="usesLane"/>):
+        /// an unused localparam fails lint.
+        /// </summary>
+        private static Elem OpenElement(SvWriter w, SvReg r, bool usesLane)
         {
             if (!r.Array) return new Elem(r, null);
             w.Line($"for (genvar i = 0; i < {r.N}; i++) begin : gen_{r.Name}");
             w.In();
-            if (r.Lane is null) w.Line($"localparam int unsigned Lane = ({ArrayOffset(r)}) % 4;");
+            if (r.Lane is null && usesLane) w.Line($"localparam int unsigned Lane = ({ArrayOffset(r)}) % 4;");
             return new Elem(r, "Lane");
         }
 
@@ -681,7 +685,8 @@ public sealed class SystemVerilogGenerator : IGenerator
             DeclareHits(w, r);
             foreach (RegField f in r.R.Fields.Where(Stored))
                 w.Line($"logic {Range(r.Array ? r.N * f.Width : f.Width)}{r.Name}_{f.Name}_q;");
-            Elem e = OpenElement(w, r);
+            // Only software writes slice the bus by lane (strobes and data); reads use the whole word.
+            Elem e = OpenElement(w, r, usesLane: r.R.Fields.Any(NeedsWmask));
             AssignHits(w, r, e);
             foreach (RegField f in r.R.Fields) WriteField(w, r, f, e);
             CloseElement(w, r);
@@ -790,7 +795,7 @@ public sealed class SystemVerilogGenerator : IGenerator
             if (r.Wide && r.Array) w.Line($"logic {n}_hi;  // the element served is accessed in its high word");
             w.Line($"logic {n}_ack;");
 
-            Elem e = OpenElement(w, r);
+            Elem e = OpenElement(w, r, usesLane: true);
             AssignHits(w, r, e);
             string done = r.Wide ? "ext_done_q" : e.Lanes("ext_done_q");
             string write = $"state_q == StWrite && |{(r.Wide ? "wstrb_q" : e.Lanes("wstrb_q"))}";

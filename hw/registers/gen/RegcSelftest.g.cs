@@ -8,7 +8,7 @@ namespace VirtioHw.Registers;
 public static class RegcSelftest
 {
     /// <summary>Bytes the block decodes.</summary>
-    public const uint Size = 0xa0;
+    public const uint Size = 0xfc;
 
     /// <summary>byte0</summary>
     public static class Byte0
@@ -410,6 +410,178 @@ public static class RegcSelftest
         }
     }
 
+    /// <summary>byte_flags</summary>
+    public static class ByteFlags
+    {
+        public const uint Offset = 0xa0;
+        public const int Width = 8;
+        public const ulong ResetValue = 0x0;
+        public const int Count = 6;
+        public const uint Stride = 0x1;
+        /// <summary>Offset of element <paramref name="index"/>.</summary>
+        public static uint OffsetOf(int index) => Offset + (uint)index * Stride;
+        /// <summary>flags</summary>
+        public static class Flags
+        {
+            public const int Shift = 0;
+            public const int Bits = 8;
+            public const ulong Mask = 0xff;
+            public const ulong Reset = 0x0;
+        }
+    }
+
+    /// <summary>lane_counts</summary>
+    public static class LaneCounts
+    {
+        public const uint Offset = 0xa8;
+        public const int Width = 16;
+        public const ulong ResetValue = 0x0;
+        public const int Count = 3;
+        public const uint Stride = 0x6;
+        /// <summary>Offset of element <paramref name="index"/>.</summary>
+        public static uint OffsetOf(int index) => Offset + (uint)index * Stride;
+        /// <summary>count</summary>
+        public static class CountField
+        {
+            public const int Shift = 0;
+            public const int Bits = 16;
+            public const ulong Mask = 0xffff;
+            public const ulong Reset = 0x0;
+        }
+    }
+
+    /// <summary>byte_pulses</summary>
+    public static class BytePulses
+    {
+        public const uint Offset = 0xb8;
+        public const int Width = 8;
+        public const ulong ResetValue = 0x0;
+        public const int Count = 4;
+        public const uint Stride = 0x1;
+        /// <summary>Offset of element <paramref name="index"/>.</summary>
+        public static uint OffsetOf(int index) => Offset + (uint)index * Stride;
+        /// <summary>go</summary>
+        public static class Go
+        {
+            public const int Shift = 0;
+            public const int Bits = 8;
+            public const ulong Mask = 0xff;
+            public const ulong Reset = 0x0;
+        }
+    }
+
+    /// <summary>wide_array</summary>
+    public static class WideArray
+    {
+        public const uint Offset = 0xc0;
+        public const int Width = 64;
+        public const ulong ResetValue = 0x8000000000000001;
+        public const int Count = 2;
+        public const uint Stride = 0x8;
+        /// <summary>Offset of element <paramref name="index"/>.</summary>
+        public static uint OffsetOf(int index) => Offset + (uint)index * Stride;
+        /// <summary>value</summary>
+        public static class Value
+        {
+            public const int Shift = 0;
+            public const int Bits = 64;
+            public const ulong Mask = 0xffffffffffffffff;
+            public const ulong Reset = 0x8000000000000001;
+        }
+    }
+
+    /// <summary>ext_bytes</summary>
+    public static class ExtBytes
+    {
+        public const uint Offset = 0xd0;
+        public const int Width = 8;
+        public const ulong ResetValue = 0x0;
+        public const int Count = 6;
+        public const uint Stride = 0x1;
+        /// <summary>Offset of element <paramref name="index"/>.</summary>
+        public static uint OffsetOf(int index) => Offset + (uint)index * Stride;
+        /// <summary>value</summary>
+        public static class Value
+        {
+            public const int Shift = 0;
+            public const int Bits = 8;
+            public const ulong Mask = 0xff;
+            public const ulong Reset = 0x0;
+        }
+    }
+
+    /// <summary>ext_lanes</summary>
+    public static class ExtLanes
+    {
+        public const uint Offset = 0xd8;
+        public const int Width = 16;
+        public const ulong ResetValue = 0x0;
+        public const int Count = 3;
+        public const uint Stride = 0x6;
+        /// <summary>Offset of element <paramref name="index"/>.</summary>
+        public static uint OffsetOf(int index) => Offset + (uint)index * Stride;
+        /// <summary>value</summary>
+        public static class Value
+        {
+            public const int Shift = 0;
+            public const int Bits = 16;
+            public const ulong Mask = 0xffff;
+            public const ulong Reset = 0x0;
+        }
+    }
+
+    /// <summary>ext_wide_array</summary>
+    public static class ExtWideArray
+    {
+        public const uint Offset = 0xe8;
+        public const int Width = 64;
+        public const ulong ResetValue = 0x0;
+        public const int Count = 2;
+        public const uint Stride = 0x8;
+        /// <summary>Offset of element <paramref name="index"/>.</summary>
+        public static uint OffsetOf(int index) => Offset + (uint)index * Stride;
+        /// <summary>value</summary>
+        public static class Value
+        {
+            public const int Shift = 0;
+            public const int Bits = 64;
+            public const ulong Mask = 0xffffffffffffffff;
+            public const ulong Reset = 0x0;
+        }
+    }
+
+    /// <summary>mixed_int</summary>
+    public static class MixedInt
+    {
+        public const uint Offset = 0xf8;
+        public const int Width = 16;
+        public const ulong ResetValue = 0x1234;
+        /// <summary>value</summary>
+        public static class Value
+        {
+            public const int Shift = 0;
+            public const int Bits = 16;
+            public const ulong Mask = 0xffff;
+            public const ulong Reset = 0x1234;
+        }
+    }
+
+    /// <summary>mixed_ext</summary>
+    public static class MixedExt
+    {
+        public const uint Offset = 0xfa;
+        public const int Width = 16;
+        public const ulong ResetValue = 0x0;
+        /// <summary>value</summary>
+        public static class Value
+        {
+            public const int Shift = 0;
+            public const int Bits = 16;
+            public const ulong Mask = 0xffff;
+            public const ulong Reset = 0x0;
+        }
+    }
+
     /// <summary>Values of the fields encoded with 'selftest_mode'.</summary>
     public enum SelftestMode : byte
     {
@@ -516,6 +688,42 @@ public static class RegcSelftest
                 [
                     new FieldInfo("value", "", 0, 32, SwAccess.RW, HwAccess.NA, 0x0, FieldFlags.None),
                 ]),
+            new RegisterInfo("byte_flags", "", 0xa0, 8, 6, 0x1, true, false,
+                [
+                    new FieldInfo("flags", "", 0, 8, SwAccess.RW, HwAccess.R, 0x0, FieldFlags.WriteOneToClear | FieldFlags.SwMod | FieldFlags.HwSet),
+                ]),
+            new RegisterInfo("lane_counts", "", 0xa8, 16, 3, 0x6, true, false,
+                [
+                    new FieldInfo("count", "", 0, 16, SwAccess.R, HwAccess.RW, 0x0, FieldFlags.ReadClear | FieldFlags.SwAcc),
+                ]),
+            new RegisterInfo("byte_pulses", "", 0xb8, 8, 4, 0x1, true, false,
+                [
+                    new FieldInfo("go", "", 0, 8, SwAccess.W, HwAccess.R, 0x0, FieldFlags.SinglePulse),
+                ]),
+            new RegisterInfo("wide_array", "", 0xc0, 64, 2, 0x8, true, false,
+                [
+                    new FieldInfo("value", "", 0, 64, SwAccess.RW, HwAccess.RW, 0x8000000000000001, FieldFlags.None),
+                ]),
+            new RegisterInfo("ext_bytes", "", 0xd0, 8, 6, 0x1, true, true,
+                [
+                    new FieldInfo("value", "", 0, 8, SwAccess.RW, HwAccess.NA, 0x0, FieldFlags.None),
+                ]),
+            new RegisterInfo("ext_lanes", "", 0xd8, 16, 3, 0x6, true, true,
+                [
+                    new FieldInfo("value", "", 0, 16, SwAccess.R, HwAccess.NA, 0x0, FieldFlags.None),
+                ]),
+            new RegisterInfo("ext_wide_array", "", 0xe8, 64, 2, 0x8, true, true,
+                [
+                    new FieldInfo("value", "", 0, 64, SwAccess.RW, HwAccess.NA, 0x0, FieldFlags.None),
+                ]),
+            new RegisterInfo("mixed_int", "", 0xf8, 16, 1, 0x2, false, false,
+                [
+                    new FieldInfo("value", "", 0, 16, SwAccess.RW, HwAccess.R, 0x1234, FieldFlags.SwMod | FieldFlags.SwAcc),
+                ]),
+            new RegisterInfo("mixed_ext", "", 0xfa, 16, 1, 0x2, false, true,
+                [
+                    new FieldInfo("value", "", 0, 16, SwAccess.RW, HwAccess.NA, 0x0, FieldFlags.None),
+                ]),
         ]);
 }
 
@@ -596,6 +804,33 @@ public sealed class RegcSelftestModel : RegisterBlockModel
     /// <summary>Hand-written storage behind the external register 'ext_array'; without one, reads are 0 and writes are dropped.</summary>
     public IExternalRegister? ExtArrayHandler { get => GetExternal(21); set => SetExternal(21, value); }
 
+    /// <summary>byte_flags.flags</summary>
+    public byte GetByteFlags(int index) => (byte)HwRead(22, 0, index);
+    public void HwSetByteFlags(int index) => HwSetOrClear(22, 0, index, set: true);
+
+    /// <summary>lane_counts.count</summary>
+    public ushort GetLaneCounts(int index) => (ushort)HwRead(23, 0, index);
+    public void SetLaneCounts(int index, ushort value) => HwWrite(23, 0, index, value);
+
+    /// <summary>wide_array.value</summary>
+    public ulong GetWideArray(int index) => HwRead(25, 0, index);
+    public void SetWideArray(int index, ulong value) => HwWrite(25, 0, index, value);
+
+    /// <summary>Hand-written storage behind the external register 'ext_bytes'; without one, reads are 0 and writes are dropped.</summary>
+    public IExternalRegister? ExtBytesHandler { get => GetExternal(26); set => SetExternal(26, value); }
+
+    /// <summary>Hand-written storage behind the external register 'ext_lanes'; without one, reads are 0 and writes are dropped.</summary>
+    public IExternalRegister? ExtLanesHandler { get => GetExternal(27); set => SetExternal(27, value); }
+
+    /// <summary>Hand-written storage behind the external register 'ext_wide_array'; without one, reads are 0 and writes are dropped.</summary>
+    public IExternalRegister? ExtWideArrayHandler { get => GetExternal(28); set => SetExternal(28, value); }
+
+    /// <summary>mixed_int.value</summary>
+    public ushort MixedInt => (ushort)HwRead(29, 0, 0);
+
+    /// <summary>Hand-written storage behind the external register 'mixed_ext'; without one, reads are 0 and writes are dropped.</summary>
+    public IExternalRegister? MixedExtHandler { get => GetExternal(30); set => SetExternal(30, value); }
+
     /// <summary>Software modified the field (swmod); the value is the new field value.</summary>
     public event global::System.EventHandler<FieldEvent>? RclrStatusEventAModified;
 
@@ -611,6 +846,21 @@ public sealed class RegcSelftestModel : RegisterBlockModel
     /// <summary>Software accessed the field (swacc); the value is the field value.</summary>
     public event global::System.EventHandler<FieldEvent>? StrobesAccessedAccessed;
 
+    /// <summary>Software modified the field (swmod); the value is the new field value.</summary>
+    public event global::System.EventHandler<FieldEvent>? ByteFlagsModified;
+
+    /// <summary>Software accessed the field (swacc); the value is the field value.</summary>
+    public event global::System.EventHandler<FieldEvent>? LaneCountsAccessed;
+
+    /// <summary>Software wrote the single-pulse field; the value is what was written.</summary>
+    public event global::System.EventHandler<FieldEvent>? BytePulsesPulsed;
+
+    /// <summary>Software modified the field (swmod); the value is the new field value.</summary>
+    public event global::System.EventHandler<FieldEvent>? MixedIntModified;
+
+    /// <summary>Software accessed the field (swacc); the value is the field value.</summary>
+    public event global::System.EventHandler<FieldEvent>? MixedIntAccessed;
+
     protected override void OnFieldEvent(FieldEventKind kind, int register, int field, FieldEvent e)
     {
         switch ((kind, register, field))
@@ -620,6 +870,11 @@ public sealed class RegcSelftestModel : RegisterBlockModel
             case (FieldEventKind.Pulsed, 7, 1): PulseKickPulsed?.Invoke(this, e); break;
             case (FieldEventKind.Modified, 8, 0): StrobesModifiedModified?.Invoke(this, e); break;
             case (FieldEventKind.Accessed, 8, 1): StrobesAccessedAccessed?.Invoke(this, e); break;
+            case (FieldEventKind.Modified, 22, 0): ByteFlagsModified?.Invoke(this, e); break;
+            case (FieldEventKind.Accessed, 23, 0): LaneCountsAccessed?.Invoke(this, e); break;
+            case (FieldEventKind.Pulsed, 24, 0): BytePulsesPulsed?.Invoke(this, e); break;
+            case (FieldEventKind.Modified, 29, 0): MixedIntModified?.Invoke(this, e); break;
+            case (FieldEventKind.Accessed, 29, 0): MixedIntAccessed?.Invoke(this, e); break;
         }
     }
 }

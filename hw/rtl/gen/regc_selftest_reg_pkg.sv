@@ -10,7 +10,7 @@ package regc_selftest_reg_pkg;
 
   // Address bits the block decodes, and the bytes it spans.
   localparam int unsigned REGC_SELFTEST_ADDR_WIDTH = 8;
-  localparam int unsigned REGC_SELFTEST_SIZE = 'ha0;
+  localparam int unsigned REGC_SELFTEST_SIZE = 'hfc;
 
   // byte0: 8 bits at 0x0.
   localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_BYTE0_OFFSET = 8'h0;
@@ -137,6 +137,65 @@ package regc_selftest_reg_pkg;
   localparam int unsigned REGC_SELFTEST_EXT_ARRAY_STRIDE = 'h4;
   localparam int unsigned REGC_SELFTEST_EXT_ARRAY_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_EXT_ARRAY_VALUE_WIDTH = 32;
+
+  // byte_flags: 6 x 8 bits at 0xa0, stride 0x1.
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_BYTE_FLAGS_OFFSET = 8'ha0;
+  localparam int unsigned REGC_SELFTEST_BYTE_FLAGS_COUNT = 6;
+  localparam int unsigned REGC_SELFTEST_BYTE_FLAGS_STRIDE = 'h1;
+  localparam int unsigned REGC_SELFTEST_BYTE_FLAGS_FLAGS_LSB = 0;
+  localparam int unsigned REGC_SELFTEST_BYTE_FLAGS_FLAGS_WIDTH = 8;
+
+  // lane_counts: 3 x 16 bits at 0xa8, stride 0x6.
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_LANE_COUNTS_OFFSET = 8'ha8;
+  localparam int unsigned REGC_SELFTEST_LANE_COUNTS_COUNT = 3;
+  localparam int unsigned REGC_SELFTEST_LANE_COUNTS_STRIDE = 'h6;
+  localparam int unsigned REGC_SELFTEST_LANE_COUNTS_COUNT_LSB = 0;
+  localparam int unsigned REGC_SELFTEST_LANE_COUNTS_COUNT_WIDTH = 16;
+
+  // byte_pulses: 4 x 8 bits at 0xb8, stride 0x1.
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_BYTE_PULSES_OFFSET = 8'hb8;
+  localparam int unsigned REGC_SELFTEST_BYTE_PULSES_COUNT = 4;
+  localparam int unsigned REGC_SELFTEST_BYTE_PULSES_STRIDE = 'h1;
+  localparam int unsigned REGC_SELFTEST_BYTE_PULSES_GO_LSB = 0;
+  localparam int unsigned REGC_SELFTEST_BYTE_PULSES_GO_WIDTH = 8;
+
+  // wide_array: 2 x 64 bits at 0xc0, stride 0x8.
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_WIDE_ARRAY_OFFSET = 8'hc0;
+  localparam int unsigned REGC_SELFTEST_WIDE_ARRAY_COUNT = 2;
+  localparam int unsigned REGC_SELFTEST_WIDE_ARRAY_STRIDE = 'h8;
+  localparam int unsigned REGC_SELFTEST_WIDE_ARRAY_VALUE_LSB = 0;
+  localparam int unsigned REGC_SELFTEST_WIDE_ARRAY_VALUE_WIDTH = 64;
+
+  // ext_bytes (external): 6 x 8 bits at 0xd0, stride 0x1.
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_BYTES_OFFSET = 8'hd0;
+  localparam int unsigned REGC_SELFTEST_EXT_BYTES_COUNT = 6;
+  localparam int unsigned REGC_SELFTEST_EXT_BYTES_STRIDE = 'h1;
+  localparam int unsigned REGC_SELFTEST_EXT_BYTES_VALUE_LSB = 0;
+  localparam int unsigned REGC_SELFTEST_EXT_BYTES_VALUE_WIDTH = 8;
+
+  // ext_lanes (external): 3 x 16 bits at 0xd8, stride 0x6.
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_LANES_OFFSET = 8'hd8;
+  localparam int unsigned REGC_SELFTEST_EXT_LANES_COUNT = 3;
+  localparam int unsigned REGC_SELFTEST_EXT_LANES_STRIDE = 'h6;
+  localparam int unsigned REGC_SELFTEST_EXT_LANES_VALUE_LSB = 0;
+  localparam int unsigned REGC_SELFTEST_EXT_LANES_VALUE_WIDTH = 16;
+
+  // ext_wide_array (external): 2 x 64 bits at 0xe8, stride 0x8.
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_WIDE_ARRAY_OFFSET = 8'he8;
+  localparam int unsigned REGC_SELFTEST_EXT_WIDE_ARRAY_COUNT = 2;
+  localparam int unsigned REGC_SELFTEST_EXT_WIDE_ARRAY_STRIDE = 'h8;
+  localparam int unsigned REGC_SELFTEST_EXT_WIDE_ARRAY_VALUE_LSB = 0;
+  localparam int unsigned REGC_SELFTEST_EXT_WIDE_ARRAY_VALUE_WIDTH = 64;
+
+  // mixed_int: 16 bits at 0xf8.
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_MIXED_INT_OFFSET = 8'hf8;
+  localparam int unsigned REGC_SELFTEST_MIXED_INT_VALUE_LSB = 0;
+  localparam int unsigned REGC_SELFTEST_MIXED_INT_VALUE_WIDTH = 16;
+
+  // mixed_ext (external): 16 bits at 0xfa.
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_MIXED_EXT_OFFSET = 8'hfa;
+  localparam int unsigned REGC_SELFTEST_MIXED_EXT_VALUE_LSB = 0;
+  localparam int unsigned REGC_SELFTEST_MIXED_EXT_VALUE_WIDTH = 16;
 
   // selftest_mode
   typedef enum logic [1:0] {
@@ -283,25 +342,99 @@ package regc_selftest_reg_pkg;
   } regc_selftest_reg2hw_ext_array_t;
 
   typedef struct packed {
-    regc_selftest_reg2hw_byte0_t        byte0;
-    regc_selftest_reg2hw_half1_t        half1;
-    regc_selftest_reg2hw_wide_t         wide;
-    regc_selftest_reg2hw_rclr_status_t  rclr_status;
-    regc_selftest_reg2hw_woclr_status_t woclr_status;
-    regc_selftest_reg2hw_woset_ctrl_t   woset_ctrl;
-    regc_selftest_reg2hw_pulse_t        pulse;
-    regc_selftest_reg2hw_strobes_t      strobes;
-    regc_selftest_reg2hw_write_only_t   write_only;
-    regc_selftest_reg2hw_shared_rw_t    shared_rw;
-    regc_selftest_reg2hw_rclr_wide_t    rclr_wide;
-    regc_selftest_reg2hw_entries_t      entries;
-    regc_selftest_reg2hw_slot_lo_t      slot_lo;
-    regc_selftest_reg2hw_slot_flags_t   slot_flags;
-    regc_selftest_reg2hw_ext_word_t     ext_word;
-    regc_selftest_reg2hw_ext_ro_t       ext_ro;
-    regc_selftest_reg2hw_ext_wo_t       ext_wo;
-    regc_selftest_reg2hw_ext_wide_t     ext_wide;
-    regc_selftest_reg2hw_ext_array_t    ext_array;
+    struct packed {
+      logic [5:0][7:0] q;
+      logic [5:0]      swmod;  // software wrote or read-cleared the field
+    } flags;
+  } regc_selftest_reg2hw_byte_flags_t;
+
+  typedef struct packed {
+    struct packed {
+      logic [2:0][15:0] q;
+      logic [2:0]       swacc;  // software read or wrote the field
+    } count;
+  } regc_selftest_reg2hw_lane_counts_t;
+
+  typedef struct packed {
+    struct packed {
+      logic [3:0][7:0] q;
+    } go;
+  } regc_selftest_reg2hw_byte_pulses_t;
+
+  typedef struct packed {
+    struct packed {
+      logic [1:0][63:0] q;
+    } value;
+  } regc_selftest_reg2hw_wide_array_t;
+
+  typedef struct packed {
+    logic       re;     // read request, held until ack
+    logic       we;     // write request, held until ack
+    logic [7:0] wdata;  // in the register's byte lanes; 0 where be is 0
+    logic       be;     // register bytes the access covers
+    logic [2:0] idx;    // array element
+  } regc_selftest_reg2hw_ext_bytes_t;
+
+  typedef struct packed {
+    logic        re;     // read request, held until ack
+    logic        we;     // write request, held until ack
+    logic [15:0] wdata;  // in the register's byte lanes; 0 where be is 0
+    logic [1:0]  be;     // register bytes the access covers
+    logic [1:0]  idx;    // array element
+  } regc_selftest_reg2hw_ext_lanes_t;
+
+  typedef struct packed {
+    logic        re;     // read request, held until ack
+    logic        we;     // write request, held until ack
+    logic [63:0] wdata;  // in the register's byte lanes; 0 where be is 0
+    logic [7:0]  be;     // register bytes the access covers
+    logic        idx;    // array element
+  } regc_selftest_reg2hw_ext_wide_array_t;
+
+  typedef struct packed {
+    struct packed {
+      logic [15:0] q;
+      logic        swmod;  // software wrote or read-cleared the field
+      logic        swacc;  // software read or wrote the field
+    } value;
+  } regc_selftest_reg2hw_mixed_int_t;
+
+  typedef struct packed {
+    logic        re;     // read request, held until ack
+    logic        we;     // write request, held until ack
+    logic [15:0] wdata;  // in the register's byte lanes; 0 where be is 0
+    logic [1:0]  be;     // register bytes the access covers
+  } regc_selftest_reg2hw_mixed_ext_t;
+
+  typedef struct packed {
+    regc_selftest_reg2hw_byte0_t          byte0;
+    regc_selftest_reg2hw_half1_t          half1;
+    regc_selftest_reg2hw_wide_t           wide;
+    regc_selftest_reg2hw_rclr_status_t    rclr_status;
+    regc_selftest_reg2hw_woclr_status_t   woclr_status;
+    regc_selftest_reg2hw_woset_ctrl_t     woset_ctrl;
+    regc_selftest_reg2hw_pulse_t          pulse;
+    regc_selftest_reg2hw_strobes_t        strobes;
+    regc_selftest_reg2hw_write_only_t     write_only;
+    regc_selftest_reg2hw_shared_rw_t      shared_rw;
+    regc_selftest_reg2hw_rclr_wide_t      rclr_wide;
+    regc_selftest_reg2hw_entries_t        entries;
+    regc_selftest_reg2hw_slot_lo_t        slot_lo;
+    regc_selftest_reg2hw_slot_flags_t     slot_flags;
+    regc_selftest_reg2hw_ext_word_t       ext_word;
+    regc_selftest_reg2hw_ext_ro_t         ext_ro;
+    regc_selftest_reg2hw_ext_wo_t         ext_wo;
+    regc_selftest_reg2hw_ext_wide_t       ext_wide;
+    regc_selftest_reg2hw_ext_array_t      ext_array;
+    regc_selftest_reg2hw_byte_flags_t     byte_flags;
+    regc_selftest_reg2hw_lane_counts_t    lane_counts;
+    regc_selftest_reg2hw_byte_pulses_t    byte_pulses;
+    regc_selftest_reg2hw_wide_array_t     wide_array;
+    regc_selftest_reg2hw_ext_bytes_t      ext_bytes;
+    regc_selftest_reg2hw_ext_lanes_t      ext_lanes;
+    regc_selftest_reg2hw_ext_wide_array_t ext_wide_array;
+    regc_selftest_reg2hw_mixed_int_t      mixed_int;
+    regc_selftest_reg2hw_mixed_ext_t      mixed_ext;
   } regc_selftest_reg2hw_t;
 
   // ---- hw2reg: from the hand-written logic to the register block ----
@@ -382,18 +515,65 @@ package regc_selftest_reg_pkg;
   } regc_selftest_hw2reg_ext_array_t;
 
   typedef struct packed {
-    regc_selftest_hw2reg_byte1_t        byte1;
-    regc_selftest_hw2reg_rclr_status_t  rclr_status;
-    regc_selftest_hw2reg_woclr_status_t woclr_status;
-    regc_selftest_hw2reg_woset_ctrl_t   woset_ctrl;
-    regc_selftest_hw2reg_shared_rw_t    shared_rw;
-    regc_selftest_hw2reg_status_t       status;
-    regc_selftest_hw2reg_rclr_wide_t    rclr_wide;
-    regc_selftest_hw2reg_ext_word_t     ext_word;
-    regc_selftest_hw2reg_ext_ro_t       ext_ro;
-    regc_selftest_hw2reg_ext_wo_t       ext_wo;
-    regc_selftest_hw2reg_ext_wide_t     ext_wide;
-    regc_selftest_hw2reg_ext_array_t    ext_array;
+    struct packed {
+      logic [5:0] set;  // set every bit
+    } flags;
+  } regc_selftest_hw2reg_byte_flags_t;
+
+  typedef struct packed {
+    struct packed {
+      logic [2:0][15:0] d;
+      logic [2:0]       de;  // load d this clock
+    } count;
+  } regc_selftest_hw2reg_lane_counts_t;
+
+  typedef struct packed {
+    struct packed {
+      logic [1:0][63:0] d;
+      logic [1:0]       de;  // load d this clock
+    } value;
+  } regc_selftest_hw2reg_wide_array_t;
+
+  typedef struct packed {
+    logic       ack;    // request served; looked at only while re or we is high
+    logic [7:0] rdata;  // read data in the register's byte lanes, taken with ack
+  } regc_selftest_hw2reg_ext_bytes_t;
+
+  typedef struct packed {
+    logic        ack;    // request served; looked at only while re or we is high
+    logic [15:0] rdata;  // read data in the register's byte lanes, taken with ack
+  } regc_selftest_hw2reg_ext_lanes_t;
+
+  typedef struct packed {
+    logic        ack;    // request served; looked at only while re or we is high
+    logic [63:0] rdata;  // read data in the register's byte lanes, taken with ack
+  } regc_selftest_hw2reg_ext_wide_array_t;
+
+  typedef struct packed {
+    logic        ack;    // request served; looked at only while re or we is high
+    logic [15:0] rdata;  // read data in the register's byte lanes, taken with ack
+  } regc_selftest_hw2reg_mixed_ext_t;
+
+  typedef struct packed {
+    regc_selftest_hw2reg_byte1_t          byte1;
+    regc_selftest_hw2reg_rclr_status_t    rclr_status;
+    regc_selftest_hw2reg_woclr_status_t   woclr_status;
+    regc_selftest_hw2reg_woset_ctrl_t     woset_ctrl;
+    regc_selftest_hw2reg_shared_rw_t      shared_rw;
+    regc_selftest_hw2reg_status_t         status;
+    regc_selftest_hw2reg_rclr_wide_t      rclr_wide;
+    regc_selftest_hw2reg_ext_word_t       ext_word;
+    regc_selftest_hw2reg_ext_ro_t         ext_ro;
+    regc_selftest_hw2reg_ext_wo_t         ext_wo;
+    regc_selftest_hw2reg_ext_wide_t       ext_wide;
+    regc_selftest_hw2reg_ext_array_t      ext_array;
+    regc_selftest_hw2reg_byte_flags_t     byte_flags;
+    regc_selftest_hw2reg_lane_counts_t    lane_counts;
+    regc_selftest_hw2reg_wide_array_t     wide_array;
+    regc_selftest_hw2reg_ext_bytes_t      ext_bytes;
+    regc_selftest_hw2reg_ext_lanes_t      ext_lanes;
+    regc_selftest_hw2reg_ext_wide_array_t ext_wide_array;
+    regc_selftest_hw2reg_mixed_ext_t      mixed_ext;
   } regc_selftest_hw2reg_t;
 
 endpackage

@@ -655,6 +655,148 @@ module regc_selftest_reg_top #(
   end
   assign reg2hw_o.slot_flags.perm.q = slot_flags_perm_q;
 
+  // ---- byte_flags: 6 x 8 bits at 0xa0 + i * 0x1 ----
+  logic [5:0] byte_flags_hit;  // the access addresses the register's word
+  logic [47:0] byte_flags_flags_q;
+  for (genvar i = 0; i < 6; i++) begin : gen_byte_flags
+    localparam int unsigned Lane = ('ha0 + i * 'h1) % 4;
+    assign byte_flags_hit[i] = in_block && word == 6'(('ha0 + i * 'h1) / 4);
+    logic [7:0] byte_flags_flags_wmask;
+    assign byte_flags_flags_wmask = {8{wr_en && byte_flags_hit[i]}} & wstrb_bits[Lane * 8 +: 8];
+    regc_subreg #(
+      .Width     (8),
+      .ResetValue(8'h0),
+      .SwWrite   (1'b1),
+      .OneToClear(1'b1),
+      .HwSet     (1'b1)
+    ) u_byte_flags_flags (
+      .clk_i  (clk_i),
+      .rst_ni (rst_ni),
+      .wmask_i(byte_flags_flags_wmask),
+      .wdata_i(wdata_q[Lane * 8 +: 8]),
+      .rmask_i('0),
+      .de_i   (1'b0),
+      .d_i    ('0),
+      .set_i  (hw2reg_i.byte_flags.flags.set[i]),
+      .clr_i  (1'b0),
+      .q_o    (byte_flags_flags_q[i * 8 +: 8])
+    );
+    assign reg2hw_o.byte_flags.flags.swmod[i] = |byte_flags_flags_wmask;
+  end
+  assign reg2hw_o.byte_flags.flags.q = byte_flags_flags_q;
+
+  // ---- lane_counts: 3 x 16 bits at 0xa8 + i * 0x6 ----
+  logic [2:0] lane_counts_hit;  // the access addresses the register's word
+  logic [47:0] lane_counts_count_q;
+  for (genvar i = 0; i < 3; i++) begin : gen_lane_counts
+    assign lane_counts_hit[i] = in_block && word == 6'(('ha8 + i * 'h6) / 4);
+    logic [15:0] lane_counts_count_rmask;
+    assign lane_counts_count_rmask = {16{rd_en && lane_counts_hit[i]}};
+    regc_subreg #(
+      .Width     (16),
+      .ResetValue(16'h0),
+      .ReadClear (1'b1),
+      .HwWrite   (1'b1)
+    ) u_lane_counts_count (
+      .clk_i  (clk_i),
+      .rst_ni (rst_ni),
+      .wmask_i('0),
+      .wdata_i('0),
+      .rmask_i(lane_counts_count_rmask),
+      .de_i   (hw2reg_i.lane_counts.count.de[i]),
+      .d_i    (hw2reg_i.lane_counts.count.d[i]),
+      .set_i  (1'b0),
+      .clr_i  (1'b0),
+      .q_o    (lane_counts_count_q[i * 16 +: 16])
+    );
+    assign reg2hw_o.lane_counts.count.swacc[i] = |lane_counts_count_rmask;
+  end
+  assign reg2hw_o.lane_counts.count.q = lane_counts_count_q;
+
+  // ---- byte_pulses: 4 x 8 bits at 0xb8 + i * 0x1 ----
+  logic [3:0] byte_pulses_hit;  // the access addresses the register's word
+  logic [31:0] byte_pulses_go_q;
+  for (genvar i = 0; i < 4; i++) begin : gen_byte_pulses
+    localparam int unsigned Lane = ('hb8 + i * 'h1) % 4;
+    assign byte_pulses_hit[i] = in_block && word == 6'(('hb8 + i * 'h1) / 4);
+    logic [7:0] byte_pulses_go_wmask;
+    assign byte_pulses_go_wmask = {8{wr_en && byte_pulses_hit[i]}} & wstrb_bits[Lane * 8 +: 8];
+    regc_subreg #(
+      .Width      (8),
+      .ResetValue (8'h0),
+      .SwWrite    (1'b1),
+      .SinglePulse(1'b1)
+    ) u_byte_pulses_go (
+      .clk_i  (clk_i),
+      .rst_ni (rst_ni),
+      .wmask_i(byte_pulses_go_wmask),
+      .wdata_i(wdata_q[Lane * 8 +: 8]),
+      .rmask_i('0),
+      .de_i   (1'b0),
+      .d_i    ('0),
+      .set_i  (1'b0),
+      .clr_i  (1'b0),
+      .q_o    (byte_pulses_go_q[i * 8 +: 8])
+    );
+  end
+  assign reg2hw_o.byte_pulses.go.q = byte_pulses_go_q;
+
+  // ---- wide_array: 2 x 64 bits at 0xc0 + i * 0x8 ----
+  logic [1:0] wide_array_hit_lo, wide_array_hit_hi;  // the access addresses the low or high word
+  logic [127:0] wide_array_value_q;
+  for (genvar i = 0; i < 2; i++) begin : gen_wide_array
+    assign wide_array_hit_lo[i] = in_block && word == 6'(('hc0 + i * 'h8) / 4);
+    assign wide_array_hit_hi[i] = in_block && word == 6'(('hc0 + i * 'h8) / 4 + 1);
+    logic [63:0] wide_array_value_wmask;
+    assign wide_array_value_wmask = {{32{wr_en && wide_array_hit_hi[i]}} & wstrb_bits[31:0], {32{wr_en && wide_array_hit_lo[i]}} & wstrb_bits[31:0]};
+    regc_subreg #(
+      .Width     (64),
+      .ResetValue(64'h8000000000000001),
+      .SwWrite   (1'b1),
+      .HwWrite   (1'b1)
+    ) u_wide_array_value (
+      .clk_i  (clk_i),
+      .rst_ni (rst_ni),
+      .wmask_i(wide_array_value_wmask),
+      .wdata_i({wdata_q[31:0], wdata_q[31:0]}),
+      .rmask_i('0),
+      .de_i   (hw2reg_i.wide_array.value.de[i]),
+      .d_i    (hw2reg_i.wide_array.value.d[i]),
+      .set_i  (1'b0),
+      .clr_i  (1'b0),
+      .q_o    (wide_array_value_q[i * 64 +: 64])
+    );
+  end
+  assign reg2hw_o.wide_array.value.q = wide_array_value_q;
+
+  // ---- mixed_int: 16 bits at 0xf8 ----
+  logic mixed_int_hit;  // the access addresses the register's word
+  logic [15:0] mixed_int_value_q;
+  assign mixed_int_hit = in_block && word == 6'h3e;
+  logic [15:0] mixed_int_value_wmask;
+  assign mixed_int_value_wmask = {16{wr_en && mixed_int_hit}} & wstrb_bits[15:0];
+  logic [15:0] mixed_int_value_rmask;
+  assign mixed_int_value_rmask = {16{rd_en && mixed_int_hit}};
+  regc_subreg #(
+    .Width     (16),
+    .ResetValue(16'h1234),
+    .SwWrite   (1'b1)
+  ) u_mixed_int_value (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .wmask_i(mixed_int_value_wmask),
+    .wdata_i(wdata_q[15:0]),
+    .rmask_i('0),
+    .de_i   (1'b0),
+    .d_i    ('0),
+    .set_i  (1'b0),
+    .clr_i  (1'b0),
+    .q_o    (mixed_int_value_q)
+  );
+  assign reg2hw_o.mixed_int.value.swmod = |mixed_int_value_wmask;
+  assign reg2hw_o.mixed_int.value.swacc = |mixed_int_value_wmask || |mixed_int_value_rmask;
+  assign reg2hw_o.mixed_int.value.q = mixed_int_value_q;
+
   // ---- ext_word (external): 32 bits at 0x80 ----
   logic ext_word_hit;  // the access addresses the register's word
   logic ext_word_req;  // the access touches the element, which has not answered yet
@@ -726,6 +868,98 @@ module regc_selftest_reg_top #(
   assign reg2hw_o.ext_array.be = acc_strb[3:0];
   assign reg2hw_o.ext_array.idx = ext_array_idx;
 
+  // ---- ext_bytes (external): 6 x 8 bits at 0xd0 + i * 0x1 ----
+  logic [5:0] ext_bytes_hit;  // the access addresses the register's word
+  logic [5:0] ext_bytes_req;  // the access touches the element, which has not answered yet
+  logic [5:0] ext_bytes_sel;  // the element served now: the lowest requesting one
+  logic [2:0] ext_bytes_idx;
+  logic [1:0] ext_bytes_lane;  // byte lane of the element served
+  logic ext_bytes_ack;
+  for (genvar i = 0; i < 6; i++) begin : gen_ext_bytes
+    localparam int unsigned Lane = ('hd0 + i * 'h1) % 4;
+    assign ext_bytes_hit[i] = in_block && word == 6'(('hd0 + i * 'h1) / 4);
+    assign ext_bytes_req[i] = ext_bytes_hit[i] && !(|ext_done_q[Lane]) && ((state_q == StWrite && |wstrb_q[Lane]) || state_q == StRead);
+  end
+  assign ext_bytes_sel = ext_bytes_req & (~ext_bytes_req + 6'd1);
+  always_comb begin
+    ext_bytes_idx = '0;
+    ext_bytes_lane = '0;
+    for (int i = 0; i < 6; i++) begin
+      ext_bytes_idx |= {3{ext_bytes_sel[i]}} & 3'(i);
+      ext_bytes_lane |= {2{ext_bytes_sel[i]}} & 2'(('hd0 + i * 'h1) % 4);
+    end
+  end
+  assign ext_bytes_ack = |ext_bytes_req && hw2reg_i.ext_bytes.ack;
+  assign reg2hw_o.ext_bytes.re = state_q == StRead && |ext_bytes_req;
+  assign reg2hw_o.ext_bytes.we = state_q == StWrite && |ext_bytes_req;
+  assign reg2hw_o.ext_bytes.wdata = wdata_be[ext_bytes_lane * 8 +: 8];
+  assign reg2hw_o.ext_bytes.be = acc_strb[ext_bytes_lane];
+  assign reg2hw_o.ext_bytes.idx = ext_bytes_idx;
+
+  // ---- ext_lanes (external): 3 x 16 bits at 0xd8 + i * 0x6 ----
+  logic [2:0] ext_lanes_hit;  // the access addresses the register's word
+  logic [2:0] ext_lanes_req;  // the access touches the element, which has not answered yet
+  logic [1:0] ext_lanes_idx;
+  logic [1:0] ext_lanes_lane;  // byte lane of the element served
+  logic ext_lanes_ack;
+  for (genvar i = 0; i < 3; i++) begin : gen_ext_lanes
+    localparam int unsigned Lane = ('hd8 + i * 'h6) % 4;
+    assign ext_lanes_hit[i] = in_block && word == 6'(('hd8 + i * 'h6) / 4);
+    assign ext_lanes_req[i] = ext_lanes_hit[i] && !(|ext_done_q[Lane +: 2]) && state_q == StRead;
+  end
+  always_comb begin
+    ext_lanes_idx = '0;
+    ext_lanes_lane = '0;
+    for (int i = 0; i < 3; i++) begin
+      ext_lanes_idx |= {2{ext_lanes_req[i]}} & 2'(i);
+      ext_lanes_lane |= {2{ext_lanes_req[i]}} & 2'(('hd8 + i * 'h6) % 4);
+    end
+  end
+  assign ext_lanes_ack = |ext_lanes_req && hw2reg_i.ext_lanes.ack;
+  assign reg2hw_o.ext_lanes.re = state_q == StRead && |ext_lanes_req;
+  assign reg2hw_o.ext_lanes.we = 1'b0;
+  assign reg2hw_o.ext_lanes.wdata = '0;
+  assign reg2hw_o.ext_lanes.be = acc_strb[ext_lanes_lane +: 2];
+  assign reg2hw_o.ext_lanes.idx = ext_lanes_idx;
+
+  // ---- ext_wide_array (external): 2 x 64 bits at 0xe8 + i * 0x8 ----
+  logic [1:0] ext_wide_array_hit_lo, ext_wide_array_hit_hi;  // the access addresses the low or high word
+  logic [1:0] ext_wide_array_req;  // the access touches the element, which has not answered yet
+  logic ext_wide_array_idx;
+  logic ext_wide_array_hi;  // the element served is accessed in its high word
+  logic ext_wide_array_ack;
+  for (genvar i = 0; i < 2; i++) begin : gen_ext_wide_array
+    assign ext_wide_array_hit_lo[i] = in_block && word == 6'(('he8 + i * 'h8) / 4);
+    assign ext_wide_array_hit_hi[i] = in_block && word == 6'(('he8 + i * 'h8) / 4 + 1);
+    assign ext_wide_array_req[i] = (ext_wide_array_hit_lo[i] || ext_wide_array_hit_hi[i]) && !(|ext_done_q) && ((state_q == StWrite && |wstrb_q) || state_q == StRead);
+  end
+  always_comb begin
+    ext_wide_array_idx = '0;
+    ext_wide_array_hi = 1'b0;
+    for (int i = 0; i < 2; i++) begin
+      ext_wide_array_idx |= ext_wide_array_req[i] & 1'(i);
+      ext_wide_array_hi |= ext_wide_array_req[i] & ext_wide_array_hit_hi[i];
+    end
+  end
+  assign ext_wide_array_ack = |ext_wide_array_req && hw2reg_i.ext_wide_array.ack;
+  assign reg2hw_o.ext_wide_array.re = state_q == StRead && |ext_wide_array_req;
+  assign reg2hw_o.ext_wide_array.we = state_q == StWrite && |ext_wide_array_req;
+  assign reg2hw_o.ext_wide_array.wdata = ext_wide_array_hi ? {wdata_be, 32'h0} : {32'h0, wdata_be};
+  assign reg2hw_o.ext_wide_array.be = ext_wide_array_hi ? {acc_strb, 4'h0} : {4'h0, acc_strb};
+  assign reg2hw_o.ext_wide_array.idx = ext_wide_array_idx;
+
+  // ---- mixed_ext (external): 16 bits at 0xfa ----
+  logic mixed_ext_hit;  // the access addresses the register's word
+  logic mixed_ext_req;  // the access touches the element, which has not answered yet
+  logic mixed_ext_ack;
+  assign mixed_ext_hit = in_block && word == 6'h3e;
+  assign mixed_ext_req = mixed_ext_hit && !(|ext_done_q[3:2]) && ((state_q == StWrite && |wstrb_q[3:2]) || state_q == StRead);
+  assign mixed_ext_ack = mixed_ext_req && hw2reg_i.mixed_ext.ack;
+  assign reg2hw_o.mixed_ext.re = state_q == StRead && mixed_ext_req;
+  assign reg2hw_o.mixed_ext.we = state_q == StWrite && mixed_ext_req;
+  assign reg2hw_o.mixed_ext.wdata = wdata_be[31:16];
+  assign reg2hw_o.mixed_ext.be = acc_strb[3:2];
+
   // ---- read data: the registers of one word own disjoint lanes, so their bits are ORed ----
 
   always_comb begin
@@ -756,6 +990,17 @@ module regc_selftest_reg_top #(
     for (int i = 0; i < 2; i++) begin
       reg_rdata[2:0] |= {3{slot_flags_hit[i]}} & slot_flags_perm_q[i * 3 +: 3];
     end
+    for (int i = 0; i < 6; i++) begin
+      reg_rdata[(('ha0 + i * 'h1) % 4) * 8 +: 8] |= {8{byte_flags_hit[i]}} & byte_flags_flags_q[i * 8 +: 8];
+    end
+    for (int i = 0; i < 3; i++) begin
+      reg_rdata[(('ha8 + i * 'h6) % 4) * 8 +: 16] |= {16{lane_counts_hit[i]}} & lane_counts_count_q[i * 16 +: 16];
+    end
+    for (int i = 0; i < 2; i++) begin
+      reg_rdata[31:0] |= {32{wide_array_hit_hi[i]}} & wide_array_value_q[i * 64 + 32 +: 32];
+      reg_rdata[31:0] |= {32{wide_array_hit_lo[i]}} & wide_array_value_q[i * 64 +: 32];
+    end
+    reg_rdata[15:0] |= {16{mixed_int_hit}} & mixed_int_value_q;
   end
 
   // ---- external registers: each request is held until its ack; the access ends when all are in ----
@@ -764,7 +1009,11 @@ module regc_selftest_reg_top #(
                          (ext_ro_req && !hw2reg_i.ext_ro.ack) ||
                          (ext_wo_req && !hw2reg_i.ext_wo.ack) ||
                          (ext_wide_req && !hw2reg_i.ext_wide.ack) ||
-                         (|ext_array_req && !hw2reg_i.ext_array.ack));
+                         (|ext_array_req && !hw2reg_i.ext_array.ack) ||
+                         |(ext_bytes_req & ~({6{hw2reg_i.ext_bytes.ack}} & ext_bytes_sel)) ||
+                         (|ext_lanes_req && !hw2reg_i.ext_lanes.ack) ||
+                         (|ext_wide_array_req && !hw2reg_i.ext_wide_array.ack) ||
+                         (mixed_ext_req && !hw2reg_i.mixed_ext.ack));
 
   always_comb begin
     ext_done_d = ext_done_q;
@@ -791,6 +1040,22 @@ module regc_selftest_reg_top #(
     if (ext_array_ack) begin
       ext_done_d[3:0] = '1;
       ext_rdata_d[31:0] = hw2reg_i.ext_array.rdata;
+    end
+    if (ext_bytes_ack) begin
+      ext_done_d[ext_bytes_lane] = '1;
+      ext_rdata_d[ext_bytes_lane * 8 +: 8] = hw2reg_i.ext_bytes.rdata;
+    end
+    if (ext_lanes_ack) begin
+      ext_done_d[ext_lanes_lane +: 2] = '1;
+      ext_rdata_d[ext_lanes_lane * 8 +: 16] = hw2reg_i.ext_lanes.rdata;
+    end
+    if (ext_wide_array_ack) begin
+      ext_done_d = '1;
+      ext_rdata_d = ext_wide_array_hi ? hw2reg_i.ext_wide_array.rdata[63:32] : hw2reg_i.ext_wide_array.rdata[31:0];
+    end
+    if (mixed_ext_ack) begin
+      ext_done_d[3:2] = '1;
+      ext_rdata_d[31:16] = hw2reg_i.mixed_ext.rdata;
     end
   end
 
@@ -844,6 +1109,26 @@ module regc_selftest_reg_top #(
     reg2hw_o.ext_array.re && !hw2reg_i.ext_array.ack |=> reg2hw_o.ext_array.re && $stable(reg2hw_o.ext_array.idx));
   assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.ext_array.we && !hw2reg_i.ext_array.ack |=> reg2hw_o.ext_array.we && $stable(reg2hw_o.ext_array.idx) && $stable(reg2hw_o.ext_array.wdata) && $stable(reg2hw_o.ext_array.be));
+  // ext_bytes: a request stays up, unchanged, until it is acked.
+  assert property (@(posedge clk_i) disable iff (!rst_ni)
+    reg2hw_o.ext_bytes.re && !hw2reg_i.ext_bytes.ack |=> reg2hw_o.ext_bytes.re && $stable(reg2hw_o.ext_bytes.idx));
+  assert property (@(posedge clk_i) disable iff (!rst_ni)
+    reg2hw_o.ext_bytes.we && !hw2reg_i.ext_bytes.ack |=> reg2hw_o.ext_bytes.we && $stable(reg2hw_o.ext_bytes.idx) && $stable(reg2hw_o.ext_bytes.wdata) && $stable(reg2hw_o.ext_bytes.be));
+  // ext_lanes: a request stays up, unchanged, until it is acked.
+  assert property (@(posedge clk_i) disable iff (!rst_ni)
+    reg2hw_o.ext_lanes.re && !hw2reg_i.ext_lanes.ack |=> reg2hw_o.ext_lanes.re && $stable(reg2hw_o.ext_lanes.idx));
+  assert property (@(posedge clk_i) disable iff (!rst_ni)
+    reg2hw_o.ext_lanes.we && !hw2reg_i.ext_lanes.ack |=> reg2hw_o.ext_lanes.we && $stable(reg2hw_o.ext_lanes.idx) && $stable(reg2hw_o.ext_lanes.wdata) && $stable(reg2hw_o.ext_lanes.be));
+  // ext_wide_array: a request stays up, unchanged, until it is acked.
+  assert property (@(posedge clk_i) disable iff (!rst_ni)
+    reg2hw_o.ext_wide_array.re && !hw2reg_i.ext_wide_array.ack |=> reg2hw_o.ext_wide_array.re && $stable(reg2hw_o.ext_wide_array.idx));
+  assert property (@(posedge clk_i) disable iff (!rst_ni)
+    reg2hw_o.ext_wide_array.we && !hw2reg_i.ext_wide_array.ack |=> reg2hw_o.ext_wide_array.we && $stable(reg2hw_o.ext_wide_array.idx) && $stable(reg2hw_o.ext_wide_array.wdata) && $stable(reg2hw_o.ext_wide_array.be));
+  // mixed_ext: a request stays up, unchanged, until it is acked.
+  assert property (@(posedge clk_i) disable iff (!rst_ni)
+    reg2hw_o.mixed_ext.re && !hw2reg_i.mixed_ext.ack |=> reg2hw_o.mixed_ext.re);
+  assert property (@(posedge clk_i) disable iff (!rst_ni)
+    reg2hw_o.mixed_ext.we && !hw2reg_i.mixed_ext.ack |=> reg2hw_o.mixed_ext.we && $stable(reg2hw_o.mixed_ext.wdata) && $stable(reg2hw_o.mixed_ext.be));
 `endif
 
 endmodule
