@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using VirtioHw.Firmware.Ism;
 
 namespace VirtioHw.Firmware.Dmabuf;
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace VirtioHw.Firmware.Ism;
+namespace VirtioHw.Firmware;
 
 /// <summary>One descriptor of a chain: where it is, how long, and whether the device writes it.</summary>
 public readonly record struct DeviceBuffer(ulong Address, uint Length, bool DeviceWritable);
