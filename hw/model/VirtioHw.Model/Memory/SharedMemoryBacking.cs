@@ -9,7 +9,7 @@ namespace VirtioHw.Model;
 /// </summary>
 public sealed class SharedMemoryBacking
 {
-    private readonly byte[] _memory;
+    private readonly Memory<byte> _memory;
 
     /// <summary>Zeroed memory of <paramref name="length"/> bytes.</summary>
     public SharedMemoryBacking(ulong length)
@@ -19,6 +19,16 @@ public sealed class SharedMemoryBacking
         _memory = new byte[length];
     }
 
+    /// <summary>
+    /// Over memory that someone else owns, for instance a shared mapping other processes see too
+    /// (a <see cref="System.Buffers.MemoryManager{T}"/> over it); it must outlive this backing.
+    /// </summary>
+    public SharedMemoryBacking(Memory<byte> memory)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(memory.Length);
+        _memory = memory;
+    }
+
     public ulong Length => (ulong)_memory.Length;
 
     /// <summary>Whether <paramref name="length"/> bytes at <paramref name="address"/> lie inside.</summary>
@@ -26,17 +36,17 @@ public sealed class SharedMemoryBacking
 
     /// <summary>Copies bytes out; the range must lie inside.</summary>
     public void Read(ulong address, Span<byte> destination) =>
-        _memory.AsSpan(checked((int)address), destination.Length).CopyTo(destination);
+        _memory.Span.Slice(checked((int)address), destination.Length).CopyTo(destination);
 
     /// <summary>Copies bytes in; the range must lie inside.</summary>
     public void Write(ulong address, ReadOnlySpan<byte> source) =>
-        source.CopyTo(_memory.AsSpan(checked((int)address), source.Length));
+        source.CopyTo(_memory.Span.Slice(checked((int)address), source.Length));
 
     internal ulong Read(ulong address, int width)
     {
         Span<byte> value = stackalloc byte[sizeof(ulong)];
         value.Clear();
-        _memory.AsSpan((int)address, width).CopyTo(value);
+        _memory.Span.Slice((int)address, width).CopyTo(value);
         return BinaryPrimitives.ReadUInt64LittleEndian(value);
     }
 
@@ -44,6 +54,6 @@ public sealed class SharedMemoryBacking
     {
         Span<byte> bytes = stackalloc byte[sizeof(ulong)];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, value);
-        bytes[..width].CopyTo(_memory.AsSpan((int)address, width));
+        bytes[..width].CopyTo(_memory.Span.Slice((int)address, width));
     }
 }
