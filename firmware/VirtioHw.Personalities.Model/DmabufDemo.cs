@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VirtioHw.Drivers.Dmabuf;
 using VirtioHw.Firmware.Dmabuf;
 
 namespace VirtioHw.Personalities.Model;
@@ -19,24 +20,36 @@ public static class DmabufDemo
 
         Say("model platform: one virtio-dmabuf endpoint (device id 36 of the seed specification; virtio-can in the ratified one)");
         await using DmabufBench bench = await DmabufBench.StartAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        uint vmId = await bench.Device.GetVmIdAsync(cancellationToken).ConfigureAwait(false);
-        Say($"{bench.Device.Transport.Location}: NEED_VMID answered with VM id {vmId}");
+        return await RunFlowAsync(Say, bench.Device, bench.Firmware, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The export and release themselves, between an open <paramref name="device"/> and the
+    /// firmware behind it on any platform, each step a line through <paramref name="say"/>; returns the exit code.
+    /// </summary>
+    public static async Task<int> RunFlowAsync(Action<string> say, DmabufDevice device, DmabufFirmware firmware, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(say);
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(firmware);
+        uint vmId = await device.GetVmIdAsync(cancellationToken).ConfigureAwait(false);
+        say($"{device.Transport.Location}: NEED_VMID answered with VM id {vmId}");
 
         var exported = new TaskCompletionSource<DmabufExportEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
-        bench.Firmware.Exported += (_, e) => exported.TrySetResult(e);
+        firmware.Exported += (_, e) => exported.TrySetResult(e);
         byte[] metadata = new byte[20];
         BitConverter.TryWriteBytes(metadata, 4096 * 16);
-        UInt128 id = await bench.Device.ExportAsync(metadata, cancellationToken).ConfigureAwait(false);
-        Say($"driver exported a buffer as id {id:x32}");
+        UInt128 id = await device.ExportAsync(metadata, cancellationToken).ConfigureAwait(false);
+        say($"driver exported a buffer as id {id:x32}");
         DmabufExportEventArgs seen = await exported.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        Say($"device imported id {seen.Id:x32}");
+        say($"device imported id {seen.Id:x32}");
 
-        bench.Firmware.Release(seen.Id);
-        Say("device released it");
-        UInt128 released = await bench.Device.NextReleaseAsync(cancellationToken).ConfigureAwait(false);
-        Say($"driver got DMABUF_REL for id {released:x32}");
+        firmware.Release(seen.Id);
+        say("device released it");
+        UInt128 released = await device.NextReleaseAsync(cancellationToken).ConfigureAwait(false);
+        say($"driver got DMABUF_REL for id {released:x32}");
         bool ok = seen.Id == id && released == id;
-        Say(ok ? "done" : "the ids do not match");
+        say(ok ? "done" : "the ids do not match");
         return ok ? 0 : 1;
     }
 }

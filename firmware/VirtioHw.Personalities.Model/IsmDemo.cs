@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using VirtioHw.Drivers.Ism;
+using IsmDomain = VirtioHw.Firmware.Ism.IsmDomain;
 using VirtioHw.Host.Pci;
 
 namespace VirtioHw.Personalities.Model;
@@ -26,57 +27,71 @@ public static class IsmDemo
 
         Say("model platform: two virtio-ism endpoints in one communication domain");
         await using IsmBench bench = await IsmBench.StartAsync(2, cancellationToken).ConfigureAwait(false);
-        foreach (PciFunction function in bench.Functions)
+        return await RunFlowAsync(Say, bench.Functions, bench.Devices[0], bench.Devices[1], bench.Domain.Domain, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The steps themselves, on two open devices <paramref name="a"/> and <paramref name="b"/> of
+    /// <paramref name="domain"/> on any platform, each step a line through <paramref name="say"/>;
+    /// returns the exit code.
+    /// </summary>
+    public static async Task<int> RunFlowAsync(Action<string> say, IReadOnlyList<PciFunction> functions, IsmDevice a, IsmDevice b, IsmDomain domain,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(say);
+        ArgumentNullException.ThrowIfNull(functions);
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentNullException.ThrowIfNull(domain);
+        foreach (PciFunction function in functions)
         {
-            Say($"enumerated {function}");
+            say($"enumerated {function}");
         }
 
-        IsmDevice a = bench.Devices[0];
-        IsmDevice b = bench.Devices[1];
         foreach ((string name, IsmDevice device) in new[] { ("A", a), ("B", b) })
         {
-            Say($"{name}: {device.Transport.Location} features 0x{device.Transport.NegotiatedFeatures:x} cdid {device.Cdid} devid {device.DevId} "
+            say($"{name}: {device.Transport.Location} features 0x{device.Transport.NegotiatedFeatures:x} cdid {device.Cdid} devid {device.DevId} "
                 + $"chunk {device.ChunkSize} notify {device.NotifySize}; regions {device.Regions}; notify {device.Notify}");
         }
 
         if (a.Cdid != b.Cdid)
         {
-            Say("the two devices report different domains");
+            say("the two devices report different domains");
             return 1;
         }
 
         IsmRegion atA = await a.AllocateAsync(64 * 1024, cancellationToken).ConfigureAwait(false);
-        Say($"A allocated {atA}");
+        say($"A allocated {atA}");
         await a.GrantAsync(atA.Token, b.DevId, IsmPermissions.Read | IsmPermissions.Write | IsmPermissions.Attach, cancellationToken).ConfigureAwait(false);
-        Say($"A granted devid {b.DevId} read, write and attach");
+        say($"A granted devid {b.DevId} read, write and attach");
 
         IsmRegion atB = await b.AttachAsync(atA.Token, IsmPermissions.Read | IsmPermissions.Write, cancellationToken).ConfigureAwait(false);
-        Say($"B attached {atB}");
+        say($"B attached {atB}");
         IsmEvent attached = await a.WaitForEventAsync(e => e.Type == IsmEventType.Attach, cancellationToken).ConfigureAwait(false);
-        Say($"A got {Describe(attached)}");
+        say($"A got {Describe(attached)}");
 
         byte[] message = Encoding.UTF8.GetBytes(Message);
         atA.Write(0, message);
         atA.Kick();
-        Say($"A wrote {message.Length} bytes at offset 0 and kicked");
+        say($"A wrote {message.Length} bytes at offset 0 and kicked");
         IsmEvent update = await b.WaitForEventAsync(e => e.Type == IsmEventType.Update, cancellationToken).ConfigureAwait(false);
-        Say($"B got {Describe(update)}");
+        say($"B got {Describe(update)}");
         var received = new byte[message.Length];
         atB.Read(0, received);
-        Say($"B read \"{Encoding.UTF8.GetString(received)}\"");
+        say($"B read \"{Encoding.UTF8.GetString(received)}\"");
         if (!received.AsSpan().SequenceEqual(message) || update.Offset != atB.Offset)
         {
-            Say("B did not see what A wrote");
+            say("B did not see what A wrote");
             return 1;
         }
 
         await atB.DetachAsync(cancellationToken).ConfigureAwait(false);
-        Say("B detached");
+        say("B detached");
         IsmEvent detached = await a.WaitForEventAsync(e => e.Type == IsmEventType.Detach, cancellationToken).ConfigureAwait(false);
-        Say($"A got {Describe(detached)}");
+        say($"A got {Describe(detached)}");
         await atA.DetachAsync(cancellationToken).ConfigureAwait(false);
-        Say($"A detached; the region is freed ({bench.Domain.Domain.RegionCount} regions left, {bench.Domain.Domain.FreeChunks} of {bench.Domain.Domain.ChunkCount} chunks free)");
-        Say("done");
+        say($"A detached; the region is freed ({domain.RegionCount} regions left, {domain.FreeChunks} of {domain.ChunkCount} chunks free)");
+        say("done");
         return 0;
     }
 

@@ -32,30 +32,39 @@ public static class IvshmemDemo
         IReadOnlyList<PciFunction> functions = PciBus.Scan(platform);
         using IvshmemDevice peer0 = IvshmemDevice.Open(functions.Find(group.Addresses[0]));
         using IvshmemDevice peer1 = IvshmemDevice.Open(functions.Find(group.Addresses[1]));
+        return await RunFlowAsync(Say, peer0, peer1, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The ping-pong itself between two open peers on any platform, each step a line through <paramref name="say"/>; returns the exit code.</summary>
+    public static async Task<int> RunFlowAsync(Action<string> say, IvshmemDevice peer0, IvshmemDevice peer1, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(say);
+        ArgumentNullException.ThrowIfNull(peer0);
+        ArgumentNullException.ThrowIfNull(peer1);
         foreach (IvshmemDevice peer in new[] { peer0, peer1 })
         {
-            Say($"{peer.Function.Address}: IVPosition {peer.Position}, {peer.MemoryLength} bytes of shared memory at 0x{peer.MemoryAddress:x}, {peer.VectorCount} vectors");
+            say($"{peer.Function.Address}: IVPosition {peer.Position}, {peer.MemoryLength} bytes of shared memory at 0x{peer.MemoryAddress:x}, {peer.VectorCount} vectors");
         }
 
         byte[] ping = Encoding.UTF8.GetBytes(Ping);
         peer0.Write(0, ping);
         peer0.Ring(peer1.Position, 1);
-        Say($"peer 0 wrote \"{Ping}\" and rang peer {peer1.Position} vector 1");
+        say($"peer 0 wrote \"{Ping}\" and rang peer {peer1.Position} vector 1");
         await peer1.Vector(1).WaitAsync(cancellationToken).ConfigureAwait(false);
         var got = new byte[ping.Length];
         peer1.Read(0, got);
-        Say($"peer 1 interrupted on vector 1, read \"{Encoding.UTF8.GetString(got)}\"");
+        say($"peer 1 interrupted on vector 1, read \"{Encoding.UTF8.GetString(got)}\"");
 
         byte[] pong = Encoding.UTF8.GetBytes(Pong);
         peer1.Write(PongOffset, pong);
         peer1.Ring(peer0.Position, 1);
-        Say($"peer 1 wrote \"{Pong}\" at {PongOffset} and rang peer {peer0.Position} vector 1");
+        say($"peer 1 wrote \"{Pong}\" at {PongOffset} and rang peer {peer0.Position} vector 1");
         await peer0.Vector(1).WaitAsync(cancellationToken).ConfigureAwait(false);
         var answer = new byte[pong.Length];
         peer0.Read(PongOffset, answer);
-        Say($"peer 0 interrupted on vector 1, read \"{Encoding.UTF8.GetString(answer)}\"");
+        say($"peer 0 interrupted on vector 1, read \"{Encoding.UTF8.GetString(answer)}\"");
         bool ok = got.AsSpan().SequenceEqual(ping) && answer.AsSpan().SequenceEqual(pong);
-        Say(ok ? "done" : "a message did not arrive intact");
+        say(ok ? "done" : "a message did not arrive intact");
         return ok ? 0 : 1;
     }
 }
