@@ -3,14 +3,17 @@ using System.Security.Cryptography;
 namespace VirtioHw.Firmware.Ism;
 
 /// <summary>
-/// A virtio-ism communication domain: its cdid, the devids of its members, the memory every
-/// member's chunk window maps, and the region table (token, chunks, referrers, permissions).
-/// Members are <see cref="IsmFirmware"/> instances on tasks of their own; every change to the
-/// table happens under <see cref="Sync"/>.
+/// A virtio-ism communication domain held in this process: its cdid, the devids of its members,
+/// the memory every member's chunk window maps, and the region table (token, chunks, referrers,
+/// permissions). Every change happens under one lock; events reach the members while it is held,
+/// so each member sees them in the order the domain made them.
 /// </summary>
-public sealed class IsmDomain
+public sealed class IsmDomain : IIsmDomain
 {
+    private readonly Lock _sync = new();
     private readonly bool[] _chunkUsed;
+    private readonly Dictionary<ulong, RegionState> _regions = [];
+    private readonly Dictionary<ulong, IIsmDomainMember> _members = [];
     private ulong _lastDevId;
 
     /// <param name="memory">The memory regions are carved from, a whole number of chunks; not owned.</param>
@@ -42,12 +45,10 @@ public sealed class IsmDomain
         _chunkUsed = new bool[memory.Length / chunkSize];
     }
 
-    /// <summary>The communication domain id every member reports.</summary>
     public Guid Cdid { get; }
 
     public ulong ChunkSize { get; }
 
-    /// <summary>How many chunks of memory the domain has.</summary>
     public int ChunkCount => _chunkUsed.Length;
 
     public IIsmDomainMemory Memory { get; }
@@ -57,9 +58,9 @@ public sealed class IsmDomain
     {
         get
         {
-            lock (Sync)
+            lock (_sync)
             {
-                return Regions.Count;
+                return _regions.Count;
             }
         }
     }
@@ -69,43 +70,261 @@ public sealed class IsmDomain
     {
         get
         {
-            lock (Sync)
+            lock (_sync)
             {
                 return _chunkUsed.Count(used => !used);
             }
         }
     }
 
-    internal Lock Sync { get; } = new();
-
-    internal Dictionary<ulong, IsmRegionState> Regions { get; } = [];
-
-    /// <summary>A devid for a new member: unique in the domain, never 0, kept for the member's life.</summary>
-    internal ulong Join()
+    /// <summary>Members joined now.</summary>
+    public int MemberCount
     {
-        lock (Sync)
+        get
         {
-            return ++_lastDevId;
+            lock (_sync)
+            {
+                return _members.Count;
+            }
         }
     }
 
-    /// <summary>A token no live region has: 64 random bits from a cryptographic generator, never 0. Caller holds <see cref="Sync"/>.</summary>
-    internal ulong NewToken()
+    public ulong Join(IIsmDomainMember member)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        lock (_sync)
+        {
+            ulong devid = ++_lastDevId;
+            _members.Add(devid, member);
+            return devid;
+        }
+    }
+
+    public void Leave(ulong devid)
+    {
+        lock (_sync)
+        {
+            foreach (RegionState region in _regions.Values.Where(r => r.Referrers.Contains(devid)).ToArray())
+            {
+                DetachLocked(region, devid);
+            }
+
+            _members.Remove(devid);
+        }
+    }
+
+    public IsmMapResult Allocate(ulong devid, ulong size, IsmChunkLimits limits)
+    {
+        lock (_sync)
+        {
+            if (size == 0 || !_members.ContainsKey(devid))
+            {
+                return IsmMapResult.Failed(IsmAck.Error);
+            }
+
+            if (size > (ulong)ChunkCount * ChunkSize)
+            {
+                return IsmMapResult.Failed(IsmAck.NoMemory);
+            }
+
+            int count = (int)((size + ChunkSize - 1) / ChunkSize);
+            if (count > limits.ReplyChunks)
+            {
+                return new IsmMapResult(IsmAck.TooBig, ChunkCount: (ulong)count);
+            }
+
+            if (count > limits.FreeSlots)
+            {
+                return IsmMapResult.Failed(IsmAck.NoSpace);
+            }
+
+            ulong[]? chunks = TakeChunks(count);
+            if (chunks is null)
+            {
+                return IsmMapResult.Failed(IsmAck.NoMemory);
+            }
+
+            var region = new RegionState(NewToken(), size, chunks);
+            region.Dedicated[devid] = IsmPermissions.Owner;
+            region.Referrers.Add(devid);
+            _regions.Add(region.Token, region);
+            return new IsmMapResult(IsmAck.Ok, region.Token, size, chunks, (ulong)count);
+        }
+    }
+
+    public IsmQueryResult Query(ulong devid, ulong token)
+    {
+        lock (_sync)
+        {
+            return _regions.TryGetValue(token, out RegionState? region)
+                ? new IsmQueryResult(IsmAck.Ok, region.Size, region.PermissionsOf(devid))
+                : new IsmQueryResult(IsmAck.NoEntry, 0, IsmPermissions.None);
+        }
+    }
+
+    public IsmMapResult Attach(ulong devid, ulong token, IsmPermissions access, IsmChunkLimits limits)
+    {
+        lock (_sync)
+        {
+            if (!_regions.TryGetValue(token, out RegionState? region))
+            {
+                return IsmMapResult.Failed(IsmAck.NoEntry);
+            }
+
+            if (!_members.ContainsKey(devid) || region.Referrers.Contains(devid) || (access & ~(IsmPermissions.Read | IsmPermissions.Write)) != 0)
+            {
+                return IsmMapResult.Failed(IsmAck.Error);
+            }
+
+            IsmPermissions granted = region.PermissionsOf(devid);
+            if ((granted & IsmPermissions.Attach) == 0)
+            {
+                return IsmMapResult.Failed(IsmAck.AttachDenied);
+            }
+
+            if ((access & IsmPermissions.Read) != 0 && (granted & IsmPermissions.Read) == 0)
+            {
+                return IsmMapResult.Failed(IsmAck.ReadDenied);
+            }
+
+            if ((access & IsmPermissions.Write) != 0 && (granted & IsmPermissions.Write) == 0)
+            {
+                return IsmMapResult.Failed(IsmAck.WriteDenied);
+            }
+
+            int count = region.Chunks.Length;
+            if (count > limits.ReplyChunks)
+            {
+                return new IsmMapResult(IsmAck.TooBig, ChunkCount: (ulong)count);
+            }
+
+            if (count > limits.FreeSlots)
+            {
+                return IsmMapResult.Failed(IsmAck.NoSpace);
+            }
+
+            region.Referrers.Add(devid);
+            TellPeers(region, IsmWire.EventAttach, devid);
+            return new IsmMapResult(IsmAck.Ok, token, region.Size, region.Chunks, (ulong)count);
+        }
+    }
+
+    public IsmAck Detach(ulong devid, ulong token)
+    {
+        lock (_sync)
+        {
+            if (!_regions.TryGetValue(token, out RegionState? region) || !region.Referrers.Contains(devid))
+            {
+                return IsmAck.NoEntry;
+            }
+
+            DetachLocked(region, devid);
+            return IsmAck.Ok;
+        }
+    }
+
+    public IsmAck Grant(ulong devid, ulong token, IsmPermissions permissions, ulong? peer)
+    {
+        lock (_sync)
+        {
+            if (!_regions.TryGetValue(token, out RegionState? region) || !region.Referrers.Contains(devid))
+            {
+                return IsmAck.NoEntry;
+            }
+
+            const IsmPermissions known = IsmPermissions.Owner | IsmPermissions.CleanDefault;
+            bool valid = (region.PermissionsOf(devid) & IsmPermissions.Manage) != 0
+                && (permissions & ~known) == 0
+                && (peer is not null || (permissions & IsmPermissions.CleanDefault) == 0)
+                && peer != 0;
+            if (!valid)
+            {
+                return IsmAck.Error;
+            }
+
+            if (peer is { } target)
+            {
+                if ((permissions & IsmPermissions.CleanDefault) != 0)
+                {
+                    region.DefaultPermissions = IsmPermissions.None;
+                }
+
+                region.Dedicated[target] = permissions & ~IsmPermissions.CleanDefault;
+            }
+            else
+            {
+                region.DefaultPermissions = permissions;
+            }
+
+            return IsmAck.Ok;
+        }
+    }
+
+    public void Kick(ulong devid, ulong token)
+    {
+        lock (_sync)
+        {
+            if (!_regions.TryGetValue(token, out RegionState? region) || !region.Referrers.Contains(devid))
+            {
+                return;
+            }
+
+            foreach (ulong referrer in region.Referrers)
+            {
+                if (referrer != devid)
+                {
+                    _members[referrer].OnDomainEvent(new IsmDomainEvent(IsmWire.EventUpdate, token, devid, 0));
+                }
+            }
+        }
+    }
+
+    /// <summary>Drops the referral, tells the remaining referrers, and frees the region when none is left. Caller holds the lock.</summary>
+    private void DetachLocked(RegionState region, ulong devid)
+    {
+        region.Referrers.Remove(devid);
+        TellPeers(region, IsmWire.EventDetach, devid);
+        if (region.Referrers.Count == 0)
+        {
+            _regions.Remove(region.Token);
+            foreach (ulong address in region.Chunks)
+            {
+                _chunkUsed[address / ChunkSize] = false;
+            }
+        }
+    }
+
+    /// <summary>An ATTACH or DETACH event to every referrer but <paramref name="devid"/>; peers counts the referrers other than the receiver.</summary>
+    private void TellPeers(RegionState region, ulong type, ulong devid)
+    {
+        // Computed after the change: for the receiver, every other referrer (an attacher counts, a detacher no longer does).
+        ulong peers = (ulong)region.Referrers.Count - 1;
+        foreach (ulong referrer in region.Referrers)
+        {
+            if (referrer != devid)
+            {
+                _members[referrer].OnDomainEvent(new IsmDomainEvent(type, region.Token, devid, peers));
+            }
+        }
+    }
+
+    /// <summary>A token no live region has: 64 random bits from a cryptographic generator, never 0. Caller holds the lock.</summary>
+    private ulong NewToken()
     {
         Span<byte> bytes = stackalloc byte[sizeof(ulong)];
         while (true)
         {
             RandomNumberGenerator.Fill(bytes);
             ulong token = BitConverter.ToUInt64(bytes);
-            if (token != 0 && !Regions.ContainsKey(token))
+            if (token != 0 && !_regions.ContainsKey(token))
             {
                 return token;
             }
         }
     }
 
-    /// <summary>Takes <paramref name="count"/> free chunks, lowest first, and clears them; null when too few are free. Caller holds <see cref="Sync"/>.</summary>
-    internal ulong[]? TakeChunks(int count)
+    /// <summary>Takes <paramref name="count"/> free chunks, lowest first, and clears them; null when too few are free. Caller holds the lock.</summary>
+    private ulong[]? TakeChunks(int count)
     {
         var chunks = new ulong[count];
         int found = 0;
@@ -131,45 +350,25 @@ public sealed class IsmDomain
         return chunks;
     }
 
-    /// <summary>Returns a region's chunks. Caller holds <see cref="Sync"/>.</summary>
-    internal void ReleaseChunks(ulong[] chunks)
+    /// <summary>One region: its chunks, who refers to it, and who may do what with it.</summary>
+    private sealed class RegionState(ulong token, ulong size, ulong[] chunks)
     {
-        foreach (ulong address in chunks)
-        {
-            _chunkUsed[address / ChunkSize] = false;
-        }
+        public ulong Token { get; } = token;
+
+        public ulong Size { get; } = size;
+
+        /// <summary>Addresses of the chunks in domain memory, in region order.</summary>
+        public ulong[] Chunks { get; } = chunks;
+
+        public IsmPermissions DefaultPermissions { get; set; } = IsmPermissions.Default;
+
+        /// <summary>Dedicated permissions per devid; they replace the defaults for that device.</summary>
+        public Dictionary<ulong, IsmPermissions> Dedicated { get; } = [];
+
+        /// <summary>The devids that have the region mapped.</summary>
+        public HashSet<ulong> Referrers { get; } = [];
+
+        public IsmPermissions PermissionsOf(ulong devid) =>
+            Dedicated.TryGetValue(devid, out IsmPermissions dedicated) ? dedicated : DefaultPermissions;
     }
-}
-
-/// <summary>One region of the domain: its chunks, who refers to it, and who may do what with it.</summary>
-internal sealed class IsmRegionState(ulong token, ulong size, ulong[] chunks)
-{
-    public ulong Token { get; } = token;
-
-    public ulong Size { get; } = size;
-
-    /// <summary>Addresses of the chunks in domain memory, in region order.</summary>
-    public ulong[] Chunks { get; } = chunks;
-
-    public IsmPermissions DefaultPermissions { get; set; } = IsmPermissions.Default;
-
-    /// <summary>Dedicated permissions per devid; they replace the defaults for that device.</summary>
-    public Dictionary<ulong, IsmPermissions> Dedicated { get; } = [];
-
-    /// <summary>The members that have the region mapped, by devid.</summary>
-    public Dictionary<ulong, IsmReferral> Referrers { get; } = [];
-
-    public IsmPermissions PermissionsOf(ulong devid) =>
-        Dedicated.TryGetValue(devid, out IsmPermissions dedicated) ? dedicated : DefaultPermissions;
-}
-
-/// <summary>How one member has a region mapped: its chunk slots in order, and the vector its update events go to.</summary>
-internal sealed class IsmReferral(IsmFirmware device, uint[] slots)
-{
-    public IsmFirmware Device { get; } = device;
-
-    public uint[] Slots { get; } = slots;
-
-    /// <summary>MSI-X vector bound by EVENT_VECTOR, or <see cref="VirtioFirmware.NoVector"/> for the eventq.</summary>
-    public ushort EventVector { get; set; } = VirtioFirmware.NoVector;
 }

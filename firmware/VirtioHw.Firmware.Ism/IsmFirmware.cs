@@ -10,22 +10,30 @@ namespace VirtioHw.Firmware.Ism;
 /// domain's events (update, attach, detach) on the eventq or on a bound MSI-X vector.
 /// </summary>
 /// <remarks>
-/// Controlq commands and kicks run on the firmware's own task. Peers post events from theirs, so
-/// the eventq writer is the one piece of state with a lock of its own; the lock order is the
-/// domain's <see cref="IsmDomain.Sync"/>, then an eventq lock. The regions need
-/// VIRTIO_ISM_F_DEV_MEM: without it alloc and attach are answered with VIRTIO_ISM_ERR.
+/// The domain (<see cref="IIsmDomain"/>, in this process or behind a domain server) holds the
+/// regions; the firmware holds what is its own: chunk slots, which region each maps, bound
+/// vectors. Controlq commands and kicks run on the firmware's own task; domain events arrive on
+/// any thread and take only the eventq lock, which is never held while calling the domain. An
+/// event can overtake the reply of the alloc or attach that makes its region known here; it waits
+/// until the command has mapped the region. The regions need VIRTIO_ISM_F_DEV_MEM: without it
+/// alloc and attach are answered with VIRTIO_ISM_ERR.
 /// </remarks>
-public sealed class IsmFirmware : VirtioFirmware
+public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
 {
     private const int MaxCommandBytes = 64;
 
-    private readonly IsmDomain _domain;
+    // Events waiting for the command in flight to map their region; more than this is not plausible.
+    private const int EarlyEventLimit = 256;
+
+    private readonly IIsmDomain _domain;
     private readonly IsmFirmwareSettings _ismSettings;
     private readonly List<DeviceBuffer> _chain = [];
     private readonly Lock _eventLock = new();
     private readonly Queue<byte[]> _pendingEvents = new();
     private readonly List<DeviceBuffer> _eventChain = [];
     private readonly Dictionary<uint, ulong> _tokenBySlot = [];
+    private readonly Dictionary<ulong, Mapping> _mapped = [];
+    private readonly List<IsmDomainEvent> _early = [];
     private bool[] _slotUsed = [];
     private DeviceVirtqueue? _control;
     private DeviceVirtqueue? _events;
@@ -34,7 +42,7 @@ public sealed class IsmFirmware : VirtioFirmware
     /// <param name="hal">The CSR port of the endpoint; not owned.</param>
     /// <param name="settings">Queue sizes and the notify-address size.</param>
     /// <param name="domain">The communication domain the device joins; it gets its devid there.</param>
-    public IsmFirmware(IDeviceHal hal, IsmFirmwareSettings settings, IsmDomain domain)
+    public IsmFirmware(IDeviceHal hal, IsmFirmwareSettings settings, IIsmDomain domain)
         : base(hal, new VirtioFirmwareSettings
         {
             DeviceFeatures = (settings?.DeviceFeatures ?? 0) | (1UL << IsmWire.FeatureDevMem),
@@ -44,13 +52,13 @@ public sealed class IsmFirmware : VirtioFirmware
         ArgumentNullException.ThrowIfNull(domain);
         _ismSettings = settings;
         _domain = domain;
-        DevId = domain.Join();
+        DevId = domain.Join(this);
     }
 
     /// <summary>This device's id in the domain: non-zero, unique there, unchanged by resets.</summary>
     public ulong DevId { get; }
 
-    public IsmDomain Domain => _domain;
+    public IIsmDomain Domain => _domain;
 
     /// <summary>Events dropped because the driver had posted no eventq buffer and the backlog was full.</summary>
     public long DroppedEvents { get; private set; }
@@ -67,6 +75,25 @@ public sealed class IsmFirmware : VirtioFirmware
         BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan((int)IsmConfig.ChunkSize.Offset), chunkSize);
         BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan((int)IsmConfig.NotifySize.Offset), notifySize);
         return image;
+    }
+
+    /// <summary>An event of the domain for this device: queued for the eventq, or the bound vector for an UPDATE.</summary>
+    public void OnDomainEvent(IsmDomainEvent domainEvent)
+    {
+        lock (_eventLock)
+        {
+            if (!_mapped.TryGetValue(domainEvent.Token, out Mapping? mapping))
+            {
+                if (_early.Count < EarlyEventLimit)
+                {
+                    _early.Add(domainEvent);
+                }
+
+                return;
+            }
+
+            Deliver(domainEvent, mapping);
+        }
     }
 
     protected override void OnBoot()
@@ -131,13 +158,8 @@ public sealed class IsmFirmware : VirtioFirmware
 
         foreach (ulong token in _tokenBySlot.Values.ToArray())
         {
-            lock (_domain.Sync)
-            {
-                if (_domain.Regions.TryGetValue(token, out IsmRegionState? region))
-                {
-                    Detach(region);
-                }
-            }
+            _domain.Detach(DevId, token);
+            Unmap(token);
         }
     }
 
@@ -156,58 +178,47 @@ public sealed class IsmFirmware : VirtioFirmware
         }
     }
 
-    /// <summary>A kick of a region's notify-address: an update event for every other referrer.</summary>
+    /// <summary>A kick of a region's notify-address: the domain sends an update event to every other referrer.</summary>
     protected override void OnIsmKick(uint slot)
     {
-        if (!_tokenBySlot.TryGetValue(slot, out ulong token))
+        if (_tokenBySlot.TryGetValue(slot, out ulong token))
         {
-            return;
+            _domain.Kick(DevId, token);
         }
+    }
 
-        lock (_domain.Sync)
+    /// <summary>Turns a domain event into this device's view of it. Caller holds the eventq lock.</summary>
+    private void Deliver(IsmDomainEvent domainEvent, Mapping mapping)
+    {
+        ulong offset = mapping.Slots[0] * _domain.ChunkSize;
+        if (domainEvent.Type == IsmWire.EventUpdate)
         {
-            if (!_domain.Regions.TryGetValue(token, out IsmRegionState? region))
+            if (mapping.EventVector != NoVector)
             {
+                Csr.TriggerMsix(mapping.EventVector);
                 return;
             }
 
-            foreach ((ulong devid, IsmReferral referral) in region.Referrers)
-            {
-                if (devid == DevId)
-                {
-                    continue;
-                }
-
-                if (referral.EventVector != NoVector)
-                {
-                    referral.Device.Csr.TriggerMsix(referral.EventVector);
-                }
-                else
-                {
-                    referral.Device.PostEvent(UpdateEvent(referral.Device.OffsetOf(referral), DevId));
-                }
-            }
+            Queue(UpdateEvent(offset, domainEvent.DevId));
         }
-    }
-
-    /// <summary>Queues an event for this device's driver; called by peers under the domain lock.</summary>
-    internal void PostEvent(byte[] ev)
-    {
-        lock (_eventLock)
+        else if (domainEvent.Type is IsmWire.EventAttach or IsmWire.EventDetach)
         {
-            if (_pendingEvents.Count >= _ismSettings.PendingEventLimit)
-            {
-                _pendingEvents.Dequeue();
-                DroppedEvents++;
-            }
-
-            _pendingEvents.Enqueue(ev);
-            FlushEvents();
+            Queue(AttachDetachEvent(domainEvent.Type, offset, domainEvent.DevId, domainEvent.Peers));
         }
     }
 
-    /// <summary>Where a referral's first chunk is in this device's regions area.</summary>
-    internal ulong OffsetOf(IsmReferral referral) => referral.Slots[0] * _domain.ChunkSize;
+    /// <summary>Queues an event for this device's driver. Caller holds the eventq lock.</summary>
+    private void Queue(byte[] ev)
+    {
+        if (_pendingEvents.Count >= _ismSettings.PendingEventLimit)
+        {
+            _pendingEvents.Dequeue();
+            DroppedEvents++;
+        }
+
+        _pendingEvents.Enqueue(ev);
+        FlushEvents();
+    }
 
     private static byte[] UpdateEvent(ulong offset, ulong devid)
     {
@@ -299,7 +310,7 @@ public sealed class IsmFirmware : VirtioFirmware
         }
 
         ReadOnlySpan<byte> data = command[IsmWire.CommandHeaderSize..];
-        lock (_domain.Sync)
+        try
         {
             return (command[0], command[1]) switch
             {
@@ -307,11 +318,23 @@ public sealed class IsmFirmware : VirtioFirmware
                 (IsmWire.ClassQuery, IsmWire.QueryInfo) when data.Length >= 8 => Query(Le64(data, 0)),
                 (IsmWire.ClassAttach, IsmWire.AttachRegion) when data.Length >= 16 => Attach(Le64(data, 0), (IsmPermissions)Le64(data, 1), capacity),
                 (IsmWire.ClassDetach, IsmWire.DetachRegion) when data.Length >= 8 => Detach(Le64(data, 0)),
-                (IsmWire.ClassGrant, IsmWire.GrantSetDefault) when data.Length >= 16 => Grant(Le64(data, 0), (IsmPermissions)Le64(data, 1), null),
-                (IsmWire.ClassGrant, IsmWire.GrantSetForDevice) when data.Length >= 24 => Grant(Le64(data, 0), (IsmPermissions)Le64(data, 1), Le64(data, 2)),
+                (IsmWire.ClassGrant, IsmWire.GrantSetDefault) when data.Length >= 16 => [(byte)_domain.Grant(DevId, Le64(data, 0), (IsmPermissions)Le64(data, 1), null)],
+                (IsmWire.ClassGrant, IsmWire.GrantSetForDevice) when data.Length >= 24 => [(byte)_domain.Grant(DevId, Le64(data, 0), (IsmPermissions)Le64(data, 1), Le64(data, 2))],
                 (IsmWire.ClassEventVector, IsmWire.EventVectorSet) when data.Length >= 16 => BindVector(Le64(data, 0), Le64(data, 1)),
                 _ => [(byte)IsmAck.Error],
             };
+        }
+        catch (IsmDomainUnavailableException)
+        {
+            // The domain is out of reach (its server went away): the command fails, the device carries on.
+            return [(byte)IsmAck.Error];
+        }
+        finally
+        {
+            lock (_eventLock)
+            {
+                _early.Clear();
+            }
         }
     }
 
@@ -324,189 +347,92 @@ public sealed class IsmFirmware : VirtioFirmware
             return [(byte)IsmAck.Error];
         }
 
-        if (size > (ulong)_domain.ChunkCount * _domain.ChunkSize)
-        {
-            return [(byte)IsmAck.NoMemory];
-        }
-
-        int count = (int)((size + _domain.ChunkSize - 1) / _domain.ChunkSize);
-        if (TooBig(count, capacity) is { } tooBig)
-        {
-            return tooBig;
-        }
-
-        uint[]? slots = FreeSlots(count);
-        if (slots is null)
-        {
-            return [(byte)IsmAck.NoSpace];
-        }
-
-        ulong[]? chunks = _domain.TakeChunks(count);
-        if (chunks is null)
-        {
-            return [(byte)IsmAck.NoMemory];
-        }
-
-        var region = new IsmRegionState(_domain.NewToken(), size, chunks);
-        region.Dedicated[DevId] = IsmPermissions.Owner;
-        _domain.Regions.Add(region.Token, region);
-        Map(region, slots, ChunkAccess.ReadWrite);
-        return ChunkReply(region.Token, slots);
+        IsmMapResult result = _domain.Allocate(DevId, size, Limits(capacity));
+        return MapReply(result, result.Token, ChunkAccess.ReadWrite);
     }
 
     private byte[] Query(ulong token)
     {
-        if (!_domain.Regions.TryGetValue(token, out IsmRegionState? region))
+        IsmQueryResult result = _domain.Query(DevId, token);
+        if (result.Ack != IsmAck.Ok)
         {
-            return [(byte)IsmAck.NoEntry];
+            return [(byte)result.Ack];
         }
 
         var reply = new byte[1 + 16];
-        BinaryPrimitives.WriteUInt64LittleEndian(reply.AsSpan(1), region.Size);
-        BinaryPrimitives.WriteUInt64LittleEndian(reply.AsSpan(9), (ulong)region.PermissionsOf(DevId));
+        BinaryPrimitives.WriteUInt64LittleEndian(reply.AsSpan(1), result.Size);
+        BinaryPrimitives.WriteUInt64LittleEndian(reply.AsSpan(9), (ulong)result.Permissions);
         return reply;
     }
 
     private byte[] Attach(ulong token, IsmPermissions access, long capacity)
     {
-        if (!_domain.Regions.TryGetValue(token, out IsmRegionState? region))
+        if (!DeviceMemory)
         {
-            return [(byte)IsmAck.NoEntry];
+            return [(byte)(_domain.Query(DevId, token).Ack == IsmAck.NoEntry ? IsmAck.NoEntry : IsmAck.Error)];
         }
 
-        IsmPermissions granted = region.PermissionsOf(DevId);
-        if (!DeviceMemory || region.Referrers.ContainsKey(DevId) || (access & ~(IsmPermissions.Read | IsmPermissions.Write)) != 0)
-        {
-            return [(byte)IsmAck.Error];
-        }
-
-        if ((granted & IsmPermissions.Attach) == 0)
-        {
-            return [(byte)IsmAck.AttachDenied];
-        }
-
-        if ((access & IsmPermissions.Read) != 0 && (granted & IsmPermissions.Read) == 0)
-        {
-            return [(byte)IsmAck.ReadDenied];
-        }
-
-        if ((access & IsmPermissions.Write) != 0 && (granted & IsmPermissions.Write) == 0)
-        {
-            return [(byte)IsmAck.WriteDenied];
-        }
-
-        if (TooBig(region.Chunks.Length, capacity) is { } tooBig)
-        {
-            return tooBig;
-        }
-
-        uint[]? slots = FreeSlots(region.Chunks.Length);
-        if (slots is null)
-        {
-            return [(byte)IsmAck.NoSpace];
-        }
-
+        IsmMapResult result = _domain.Attach(DevId, token, access, Limits(capacity));
         ChunkAccess chunkAccess = ChunkAccess.Valid
             | ((access & IsmPermissions.Read) != 0 ? ChunkAccess.Read : 0)
             | ((access & IsmPermissions.Write) != 0 ? ChunkAccess.Write : 0);
-        Map(region, slots, chunkAccess);
-        TellPeers(region, IsmWire.EventAttach);
-        return ChunkReply(region.Size, slots);
+        return MapReply(result, result.Size, chunkAccess);
     }
 
     private byte[] Detach(ulong token)
     {
-        if (!_domain.Regions.TryGetValue(token, out IsmRegionState? region) || !region.Referrers.ContainsKey(DevId))
+        IsmAck ack = _domain.Detach(DevId, token);
+        if (ack == IsmAck.Ok)
         {
-            return [(byte)IsmAck.NoEntry];
+            Unmap(token);
         }
 
-        Detach(region);
-        return [(byte)IsmAck.Ok];
-    }
-
-    /// <summary>Unmaps the region here, tells the remaining referrers, and frees it when none is left. Caller holds the domain lock.</summary>
-    private void Detach(IsmRegionState region)
-    {
-        IsmReferral mine = region.Referrers[DevId];
-        foreach (uint slot in mine.Slots)
-        {
-            Csr.CommitChunk(slot, 0, ChunkAccess.None);
-            _slotUsed[slot] = false;
-        }
-
-        _tokenBySlot.Remove(mine.Slots[0]);
-        region.Referrers.Remove(DevId);
-        TellPeers(region, IsmWire.EventDetach);
-        if (region.Referrers.Count == 0)
-        {
-            _domain.Regions.Remove(region.Token);
-            _domain.ReleaseChunks(region.Chunks);
-        }
-    }
-
-    private byte[] Grant(ulong token, IsmPermissions permissions, ulong? peer)
-    {
-        if (!_domain.Regions.TryGetValue(token, out IsmRegionState? region) || !region.Referrers.ContainsKey(DevId))
-        {
-            return [(byte)IsmAck.NoEntry];
-        }
-
-        const IsmPermissions known = IsmPermissions.Owner | IsmPermissions.CleanDefault;
-        bool valid = (region.PermissionsOf(DevId) & IsmPermissions.Manage) != 0
-            && (permissions & ~known) == 0
-            && (peer is not null || (permissions & IsmPermissions.CleanDefault) == 0)
-            && peer != 0;
-        if (!valid)
-        {
-            return [(byte)IsmAck.Error];
-        }
-
-        if (peer is { } devid)
-        {
-            if ((permissions & IsmPermissions.CleanDefault) != 0)
-            {
-                region.DefaultPermissions = IsmPermissions.None;
-            }
-
-            region.Dedicated[devid] = permissions & ~IsmPermissions.CleanDefault;
-        }
-        else
-        {
-            region.DefaultPermissions = permissions;
-        }
-
-        return [(byte)IsmAck.Ok];
+        return [(byte)ack];
     }
 
     private byte[] BindVector(ulong token, ulong vector)
     {
-        if (!_domain.Regions.TryGetValue(token, out IsmRegionState? region) || !region.Referrers.TryGetValue(DevId, out IsmReferral? mine))
+        lock (_eventLock)
         {
-            return [(byte)IsmAck.NoEntry];
-        }
+            if (!_mapped.TryGetValue(token, out Mapping? mapping))
+            {
+                return [(byte)IsmAck.NoEntry];
+            }
 
-        if (vector != NoVector && vector >= (ulong)Csr.MsixVectorCount)
-        {
-            return [(byte)IsmAck.Error];
-        }
+            if (vector != NoVector && vector >= (ulong)Csr.MsixVectorCount)
+            {
+                return [(byte)IsmAck.Error];
+            }
 
-        mine.EventVector = (ushort)vector;
-        return [(byte)IsmAck.Ok];
+            mapping.EventVector = (ushort)vector;
+            return [(byte)IsmAck.Ok];
+        }
     }
 
-    /// <summary>E2BIG with the num to ask for, when the reply buffer cannot hold <paramref name="count"/> chunks; else null.</summary>
-    private static byte[]? TooBig(int count, long capacity)
+    /// <summary>The chunks a reply of <paramref name="capacity"/> bytes can list, and the free slots.</summary>
+    private IsmChunkLimits Limits(long capacity) =>
+        new((capacity - 1 - IsmWire.ChunkReplyHeaderSize) / 8, _slotUsed.Count(used => !used));
+
+    /// <summary>The reply to an alloc or attach; on OK the region is mapped into the lowest free slots first.</summary>
+    private byte[] MapReply(IsmMapResult result, ulong first, ChunkAccess access)
     {
-        if (capacity >= 1 + IsmWire.ChunkReplyHeaderSize + (8L * count))
+        if (result.Ack == IsmAck.TooBig)
         {
-            return null;
+            var tooBig = new byte[1 + IsmWire.ChunkReplyHeaderSize];
+            tooBig[0] = (byte)IsmAck.TooBig;
+            BinaryPrimitives.WriteUInt64LittleEndian(tooBig.AsSpan(9), result.ChunkCount);
+            return tooBig;
         }
 
-        var reply = new byte[1 + IsmWire.ChunkReplyHeaderSize];
-        reply[0] = (byte)IsmAck.TooBig;
-        BinaryPrimitives.WriteUInt64LittleEndian(reply.AsSpan(9), (ulong)count);
-        return reply;
+        if (result.Ack != IsmAck.Ok || result.Chunks is not { } chunks)
+        {
+            return [(byte)result.Ack];
+        }
+
+        uint[] slots = FreeSlots(chunks.Count)
+            ?? throw new InvalidOperationException("the domain granted more chunks than the device had free slots");
+        Map(result.Token, chunks, slots, access);
+        return ChunkReply(first, slots);
     }
 
     /// <summary>OK with the first word (token or size), num and each chunk's offset in the regions area.</summary>
@@ -539,36 +465,58 @@ public sealed class IsmFirmware : VirtioFirmware
         return found == count ? slots : null;
     }
 
-    /// <summary>Maps the region's chunks, in order, into <paramref name="slots"/> and records this device as a referrer.</summary>
-    private void Map(IsmRegionState region, uint[] slots, ChunkAccess access)
+    /// <summary>Maps the region's chunks, in order, into <paramref name="slots"/>, then hands it the events that came early.</summary>
+    private void Map(ulong token, IReadOnlyList<ulong> chunks, uint[] slots, ChunkAccess access)
     {
         for (int i = 0; i < slots.Length; i++)
         {
             _slotUsed[slots[i]] = true;
-            Csr.CommitChunk(slots[i], region.Chunks[i], access);
+            Csr.CommitChunk(slots[i], chunks[i], access);
         }
 
-        _tokenBySlot[slots[0]] = region.Token;
-        region.Referrers[DevId] = new IsmReferral(this, slots);
+        _tokenBySlot[slots[0]] = token;
+        lock (_eventLock)
+        {
+            var mapping = new Mapping(slots);
+            _mapped[token] = mapping;
+            foreach (IsmDomainEvent early in _early.Where(e => e.Token == token).ToArray())
+            {
+                Deliver(early, mapping);
+            }
+
+            _early.RemoveAll(e => e.Token == token);
+        }
     }
 
-    /// <summary>An attach or detach event to every referrer but this device; peers counts the referrers other than the receiver.</summary>
-    private void TellPeers(IsmRegionState region, ulong type)
+    /// <summary>Unmaps a region this device no longer refers to.</summary>
+    private void Unmap(ulong token)
     {
-        if (region.Referrers.Count == 0)
+        Mapping? mapping;
+        lock (_eventLock)
         {
-            return;
-        }
-
-        ulong peers = (ulong)region.Referrers.Count - 1;
-        foreach ((ulong devid, IsmReferral referral) in region.Referrers)
-        {
-            if (devid != DevId)
+            if (!_mapped.Remove(token, out mapping))
             {
-                referral.Device.PostEvent(AttachDetachEvent(type, referral.Device.OffsetOf(referral), DevId, peers));
+                return;
             }
         }
+
+        foreach (uint slot in mapping.Slots)
+        {
+            Csr.CommitChunk(slot, 0, ChunkAccess.None);
+            _slotUsed[slot] = false;
+        }
+
+        _tokenBySlot.Remove(mapping.Slots[0]);
     }
 
     private static ulong Le64(ReadOnlySpan<byte> data, int field) => BinaryPrimitives.ReadUInt64LittleEndian(data[(8 * field)..]);
+
+    /// <summary>How this device maps one region: its chunk slots in order, and the vector its update events go to.</summary>
+    private sealed class Mapping(uint[] slots)
+    {
+        public uint[] Slots { get; } = slots;
+
+        /// <summary>MSI-X vector bound by EVENT_VECTOR, or <see cref="VirtioFirmware.NoVector"/> for the eventq.</summary>
+        public ushort EventVector { get; set; } = NoVector;
+    }
 }
