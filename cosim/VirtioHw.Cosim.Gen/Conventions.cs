@@ -5,7 +5,9 @@ namespace VirtioHw.Cosim.Gen;
 
 /// <summary>
 /// The port conventions of hw/rtl (STYLE.md): clock <c>clk_i</c>, reset <c>rst_ni</c> (active low)
-/// or <c>rst_i</c>, and AXI4-Lite slaves as groups of <c>&lt;prefix&gt;awaddr_i</c> ... <c>&lt;prefix&gt;rready_i</c>.
+/// or <c>rst_i</c>, AXI4-Lite slaves as groups of <c>&lt;prefix&gt;awaddr_i</c> ... <c>&lt;prefix&gt;rready_i</c>,
+/// and the endpoint's master ports the shim serves itself: the memory master <c>mem_req_o</c> ...
+/// <c>mem_rdata_i</c> and the MSI output <c>msi_valid_o</c>, <c>msi_ready_i</c>, <c>msi_addr_o</c>, <c>msi_data_o</c>.
 /// </summary>
 public sealed class Conventions
 {
@@ -17,6 +19,19 @@ public sealed class Conventions
         ("bready_i", PortDirection.Input, 1), ("araddr_i", PortDirection.Input, 0), ("arvalid_i", PortDirection.Input, 1),
         ("arready_o", PortDirection.Output, 1), ("rdata_o", PortDirection.Output, 32), ("rresp_o", PortDirection.Output, 2),
         ("rvalid_o", PortDirection.Output, 1), ("rready_i", PortDirection.Input, 1),
+    ];
+
+    private static readonly (string Name, PortDirection Dir, int Width)[] MemorySignals =
+    [
+        ("mem_req_o", PortDirection.Output, 1), ("mem_we_o", PortDirection.Output, 1), ("mem_addr_o", PortDirection.Output, 64),
+        ("mem_be_o", PortDirection.Output, 4), ("mem_wdata_o", PortDirection.Output, 32), ("mem_ack_i", PortDirection.Input, 1),
+        ("mem_rdata_i", PortDirection.Input, 32),
+    ];
+
+    private static readonly (string Name, PortDirection Dir, int Width)[] MsiSignals =
+    [
+        ("msi_valid_o", PortDirection.Output, 1), ("msi_ready_i", PortDirection.Input, 1), ("msi_addr_o", PortDirection.Output, 64),
+        ("msi_data_o", PortDirection.Output, 32),
     ];
 
     public Conventions(TopModule top)
@@ -37,6 +52,29 @@ public sealed class Conventions
         Buses = top.Ports.Where(p => p.Name.EndsWith("awaddr_i", StringComparison.Ordinal))
             .Select(p => Bus(p.Name[..^"awaddr_i".Length]))
             .ToList();
+        HasMemoryMaster = Group("memory master", MemorySignals);
+        HasMsi = Group("MSI output", MsiSignals);
+    }
+
+    /// <summary>The top has the memory master port group, served by the shim from attached memory.</summary>
+    public bool HasMemoryMaster { get; }
+
+    /// <summary>The top has the MSI output, whose messages the shim queues.</summary>
+    public bool HasMsi { get; }
+
+    /// <summary>Whether the group is there: none of its ports, or all of them with the right shape.</summary>
+    private bool Group(string what, (string Name, PortDirection Dir, int Width)[] signals)
+    {
+        if (signals.All(s => Top.Find(s.Name) is null)) return false;
+        foreach (var (name, dir, width) in signals)
+        {
+            Port? p = Top.Find(name);
+            if (p is null || p.Direction != dir || p.Width != width)
+            {
+                throw new GenException($"{Top.Name}: the {what} needs {(dir == PortDirection.Input ? "input" : "output")} {name} of {width} bit(s)");
+            }
+        }
+        return true;
     }
 
     public TopModule Top { get; }

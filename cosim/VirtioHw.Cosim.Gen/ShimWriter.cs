@@ -19,6 +19,7 @@ public static class ShimWriter
         w.Line($"// Regenerate with: {regenerate}");
         w.Line($"#include \"V{t}.h\"");
         w.Line("#include \"axil_bfm.h\"");
+        w.Line("#include \"master_ports.h\"");
         w.Line("#include \"vhw_instance.h\"");
         w.Line();
         w.Line("namespace {");
@@ -30,6 +31,7 @@ public static class ShimWriter
         w.Line(c.Reset is null
             ? "static void reset(Model&, bool) {}  // the top has no reset input"
             : $"static void reset(Model& m, bool asserted) {{ m.{c.Reset.Name} = asserted ? {(c.ResetActiveLow ? "0 : 1" : "1 : 0")}; }}");
+        WriteServices(w, c);
         w.Indent--;
         w.Line("};");
         foreach (AxiLiteBus bus in c.Buses)
@@ -73,6 +75,23 @@ public static class ShimWriter
         w.Line($"VHW_EXPORT int32_t {p}_trace_open(Handle* h, const char* path) {{ return h->open_trace(path); }}");
         w.Line($"VHW_EXPORT void {p}_trace_close(Handle* h) {{ h->close_trace(); }}");
         w.Line($"VHW_EXPORT int32_t {p}_error(Handle* h, char* buf, int32_t capacity) {{ return h->error(buf, capacity); }}");
+        if (c.HasMemoryMaster)
+        {
+            w.Line();
+            w.Line("// ---- the memory master, served from memory the caller owns ----");
+            w.Line();
+            w.Line($"VHW_EXPORT void {p}_mem_attach(Handle* h, uint8_t* base, uint64_t length) {{ h->services().mem.attach(base, length); }}");
+            w.Line($"VHW_EXPORT uint64_t {p}_mem_outside(Handle* h) {{ return h->services().mem.outside; }}");
+        }
+        if (c.HasMsi)
+        {
+            w.Line();
+            w.Line("// ---- MSI messages, queued per instance ----");
+            w.Line();
+            w.Line($"VHW_EXPORT int32_t {p}_msi_pop(Handle* h, uint64_t* addr, uint32_t* data) {{");
+            w.Line("  return h->services().msi.pop(addr, data) ? 1 : 0;");
+            w.Line("}");
+        }
         foreach (AxiLiteBus bus in c.Buses)
         {
             w.Line();
@@ -95,6 +114,30 @@ public static class ShimWriter
             WritePort(w, p, port);
         }
         return w.ToString();
+    }
+
+    /// <summary>The Traits members for the master ports the shim serves (none: empty ones).</summary>
+    private static void WriteServices(CodeWriter w, Conventions c)
+    {
+        w.Line("struct Services {");
+        if (c.HasMemoryMaster) w.Line("  vhw::MemoryPort mem;");
+        if (c.HasMsi) w.Line("  vhw::MsiQueue msi;");
+        w.Line("};");
+        w.Line(c.HasMemoryMaster || c.HasMsi ? "static void idle(Model& m, Services& s) {" : "static void idle(Model&, Services&) {}");
+        if (c.HasMemoryMaster) w.Line("  s.mem.idle(m.mem_ack_i);");
+        if (c.HasMsi) w.Line("  m.msi_ready_i = 1;");
+        if (c.HasMemoryMaster || c.HasMsi) w.Line("}");
+        if (!c.HasMemoryMaster && !c.HasMsi)
+        {
+            w.Line("static bool serve(Model&, Services&) { return false; }");
+            return;
+        }
+        w.Line("static bool serve(Model& m, Services& s) {");
+        if (c.HasMsi) w.Line("  s.msi.serve(m.msi_valid_o, m.msi_addr_o, m.msi_data_o);");
+        w.Line(c.HasMemoryMaster
+            ? "  return s.mem.serve(m.mem_req_o, m.mem_we_o, m.mem_addr_o, m.mem_be_o, m.mem_wdata_o, m.mem_ack_i, m.mem_rdata_i);"
+            : "  return false;");
+        w.Line("}");
     }
 
     private static void WritePort(CodeWriter w, string p, Port port)

@@ -38,8 +38,11 @@ struct SimError : std::runtime_error {
 // Called before every rising edge; a non-zero result stops the running call with kHookStopped.
 using Hook = int32_t (*)(void* ctx);
 
-// Traits supplies, per top: `using Model`, `static void clock(Model&, uint8_t level)` and
-// `static void reset(Model&, bool asserted)`.
+// Traits supplies, per top: `using Model`, `static void clock(Model&, uint8_t level)`,
+// `static void reset(Model&, bool asserted)`, and for the master ports the shim serves itself
+// (master_ports.h): `struct Services` (their state), `static void idle(Model&, Services&)` (their
+// inputs at rest) and `static bool serve(Model&, Services&)` (one cycle of them, before the edge;
+// true when an input changed).
 template <class Traits>
 class Instance {
  public:
@@ -52,6 +55,7 @@ class Instance {
     half_period_ = 5;
     for (int p = ctx_->timeprecision(); p < -9; ++p) half_period_ *= 10;
     Traits::clock(*model_, 0);
+    Traits::idle(*model_, services_);
     dirty_ = true;
   }
 
@@ -65,6 +69,8 @@ class Instance {
   }
 
   Model& model() { return *model_; }
+
+  typename Traits::Services& services() { return services_; }
 
   // The model after pending input changes have settled; after a simulation error, the last values.
   // Port access is allowed inside the cycle hook, unlike anything that advances time.
@@ -100,6 +106,7 @@ class Instance {
   int32_t reset(uint32_t n) {
     return guard([&]() -> int32_t {
       Traits::reset(*model_, true);
+      Traits::idle(*model_, services_);
       dirty_ = true;
       settle();
       for (uint32_t i = 0; i < n; ++i) edge();
@@ -120,7 +127,8 @@ class Instance {
     return protect(f);
   }
 
-  // For the bus-functional layer, inside guard: settle, run the hook, settle again.
+  // For the bus-functional layer, inside guard: settle, run the hook, serve the master ports (after
+  // the hook, so they see what the edge will sample), settle again.
   int32_t before_edge() {
     settle();
     if (hook_ != nullptr) {
@@ -129,6 +137,10 @@ class Instance {
       in_hook_ = false;
       if (dead_) return kSimError;  // a port read inside the hook hit an assertion
       if (stop != 0) return fail(kHookStopped, "the cycle hook stopped the simulation");
+      settle();
+    }
+    if (Traits::serve(*model_, services_)) {
+      dirty_ = true;
       settle();
     }
     return kOk;
@@ -218,6 +230,7 @@ class Instance {
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<Model> model_;
   std::unique_ptr<VerilatedFstC> trace_;
+  typename Traits::Services services_;
   uint64_t half_period_ = 0;
   uint64_t cycles_ = 0;
   Hook hook_ = nullptr;

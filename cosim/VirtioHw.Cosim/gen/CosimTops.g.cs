@@ -12,6 +12,7 @@ public static class CosimTops
     [
         "fw_csr_reg_top",
         "ism_config_reg_top",
+        "ism_endpoint_top",
         "ivshmem_reg_top",
         "msix_cap_reg_top",
         "msix_pba_reg_top",
@@ -33,6 +34,7 @@ public static class CosimTops
     {
         "fw_csr_reg_top" => new FwCsrRegTop(),
         "ism_config_reg_top" => new IsmConfigRegTop(),
+        "ism_endpoint_top" => new IsmEndpointTop(),
         "ivshmem_reg_top" => new IvshmemRegTop(),
         "msix_cap_reg_top" => new MsixCapRegTop(),
         "msix_pba_reg_top" => new MsixPbaRegTop(),

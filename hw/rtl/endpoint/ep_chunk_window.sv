@@ -1,0 +1,123 @@
+`default_nettype none
+
+// The shared memory chunk window (ChunkWindow in the model): Slots slots of 2^ChunkShift bytes, each
+// mapped by the chunk table onto backing memory with read and write permission. Firmware loads one
+// slot per commit (index, perm, addr); a commit whose chunk does not lie wholly in the BackingBytes
+// of backing memory, or whose index is out of range, is dropped or unmaps. A host access to a slot
+// with the permission it needs becomes one request on the memory master; otherwise a read returns
+// all-ones and a write is dropped.
+module ep_chunk_window #(
+  parameter int unsigned Slots        = 256,
+  parameter int unsigned ChunkShift   = 17,
+  parameter int unsigned BackingShift = 25   // backing memory is 2^BackingShift bytes
+) (
+  input  wire logic        clk_i,
+  input  wire logic        rst_ni,
+  // Firmware: load the table
+  input  wire logic        commit_i,
+  input  wire logic [31:0] commit_index_i,
+  input  wire logic [63:0] commit_addr_i,
+  input  wire logic        commit_read_i,
+  input  wire logic        commit_write_i,
+  input  wire logic        commit_valid_i,
+  // Host: one access, held until ack_o
+  input  wire logic        req_i,
+  input  wire logic        we_i,
+  input  wire logic [$clog2(Slots)+ChunkShift-1:0] offset_i,
+  input  wire logic [31:0] wdata_i,
+  input  wire logic [3:0]  be_i,
+  output logic             ack_o,
+  output logic [31:0]      rdata_o,
+  // Memory master
+  output logic             mem_req_o,
+  output logic             mem_we_o,
+  output logic [63:0]      mem_addr_o,
+  output logic [3:0]       mem_be_o,
+  output logic [31:0]      mem_wdata_o,
+  input  wire logic        mem_ack_i,
+  input  wire logic [31:0] mem_rdata_i
+);
+
+  localparam int unsigned SlotW = $clog2(Slots);
+  localparam logic [64:0] Backing = 65'(1) << BackingShift;
+  localparam logic [64:0] Chunk   = 65'(1) << ChunkShift;
+
+  // Per slot: backing address and the access granted (read, write); valid is folded into both.
+  logic [Slots-1:0][BackingShift-1:0] addr_q;
+  logic [Slots-1:0]                   rd_q, wr_q;
+
+  logic in_range;  // the chunk at commit_addr_i lies wholly in backing memory
+  assign in_range = {1'b0, commit_addr_i} + Chunk <= Backing;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      addr_q <= '0;
+      rd_q   <= '0;
+      wr_q   <= '0;
+    end else if (commit_i && commit_index_i < 32'(Slots)) begin
+      addr_q[commit_index_i[SlotW-1:0]] <= in_range ? commit_addr_i[BackingShift-1:0] : '0;
+      rd_q[commit_index_i[SlotW-1:0]]   <= in_range && commit_valid_i && commit_read_i;
+      wr_q[commit_index_i[SlotW-1:0]]   <= in_range && commit_valid_i && commit_write_i;
+    end
+  end
+
+  typedef enum logic [1:0] {
+    StIdle,  // waiting for a host access
+    StMem,   // the memory master holds the request
+    StDone   // ack_o for one clock
+  } state_e;
+
+  state_e      state_q, state_d;
+  logic [31:0] rdata_q, rdata_d;
+  logic [SlotW-1:0] slot;
+  logic        granted;
+
+  assign slot    = offset_i[SlotW+ChunkShift-1:ChunkShift];
+  assign granted = we_i ? wr_q[slot] : rd_q[slot];
+
+  assign mem_req_o   = state_q == StMem;
+  assign mem_we_o    = we_i;
+  assign mem_addr_o  = 64'(addr_q[slot]) + 64'(offset_i[ChunkShift-1:0]);
+  assign mem_be_o    = we_i ? be_i : 4'hf;
+  assign mem_wdata_o = wdata_i;
+  assign ack_o       = state_q == StDone;
+  assign rdata_o     = rdata_q;
+
+  always_comb begin
+    state_d = state_q;
+    rdata_d = rdata_q;
+    unique case (state_q)
+      StIdle: begin
+        if (req_i) begin
+          if (granted) begin
+            state_d = StMem;
+          end else begin
+            rdata_d = 32'hffff_ffff;
+            state_d = StDone;
+          end
+        end
+      end
+      StMem: begin
+        if (mem_ack_i) begin
+          rdata_d = we_i ? 32'h0 : mem_rdata_i;
+          state_d = StDone;
+        end
+      end
+      StDone: state_d = StIdle;
+      default: state_d = StIdle;
+    endcase
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q <= StIdle;
+      rdata_q <= '0;
+    end else begin
+      state_q <= state_d;
+      rdata_q <= rdata_d;
+    end
+  end
+
+endmodule
+
+`default_nettype wire

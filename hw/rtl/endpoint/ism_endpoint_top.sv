@@ -1,0 +1,668 @@
+`default_nettype none
+
+// The virtio-ism endpoint (hw/endpoints/virtio-ism.yaml; PciEndpointModel with the ISM personality
+// in the model): PCI configuration space, BAR0 (virtio structures and the notify region), BAR1
+// (MSI-X table and PBA), BAR2 (the chunk window and the ISM notify area), the firmware CSR port,
+// the memory master behind the chunk window and the MSI output. hw/rtl/endpoint/README.md has the
+// port contract.
+module ism_endpoint_top #(
+  parameter bit EMULATE_HEADER = 1'b1,  // 0: vendor hard IP owns the type-0 header; cfg_ reads the capabilities
+  parameter int unsigned CfgAw  = 12,
+  parameter int unsigned Bar0Aw = 14,
+  parameter int unsigned Bar1Aw = 12,
+  parameter int unsigned Bar2Aw = 26,
+  parameter int unsigned FwAw   = 12
+) (
+  input  wire logic          clk_i,
+  input  wire logic          rst_ni,
+  // AXI4-Lite slave cfg_*
+  input  wire logic [CfgAw-1:0] cfg_awaddr_i,
+  input  wire logic          cfg_awvalid_i,
+  output logic               cfg_awready_o,
+  input  wire logic [31:0]   cfg_wdata_i,
+  input  wire logic [3:0]    cfg_wstrb_i,
+  input  wire logic          cfg_wvalid_i,
+  output logic               cfg_wready_o,
+  output logic [1:0]         cfg_bresp_o,
+  output logic               cfg_bvalid_o,
+  input  wire logic          cfg_bready_i,
+  input  wire logic [CfgAw-1:0] cfg_araddr_i,
+  input  wire logic          cfg_arvalid_i,
+  output logic               cfg_arready_o,
+  output logic [31:0]        cfg_rdata_o,
+  output logic [1:0]         cfg_rresp_o,
+  output logic               cfg_rvalid_o,
+  input  wire logic          cfg_rready_i,
+  // AXI4-Lite slave bar0_*
+  input  wire logic [Bar0Aw-1:0] bar0_awaddr_i,
+  input  wire logic          bar0_awvalid_i,
+  output logic               bar0_awready_o,
+  input  wire logic [31:0]   bar0_wdata_i,
+  input  wire logic [3:0]    bar0_wstrb_i,
+  input  wire logic          bar0_wvalid_i,
+  output logic               bar0_wready_o,
+  output logic [1:0]         bar0_bresp_o,
+  output logic               bar0_bvalid_o,
+  input  wire logic          bar0_bready_i,
+  input  wire logic [Bar0Aw-1:0] bar0_araddr_i,
+  input  wire logic          bar0_arvalid_i,
+  output logic               bar0_arready_o,
+  output logic [31:0]        bar0_rdata_o,
+  output logic [1:0]         bar0_rresp_o,
+  output logic               bar0_rvalid_o,
+  input  wire logic          bar0_rready_i,
+  // AXI4-Lite slave bar1_*
+  input  wire logic [Bar1Aw-1:0] bar1_awaddr_i,
+  input  wire logic          bar1_awvalid_i,
+  output logic               bar1_awready_o,
+  input  wire logic [31:0]   bar1_wdata_i,
+  input  wire logic [3:0]    bar1_wstrb_i,
+  input  wire logic          bar1_wvalid_i,
+  output logic               bar1_wready_o,
+  output logic [1:0]         bar1_bresp_o,
+  output logic               bar1_bvalid_o,
+  input  wire logic          bar1_bready_i,
+  input  wire logic [Bar1Aw-1:0] bar1_araddr_i,
+  input  wire logic          bar1_arvalid_i,
+  output logic               bar1_arready_o,
+  output logic [31:0]        bar1_rdata_o,
+  output logic [1:0]         bar1_rresp_o,
+  output logic               bar1_rvalid_o,
+  input  wire logic          bar1_rready_i,
+  // AXI4-Lite slave bar2_*
+  input  wire logic [Bar2Aw-1:0] bar2_awaddr_i,
+  input  wire logic          bar2_awvalid_i,
+  output logic               bar2_awready_o,
+  input  wire logic [31:0]   bar2_wdata_i,
+  input  wire logic [3:0]    bar2_wstrb_i,
+  input  wire logic          bar2_wvalid_i,
+  output logic               bar2_wready_o,
+  output logic [1:0]         bar2_bresp_o,
+  output logic               bar2_bvalid_o,
+  input  wire logic          bar2_bready_i,
+  input  wire logic [Bar2Aw-1:0] bar2_araddr_i,
+  input  wire logic          bar2_arvalid_i,
+  output logic               bar2_arready_o,
+  output logic [31:0]        bar2_rdata_o,
+  output logic [1:0]         bar2_rresp_o,
+  output logic               bar2_rvalid_o,
+  input  wire logic          bar2_rready_i,
+  // AXI4-Lite slave fw_*
+  input  wire logic [FwAw-1:0] fw_awaddr_i,
+  input  wire logic          fw_awvalid_i,
+  output logic               fw_awready_o,
+  input  wire logic [31:0]   fw_wdata_i,
+  input  wire logic [3:0]    fw_wstrb_i,
+  input  wire logic          fw_wvalid_i,
+  output logic               fw_wready_o,
+  output logic [1:0]         fw_bresp_o,
+  output logic               fw_bvalid_o,
+  input  wire logic          fw_bready_i,
+  input  wire logic [FwAw-1:0] fw_araddr_i,
+  input  wire logic          fw_arvalid_i,
+  output logic               fw_arready_o,
+  output logic [31:0]        fw_rdata_o,
+  output logic [1:0]         fw_rresp_o,
+  output logic               fw_rvalid_o,
+  input  wire logic          fw_rready_i,
+  // Memory master: BAR2 chunk window accesses, in backing memory
+  output logic               mem_req_o,
+  output logic               mem_we_o,
+  output logic [63:0]        mem_addr_o,
+  output logic [3:0]         mem_be_o,
+  output logic [31:0]        mem_wdata_o,
+  input  wire logic          mem_ack_i,
+  input  wire logic [31:0]   mem_rdata_i,
+  // MSI messages
+  output logic               msi_valid_o,
+  input  wire logic          msi_ready_i,
+  output logic [63:0]        msi_addr_o,
+  output logic [31:0]        msi_data_o,
+  // The firmware event FIFO is not empty
+  output logic               fw_irq_o
+);
+
+  // ---- identity of the personality (virtio-ism.yaml) ----
+  localparam int unsigned Queues   = 2;
+  localparam int unsigned Vectors  = 8;
+  localparam int unsigned Slots    = 256;
+  localparam logic [7:0]  VirtioId = 8'd44;
+  localparam logic [Bar2Aw-1:0] NotifyAreaBase = Bar2Aw'('h200_0000);  // 32 MiB
+  localparam logic [Bar2Aw-1:0] NotifyAreaEnd  = Bar2Aw'('h210_0000);  // 1 MiB of 4 KiB notify-addresses
+
+  // ---- host ports into register blocks and local targets ----
+  logic [CfgAw-1:0]      cfg_dec_addr, cfg_m_addr;
+  logic                cfg_dec_we;
+  logic [0:0]        cfg_dec_sel;
+  logic [31:0]         cfg_m_wdata;
+  logic [3:0]          cfg_m_wstrb;
+  logic [0:0]        cfg_m_awvalid, cfg_m_awready, cfg_m_wvalid, cfg_m_wready;
+  logic [0:0]        cfg_m_bvalid, cfg_m_bready, cfg_m_arvalid, cfg_m_arready;
+  logic [0:0][31:0]  cfg_m_rdata;
+  logic [0:0]        cfg_m_rvalid, cfg_m_rready;
+  logic                cfg_loc_req, cfg_loc_ack;
+  logic [31:0]         cfg_loc_rdata;
+  logic [Bar0Aw-1:0]      bar0_dec_addr, bar0_m_addr;
+  logic                bar0_dec_we;
+  logic [0:0]        bar0_dec_sel;
+  logic [31:0]         bar0_m_wdata;
+  logic [3:0]          bar0_m_wstrb;
+  logic [0:0]        bar0_m_awvalid, bar0_m_awready, bar0_m_wvalid, bar0_m_wready;
+  logic [0:0]        bar0_m_bvalid, bar0_m_bready, bar0_m_arvalid, bar0_m_arready;
+  logic [0:0][31:0]  bar0_m_rdata;
+  logic [0:0]        bar0_m_rvalid, bar0_m_rready;
+  logic                bar0_loc_req, bar0_loc_ack;
+  logic [31:0]         bar0_loc_rdata;
+  logic [Bar1Aw-1:0]      bar1_dec_addr, bar1_m_addr;
+  logic                bar1_dec_we;
+  logic [1:0]        bar1_dec_sel;
+  logic [31:0]         bar1_m_wdata;
+  logic [3:0]          bar1_m_wstrb;
+  logic [1:0]        bar1_m_awvalid, bar1_m_awready, bar1_m_wvalid, bar1_m_wready;
+  logic [1:0]        bar1_m_bvalid, bar1_m_bready, bar1_m_arvalid, bar1_m_arready;
+  logic [1:0][31:0]  bar1_m_rdata;
+  logic [1:0]        bar1_m_rvalid, bar1_m_rready;
+  logic                bar1_loc_req, bar1_loc_ack;
+  logic [31:0]         bar1_loc_rdata;
+  logic [Bar2Aw-1:0]      bar2_dec_addr, bar2_m_addr;
+  logic                bar2_dec_we;
+  logic [0:0]        bar2_dec_sel;
+  logic [31:0]         bar2_m_wdata;
+  logic [3:0]          bar2_m_wstrb;
+  logic [0:0]        bar2_m_awvalid, bar2_m_awready, bar2_m_wvalid, bar2_m_wready;
+  logic [0:0]        bar2_m_bvalid, bar2_m_bready, bar2_m_arvalid, bar2_m_arready;
+  logic [0:0][31:0]  bar2_m_rdata;
+  logic [0:0]        bar2_m_rvalid, bar2_m_rready;
+  logic                bar2_loc_req, bar2_loc_ack;
+  logic [31:0]         bar2_loc_rdata;
+
+  pci_header_reg_pkg::pci_header_reg2hw_t header_reg2hw;
+  pci_header_reg_pkg::pci_header_hw2reg_t header_hw2reg;
+  virtio_isr_reg_pkg::virtio_isr_reg2hw_t isr_reg2hw;
+  virtio_isr_reg_pkg::virtio_isr_hw2reg_t isr_hw2reg;
+  msix_table_reg_pkg::msix_table_reg2hw_t msix_table_reg2hw;
+  msix_table_reg_pkg::msix_table_hw2reg_t msix_table_hw2reg;
+  msix_pba_reg_pkg::msix_pba_reg2hw_t     msix_pba_reg2hw;
+  msix_pba_reg_pkg::msix_pba_hw2reg_t     msix_pba_hw2reg;
+  fw_csr_reg_pkg::fw_csr_reg2hw_t         fw_csr_reg2hw;
+  fw_csr_reg_pkg::fw_csr_hw2reg_t         fw_csr_hw2reg;
+
+  ep_axil_demux #(.N(1), .AW(CfgAw)) u_cfg_demux (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .s_axil_awaddr_i (cfg_awaddr_i),
+    .s_axil_awvalid_i(cfg_awvalid_i),
+    .s_axil_awready_o(cfg_awready_o),
+    .s_axil_wdata_i  (cfg_wdata_i),
+    .s_axil_wstrb_i  (cfg_wstrb_i),
+    .s_axil_wvalid_i (cfg_wvalid_i),
+    .s_axil_wready_o (cfg_wready_o),
+    .s_axil_bresp_o  (cfg_bresp_o),
+    .s_axil_bvalid_o (cfg_bvalid_o),
+    .s_axil_bready_i (cfg_bready_i),
+    .s_axil_araddr_i (cfg_araddr_i),
+    .s_axil_arvalid_i(cfg_arvalid_i),
+    .s_axil_arready_o(cfg_arready_o),
+    .s_axil_rdata_o  (cfg_rdata_o),
+    .s_axil_rresp_o  (cfg_rresp_o),
+    .s_axil_rvalid_o (cfg_rvalid_o),
+    .s_axil_rready_i (cfg_rready_i),
+    .dec_addr_o      (cfg_dec_addr),
+    .dec_we_o        (cfg_dec_we),
+    .dec_sel_i       (cfg_dec_sel),
+    .m_addr_o        (cfg_m_addr),
+    .m_wdata_o       (cfg_m_wdata),
+    .m_wstrb_o       (cfg_m_wstrb),
+    .m_awvalid_o     (cfg_m_awvalid),
+    .m_awready_i     (cfg_m_awready),
+    .m_wvalid_o      (cfg_m_wvalid),
+    .m_wready_i      (cfg_m_wready),
+    .m_bvalid_i      (cfg_m_bvalid),
+    .m_bready_o      (cfg_m_bready),
+    .m_arvalid_o     (cfg_m_arvalid),
+    .m_arready_i     (cfg_m_arready),
+    .m_rdata_i       (cfg_m_rdata),
+    .m_rvalid_i      (cfg_m_rvalid),
+    .m_rready_o      (cfg_m_rready),
+    .loc_req_o       (cfg_loc_req),
+    .loc_ack_i       (cfg_loc_ack),
+    .loc_rdata_i     (cfg_loc_rdata)
+  );
+
+  ep_axil_demux #(.N(1), .AW(Bar0Aw)) u_bar0_demux (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .s_axil_awaddr_i (bar0_awaddr_i),
+    .s_axil_awvalid_i(bar0_awvalid_i),
+    .s_axil_awready_o(bar0_awready_o),
+    .s_axil_wdata_i  (bar0_wdata_i),
+    .s_axil_wstrb_i  (bar0_wstrb_i),
+    .s_axil_wvalid_i (bar0_wvalid_i),
+    .s_axil_wready_o (bar0_wready_o),
+    .s_axil_bresp_o  (bar0_bresp_o),
+    .s_axil_bvalid_o (bar0_bvalid_o),
+    .s_axil_bready_i (bar0_bready_i),
+    .s_axil_araddr_i (bar0_araddr_i),
+    .s_axil_arvalid_i(bar0_arvalid_i),
+    .s_axil_arready_o(bar0_arready_o),
+    .s_axil_rdata_o  (bar0_rdata_o),
+    .s_axil_rresp_o  (bar0_rresp_o),
+    .s_axil_rvalid_o (bar0_rvalid_o),
+    .s_axil_rready_i (bar0_rready_i),
+    .dec_addr_o      (bar0_dec_addr),
+    .dec_we_o        (bar0_dec_we),
+    .dec_sel_i       (bar0_dec_sel),
+    .m_addr_o        (bar0_m_addr),
+    .m_wdata_o       (bar0_m_wdata),
+    .m_wstrb_o       (bar0_m_wstrb),
+    .m_awvalid_o     (bar0_m_awvalid),
+    .m_awready_i     (bar0_m_awready),
+    .m_wvalid_o      (bar0_m_wvalid),
+    .m_wready_i      (bar0_m_wready),
+    .m_bvalid_i      (bar0_m_bvalid),
+    .m_bready_o      (bar0_m_bready),
+    .m_arvalid_o     (bar0_m_arvalid),
+    .m_arready_i     (bar0_m_arready),
+    .m_rdata_i       (bar0_m_rdata),
+    .m_rvalid_i      (bar0_m_rvalid),
+    .m_rready_o      (bar0_m_rready),
+    .loc_req_o       (bar0_loc_req),
+    .loc_ack_i       (bar0_loc_ack),
+    .loc_rdata_i     (bar0_loc_rdata)
+  );
+
+  ep_axil_demux #(.N(2), .AW(Bar1Aw)) u_bar1_demux (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .s_axil_awaddr_i (bar1_awaddr_i),
+    .s_axil_awvalid_i(bar1_awvalid_i),
+    .s_axil_awready_o(bar1_awready_o),
+    .s_axil_wdata_i  (bar1_wdata_i),
+    .s_axil_wstrb_i  (bar1_wstrb_i),
+    .s_axil_wvalid_i (bar1_wvalid_i),
+    .s_axil_wready_o (bar1_wready_o),
+    .s_axil_bresp_o  (bar1_bresp_o),
+    .s_axil_bvalid_o (bar1_bvalid_o),
+    .s_axil_bready_i (bar1_bready_i),
+    .s_axil_araddr_i (bar1_araddr_i),
+    .s_axil_arvalid_i(bar1_arvalid_i),
+    .s_axil_arready_o(bar1_arready_o),
+    .s_axil_rdata_o  (bar1_rdata_o),
+    .s_axil_rresp_o  (bar1_rresp_o),
+    .s_axil_rvalid_o (bar1_rvalid_o),
+    .s_axil_rready_i (bar1_rready_i),
+    .dec_addr_o      (bar1_dec_addr),
+    .dec_we_o        (bar1_dec_we),
+    .dec_sel_i       (bar1_dec_sel),
+    .m_addr_o        (bar1_m_addr),
+    .m_wdata_o       (bar1_m_wdata),
+    .m_wstrb_o       (bar1_m_wstrb),
+    .m_awvalid_o     (bar1_m_awvalid),
+    .m_awready_i     (bar1_m_awready),
+    .m_wvalid_o      (bar1_m_wvalid),
+    .m_wready_i      (bar1_m_wready),
+    .m_bvalid_i      (bar1_m_bvalid),
+    .m_bready_o      (bar1_m_bready),
+    .m_arvalid_o     (bar1_m_arvalid),
+    .m_arready_i     (bar1_m_arready),
+    .m_rdata_i       (bar1_m_rdata),
+    .m_rvalid_i      (bar1_m_rvalid),
+    .m_rready_o      (bar1_m_rready),
+    .loc_req_o       (bar1_loc_req),
+    .loc_ack_i       (bar1_loc_ack),
+    .loc_rdata_i     (bar1_loc_rdata)
+  );
+
+  ep_axil_demux #(.N(1), .AW(Bar2Aw)) u_bar2_demux (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .s_axil_awaddr_i (bar2_awaddr_i),
+    .s_axil_awvalid_i(bar2_awvalid_i),
+    .s_axil_awready_o(bar2_awready_o),
+    .s_axil_wdata_i  (bar2_wdata_i),
+    .s_axil_wstrb_i  (bar2_wstrb_i),
+    .s_axil_wvalid_i (bar2_wvalid_i),
+    .s_axil_wready_o (bar2_wready_o),
+    .s_axil_bresp_o  (bar2_bresp_o),
+    .s_axil_bvalid_o (bar2_bvalid_o),
+    .s_axil_bready_i (bar2_bready_i),
+    .s_axil_araddr_i (bar2_araddr_i),
+    .s_axil_arvalid_i(bar2_arvalid_i),
+    .s_axil_arready_o(bar2_arready_o),
+    .s_axil_rdata_o  (bar2_rdata_o),
+    .s_axil_rresp_o  (bar2_rresp_o),
+    .s_axil_rvalid_o (bar2_rvalid_o),
+    .s_axil_rready_i (bar2_rready_i),
+    .dec_addr_o      (bar2_dec_addr),
+    .dec_we_o        (bar2_dec_we),
+    .dec_sel_i       (bar2_dec_sel),
+    .m_addr_o        (bar2_m_addr),
+    .m_wdata_o       (bar2_m_wdata),
+    .m_wstrb_o       (bar2_m_wstrb),
+    .m_awvalid_o     (bar2_m_awvalid),
+    .m_awready_i     (bar2_m_awready),
+    .m_wvalid_o      (bar2_m_wvalid),
+    .m_wready_i      (bar2_m_wready),
+    .m_bvalid_i      (bar2_m_bvalid),
+    .m_bready_o      (bar2_m_bready),
+    .m_arvalid_o     (bar2_m_arvalid),
+    .m_arready_i     (bar2_m_arready),
+    .m_rdata_i       (bar2_m_rdata),
+    .m_rvalid_i      (bar2_m_rvalid),
+    .m_rready_o      (bar2_m_rready),
+    .loc_req_o       (bar2_loc_req),
+    .loc_ack_i       (bar2_loc_ack),
+    .loc_rdata_i     (bar2_loc_rdata)
+  );
+
+  // ---- configuration space: the type-0 header, then the capability list ----
+
+  assign cfg_dec_sel = EMULATE_HEADER && cfg_dec_addr < CfgAw'('h40);
+  assign cfg_loc_ack   = cfg_loc_req;
+  assign cfg_loc_rdata = 32'h0;
+
+  pci_header_reg_top #(.AW(CfgAw)) u_header (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .s_axil_awaddr_i (CfgAw'(cfg_m_addr)),
+    .s_axil_awvalid_i(cfg_m_awvalid[0]),
+    .s_axil_awready_o(cfg_m_awready[0]),
+    .s_axil_wdata_i  (cfg_m_wdata),
+    .s_axil_wstrb_i  (cfg_m_wstrb),
+    .s_axil_wvalid_i (cfg_m_wvalid[0]),
+    .s_axil_wready_o (cfg_m_wready[0]),
+    .s_axil_bresp_o  (),
+    .s_axil_bvalid_o (cfg_m_bvalid[0]),
+    .s_axil_bready_i (cfg_m_bready[0]),
+    .s_axil_araddr_i (CfgAw'(cfg_m_addr)),
+    .s_axil_arvalid_i(cfg_m_arvalid[0]),
+    .s_axil_arready_o(cfg_m_arready[0]),
+    .s_axil_rdata_o  (cfg_m_rdata[0]),
+    .s_axil_rresp_o  (),
+    .s_axil_rvalid_o (cfg_m_rvalid[0]),
+    .s_axil_rready_i (cfg_m_rready[0]),
+    .reg2hw_o        (header_reg2hw),
+    .hw2reg_i        (header_hw2reg)
+  );
+
+  ep_bar_regs u_bars (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    // BAR0 16 KiB, BAR1 4 KiB (32-bit memory); BAR2 64 MiB 64-bit prefetchable, high half in BAR3.
+    .wmask_i({32'h0, 32'h0, 32'hffff_ffff, 32'hfc00_0000, 32'hffff_f000, 32'hffff_c000}),
+    .type_i ({32'h0, 32'h0, 32'h0, 32'h0000_000c, 32'h0, 32'h0}),
+    .re_i   (header_reg2hw.bar.re),
+    .we_i   (header_reg2hw.bar.we),
+    .idx_i  (header_reg2hw.bar.idx),
+    .wdata_i(header_reg2hw.bar.wdata),
+    .be_i   (header_reg2hw.bar.be),
+    .ack_o  (header_hw2reg.bar.ack),
+    .rdata_o(header_hw2reg.bar.rdata)
+  );
+
+  always_comb begin
+    header_hw2reg.vendor_id.vendor_id                     = '{d: 16'h1af4, de: 1'b1};
+    header_hw2reg.device_id.device_id                     = '{d: 16'h106c, de: 1'b1};
+    header_hw2reg.status.interrupt_status                 = '{d: 1'b0, de: 1'b1};
+    header_hw2reg.status.capabilities_list                = '{d: 1'b0, de: 1'b1};
+    header_hw2reg.revision_id.revision_id                 = '{d: 8'h01, de: 1'b1};
+    header_hw2reg.prog_if.prog_if                         = '{d: 8'h00, de: 1'b1};
+    header_hw2reg.subclass.subclass                       = '{d: 8'h80, de: 1'b1};
+    header_hw2reg.base_class.base_class                   = '{d: 8'h05, de: 1'b1};
+    header_hw2reg.header_type.header_type                 = '{d: 8'h00, de: 1'b1};
+    header_hw2reg.subsystem_vendor_id.subsystem_vendor_id = '{d: 16'h1af4, de: 1'b1};
+    header_hw2reg.subsystem_id.subsystem_id               = '{d: 16'd44, de: 1'b1};
+    header_hw2reg.capabilities_ptr.capabilities_ptr       = '{d: 8'h00, de: 1'b1};
+    header_hw2reg.interrupt_pin.interrupt_pin             = '{d: 8'h01, de: 1'b1};
+  end
+
+  // ---- BAR0: virtio structures; the notify region pushes QUEUE_NOTIFY ----
+
+  logic bar0_notify;  // the local access is in the notify region
+  assign bar0_notify = bar0_dec_addr >= Bar0Aw'('h2000) && bar0_dec_addr < Bar0Aw'('h3000);
+  assign bar0_dec_sel = bar0_dec_addr >= Bar0Aw'('h1000) && bar0_dec_addr < Bar0Aw'('h2000);
+
+  virtio_isr_reg_top #(.AW(Bar0Aw)) u_isr (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .s_axil_awaddr_i (Bar0Aw'(bar0_m_addr - Bar0Aw'('h1000))),
+    .s_axil_awvalid_i(bar0_m_awvalid[0]),
+    .s_axil_awready_o(bar0_m_awready[0]),
+    .s_axil_wdata_i  (bar0_m_wdata),
+    .s_axil_wstrb_i  (bar0_m_wstrb),
+    .s_axil_wvalid_i (bar0_m_wvalid[0]),
+    .s_axil_wready_o (bar0_m_wready[0]),
+    .s_axil_bresp_o  (),
+    .s_axil_bvalid_o (bar0_m_bvalid[0]),
+    .s_axil_bready_i (bar0_m_bready[0]),
+    .s_axil_araddr_i (Bar0Aw'(bar0_m_addr - Bar0Aw'('h1000))),
+    .s_axil_arvalid_i(bar0_m_arvalid[0]),
+    .s_axil_arready_o(bar0_m_arready[0]),
+    .s_axil_rdata_o  (bar0_m_rdata[0]),
+    .s_axil_rresp_o  (),
+    .s_axil_rvalid_o (bar0_m_rvalid[0]),
+    .s_axil_rready_i (bar0_m_rready[0]),
+    .reg2hw_o        (isr_reg2hw),
+    .hw2reg_i        (isr_hw2reg)
+  );
+
+  assign isr_hw2reg.isr.queue_interrupt.set  = fw_csr_reg2hw.isr_set.queue.q;
+  assign isr_hw2reg.isr.config_interrupt.set = fw_csr_reg2hw.isr_set.config_change.q;
+
+  // ---- BAR1: MSI-X table and PBA ----
+
+  always_comb begin
+    bar1_dec_sel = '0;
+    if (bar1_dec_addr < Bar1Aw'('h800)) bar1_dec_sel[0] = 1'b1;
+    else if (bar1_dec_addr < Bar1Aw'('h808)) bar1_dec_sel[1] = 1'b1;
+  end
+  assign bar1_loc_ack   = bar1_loc_req;
+  assign bar1_loc_rdata = 32'h0;
+
+  msix_table_reg_top #(.AW(Bar1Aw)) u_msix_table (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .s_axil_awaddr_i (Bar1Aw'(bar1_m_addr)),
+    .s_axil_awvalid_i(bar1_m_awvalid[0]),
+    .s_axil_awready_o(bar1_m_awready[0]),
+    .s_axil_wdata_i  (bar1_m_wdata),
+    .s_axil_wstrb_i  (bar1_m_wstrb),
+    .s_axil_wvalid_i (bar1_m_wvalid[0]),
+    .s_axil_wready_o (bar1_m_wready[0]),
+    .s_axil_bresp_o  (),
+    .s_axil_bvalid_o (bar1_m_bvalid[0]),
+    .s_axil_bready_i (bar1_m_bready[0]),
+    .s_axil_araddr_i (Bar1Aw'(bar1_m_addr)),
+    .s_axil_arvalid_i(bar1_m_arvalid[0]),
+    .s_axil_arready_o(bar1_m_arready[0]),
+    .s_axil_rdata_o  (bar1_m_rdata[0]),
+    .s_axil_rresp_o  (),
+    .s_axil_rvalid_o (bar1_m_rvalid[0]),
+    .s_axil_rready_i (bar1_m_rready[0]),
+    .reg2hw_o        (msix_table_reg2hw),
+    .hw2reg_i        (msix_table_hw2reg)
+  );
+
+  msix_pba_reg_top #(.AW(Bar1Aw)) u_msix_pba (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .s_axil_awaddr_i (Bar1Aw'(bar1_m_addr - Bar1Aw'('h800))),
+    .s_axil_awvalid_i(bar1_m_awvalid[1]),
+    .s_axil_awready_o(bar1_m_awready[1]),
+    .s_axil_wdata_i  (bar1_m_wdata),
+    .s_axil_wstrb_i  (bar1_m_wstrb),
+    .s_axil_wvalid_i (bar1_m_wvalid[1]),
+    .s_axil_wready_o (bar1_m_wready[1]),
+    .s_axil_bresp_o  (),
+    .s_axil_bvalid_o (bar1_m_bvalid[1]),
+    .s_axil_bready_i (bar1_m_bready[1]),
+    .s_axil_araddr_i (Bar1Aw'(bar1_m_addr - Bar1Aw'('h800))),
+    .s_axil_arvalid_i(bar1_m_arvalid[1]),
+    .s_axil_arready_o(bar1_m_arready[1]),
+    .s_axil_rdata_o  (bar1_m_rdata[1]),
+    .s_axil_rresp_o  (),
+    .s_axil_rvalid_o (bar1_m_rvalid[1]),
+    .s_axil_rready_i (bar1_m_rready[1]),
+    .reg2hw_o        (msix_pba_reg2hw),
+    .hw2reg_i        (msix_pba_hw2reg)
+  );
+
+  assign msix_table_hw2reg.placeholder = 1'b0;
+
+  logic [63:0] msix_pending;
+  ep_msix #(.Vectors(Vectors)) u_msix (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .trigger_i       (fw_csr_reg2hw.msix_trigger.vector.swmod),
+    .trigger_vector_i(fw_csr_reg2hw.msix_trigger.vector.q),
+    .clear_pending_i (1'b0),
+    .enable_i        (1'b0),
+    .function_mask_i (1'b0),
+    .bus_master_i    (header_reg2hw.command.bus_master.q),
+    .addr_lo_i       (msix_table_reg2hw.entry_msg_addr_lo.addr_lo.q),
+    .addr_hi_i       (msix_table_reg2hw.entry_msg_addr_hi.addr_hi.q),
+    .data_i          (msix_table_reg2hw.entry_msg_data.data.q),
+    .mask_i          (msix_table_reg2hw.entry_vector_control.mask.q),
+    .pending_o       (msix_pending),
+    .msi_valid_o     (msi_valid_o),
+    .msi_ready_i     (msi_ready_i),
+    .msi_addr_o      (msi_addr_o),
+    .msi_data_o      (msi_data_o)
+  );
+  assign msix_pba_hw2reg.pending.pending = '{d: msix_pending, de: 1'b1};
+
+  // ---- BAR2: the chunk window, and the ISM notify area pushing ISM_KICK ----
+
+  logic bar2_window, bar2_notify;
+  logic chunk_ack;
+  logic [31:0] chunk_rdata;
+  assign bar2_dec_sel = '0;
+  assign bar2_window  = bar2_dec_addr < NotifyAreaBase;
+  assign bar2_notify  = bar2_dec_addr >= NotifyAreaBase && bar2_dec_addr < NotifyAreaEnd;
+  assign bar2_m_awready = '0;
+  assign bar2_m_wready  = '0;
+  assign bar2_m_bvalid  = '0;
+  assign bar2_m_arready = '0;
+  assign bar2_m_rdata   = '0;
+  assign bar2_m_rvalid  = '0;
+
+  ep_chunk_window #(.Slots(Slots), .ChunkShift(17), .BackingShift(25)) u_chunks (
+    .clk_i         (clk_i),
+    .rst_ni        (rst_ni),
+    .commit_i      (fw_csr_reg2hw.chunk_commit.commit.q),
+    .commit_index_i(fw_csr_reg2hw.chunk_index.index.q),
+    .commit_addr_i (fw_csr_reg2hw.chunk_addr.addr.q),
+    .commit_read_i (fw_csr_reg2hw.chunk_perm.read.q),
+    .commit_write_i(fw_csr_reg2hw.chunk_perm.write.q),
+    .commit_valid_i(fw_csr_reg2hw.chunk_perm.valid.q),
+    .req_i         (bar2_loc_req && bar2_window),
+    .we_i          (bar2_dec_we),
+    .offset_i      (bar2_dec_addr[24:0]),
+    .wdata_i       (bar2_m_wdata),
+    .be_i          (bar2_m_wstrb),
+    .ack_o         (chunk_ack),
+    .rdata_o       (chunk_rdata),
+    .mem_req_o     (mem_req_o),
+    .mem_we_o      (mem_we_o),
+    .mem_addr_o    (mem_addr_o),
+    .mem_be_o      (mem_be_o),
+    .mem_wdata_o   (mem_wdata_o),
+    .mem_ack_i     (mem_ack_i),
+    .mem_rdata_i   (mem_rdata_i)
+  );
+
+  // ---- the firmware event FIFO: notify region (port 0) and ISM notify area (port 1) ----
+
+  logic [1:0]       evt_push, evt_grant;
+  logic [1:0][7:0]  evt_kind;
+  logic [1:0][31:0] evt_data;
+  logic [15:0]      evt_count;
+  logic [7:0]       evt_head_kind;
+  logic [31:0]      evt_head_data;
+  logic             evt_overflow;
+
+  logic [Bar0Aw-1:0] bar0_notify_off;
+  logic [Bar0Aw-3:0] bar0_queue;       // notify_off_multiplier 4: one word per queue
+  logic [Bar2Aw-1:0] bar2_notify_off;
+  logic [Bar2Aw-13:0] bar2_kick_slot;  // 4 KiB per notify-address
+  assign bar0_notify_off = bar0_dec_addr - Bar0Aw'('h2000);
+  assign bar0_queue      = bar0_notify_off[Bar0Aw-1:2];
+  assign bar2_notify_off = bar2_dec_addr - NotifyAreaBase;
+  assign bar2_kick_slot  = bar2_notify_off[Bar2Aw-1:12];
+
+  // A notify write of all four bytes carries notification data above the queue index.
+  assign evt_push[0] = bar0_loc_req && bar0_dec_we && bar0_notify;
+  assign evt_kind[0] = fw_csr_reg_pkg::FW_EVENT_KIND_QUEUE_NOTIFY;
+  assign evt_data[0] = {bar0_m_wstrb == 4'hf ? bar0_m_wdata[31:16] : 16'h0, 16'(bar0_queue)};
+  assign evt_push[1] = bar2_loc_req && bar2_dec_we && bar2_notify;
+  assign evt_kind[1] = fw_csr_reg_pkg::FW_EVENT_KIND_ISM_KICK;
+  assign evt_data[1] = 32'(bar2_kick_slot);
+
+  assign bar0_loc_ack   = bar0_loc_req && (!evt_push[0] || evt_grant[0]);
+  assign bar0_loc_rdata = 32'h0;
+  assign bar2_loc_ack   = bar2_window ? chunk_ack : bar2_loc_req && (!evt_push[1] || evt_grant[1]);
+  assign bar2_loc_rdata = bar2_window ? chunk_rdata : 32'h0;
+
+  ep_event_fifo #(.Depth(64), .NP(2)) u_events (
+    .clk_i       (clk_i),
+    .rst_ni      (rst_ni),
+    .push_i      (evt_push),
+    .push_kind_i (evt_kind),
+    .push_data_i (evt_data),
+    .push_grant_o(evt_grant),
+    .pop_i       (fw_csr_reg2hw.evt_pop.pop.q),
+    .count_o     (evt_count),
+    .head_kind_o (evt_head_kind),
+    .head_data_o (evt_head_data),
+    .overflow_o  (evt_overflow)
+  );
+  assign fw_irq_o = evt_count != 16'h0;
+
+  // ---- the firmware CSR port ----
+
+  fw_csr_reg_top #(.AW(FwAw)) u_fw_csr (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .s_axil_awaddr_i (fw_awaddr_i),
+    .s_axil_awvalid_i(fw_awvalid_i),
+    .s_axil_awready_o(fw_awready_o),
+    .s_axil_wdata_i  (fw_wdata_i),
+    .s_axil_wstrb_i  (fw_wstrb_i),
+    .s_axil_wvalid_i (fw_wvalid_i),
+    .s_axil_wready_o (fw_wready_o),
+    .s_axil_bresp_o  (fw_bresp_o),
+    .s_axil_bvalid_o (fw_bvalid_o),
+    .s_axil_bready_i (fw_bready_i),
+    .s_axil_araddr_i (fw_araddr_i),
+    .s_axil_arvalid_i(fw_arvalid_i),
+    .s_axil_arready_o(fw_arready_o),
+    .s_axil_rdata_o  (fw_rdata_o),
+    .s_axil_rresp_o  (fw_rresp_o),
+    .s_axil_rvalid_o (fw_rvalid_o),
+    .s_axil_rready_i (fw_rready_i),
+    .reg2hw_o        (fw_csr_reg2hw),
+    .hw2reg_i        (fw_csr_hw2reg)
+  );
+
+  always_comb begin
+    fw_csr_hw2reg = '0;
+    fw_csr_hw2reg.personality.device_id    = '{d: VirtioId, de: 1'b1};
+    fw_csr_hw2reg.personality.num_queues   = '{d: 8'(Queues), de: 1'b1};
+    fw_csr_hw2reg.personality.msix_vectors = '{d: 12'(Vectors), de: 1'b1};
+    fw_csr_hw2reg.chunk_slots.chunk_slots  = '{d: 32'(Slots), de: 1'b1};
+    fw_csr_hw2reg.evt_status.count         = '{d: evt_count, de: 1'b1};
+    fw_csr_hw2reg.evt_status.overflow.set  = evt_overflow;
+    fw_csr_hw2reg.evt_kind.kind            = '{d: evt_head_kind, de: 1'b1};
+    fw_csr_hw2reg.evt_data.data            = '{d: evt_head_data, de: 1'b1};
+    // Queue registers answer at once (the queue state is not yet built).
+    fw_csr_hw2reg.q_max_size.ack    = 1'b1;
+    fw_csr_hw2reg.q_state.ack       = 1'b1;
+    fw_csr_hw2reg.q_msix_vector.ack = 1'b1;
+    fw_csr_hw2reg.q_desc.ack        = 1'b1;
+    fw_csr_hw2reg.q_driver.ack      = 1'b1;
+    fw_csr_hw2reg.q_device.ack      = 1'b1;
+  end
+
+endmodule
+
+`default_nettype wire
