@@ -9,6 +9,9 @@ public readonly record struct DeviceBuffer(ulong Address, uint Length, bool Devi
 /// The device side of a split virtqueue, through DMA only: takes the chains the driver made
 /// available and returns them on the used ring. A chain that loops, runs past the queue, points
 /// outside the table or uses an indirect table (not offered) is returned with nothing written.
+/// An available index more than the queue size ahead of the device cannot come from a working
+/// driver: the queue stops taking chains and the device sets DEVICE_NEEDS_RESET, so the work per
+/// notification stays bounded by the queue size.
 /// </summary>
 /// <remarks>Not thread-safe; the owner serialises calls.</remarks>
 public sealed class DeviceVirtqueue
@@ -24,6 +27,7 @@ public sealed class DeviceVirtqueue
     private readonly IDeviceHal _hal;
     private readonly QueueSetup _setup;
     private ushort _lastAvail;
+    private bool _broken;
     private ushort _usedIdx;
 
     /// <param name="hal">The CSR and DMA port; not owned.</param>
@@ -36,7 +40,10 @@ public sealed class DeviceVirtqueue
         _setup = setup;
     }
 
-    /// <summary>Takes the next available chain; false when the driver made none available (or DMA was refused).</summary>
+    /// <summary>The driver moved the available index impossibly far; nothing is taken until the device is reset.</summary>
+    public bool Broken => _broken;
+
+    /// <summary>Takes the next available chain; false when the driver made none available (or DMA was refused, or the queue is <see cref="Broken"/>).</summary>
     /// <param name="head">The head descriptor index, to hand back to <see cref="Complete"/>.</param>
     /// <param name="chain">The chain's buffers, or empty when the chain is malformed.</param>
     public bool TryTake(out ushort head, List<DeviceBuffer> chain)
@@ -45,8 +52,15 @@ public sealed class DeviceVirtqueue
         chain.Clear();
         head = 0;
         Span<byte> word = stackalloc byte[sizeof(ushort)];
-        if (!_hal.DmaRead(_setup.DriverArea + 2, word) || BinaryPrimitives.ReadUInt16LittleEndian(word) == _lastAvail)
+        if (_broken || !_hal.DmaRead(_setup.DriverArea + 2, word) || BinaryPrimitives.ReadUInt16LittleEndian(word) == _lastAvail)
         {
+            return false;
+        }
+
+        if ((ushort)(BinaryPrimitives.ReadUInt16LittleEndian(word) - _lastAvail) > _setup.Size)
+        {
+            _broken = true;
+            new FirmwareCsr(_hal).SetNeedsReset();
             return false;
         }
 

@@ -56,7 +56,9 @@ public static class IntelHexFile
 
             for (int i = 0; i < count; i++)
             {
-                if (!byte.TryParse(line.AsSpan(1 + (2 * i), 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out record[i]))
+                // byte.TryParse lets a trailing NUL through, so each character is checked first.
+                if (!char.IsAsciiHexDigit(line[1 + (2 * i)]) || !char.IsAsciiHexDigit(line[2 + (2 * i)])
+                    || !byte.TryParse(line.AsSpan(1 + (2 * i), 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out record[i]))
                 {
                     throw new FlashException($"{Where()}: '{line.Substring(1 + (2 * i), 2)}' at column {2 + (2 * i)} is not a hex byte");
                 }

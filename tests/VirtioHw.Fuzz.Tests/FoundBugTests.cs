@@ -1,0 +1,75 @@
+using System.Buffers.Binary;
+using VirtioHw.Firmware;
+using VirtioHw.Flash;
+using VirtioHw.Fuzz.Targets;
+using VirtioHw.Host.Pci;
+using VirtioHw.Host.Platforms;
+using VirtioHw.Host.Virtio;
+using VirtioHw.Model;
+
+namespace VirtioHw.Fuzz.Tests;
+
+/// <summary>The bugs fuzzing found, each written down as the behaviour now required.</summary>
+public sealed class FoundBugTests
+{
+    [Test]
+    public void IntelHex_HexDigitFollowedByNul_IsRejected()
+    {
+        // ":0100000004FB" with the data byte "04" written as "4" and a NUL: byte.TryParse took it as 0x04.
+        string text = IntelHexTarget.Record(0, 0, [0x04]).Replace("0004FB", "004\0FB", StringComparison.Ordinal) + "\n" + IntelHexTarget.Record(1, 0, []) + "\n";
+
+        var e = Assert.Throws<FlashException>(() => IntelHexFile.Parse("t.hex", text));
+
+        Assert.That(e!.Message, Does.StartWith("t.hex line 1:").And.Contain("is not a hex byte"));
+    }
+
+    [Test]
+    public async Task DeviceVirtqueue_AvailIndexFarAhead_TakesNothingAndSetsNeedsReset()
+    {
+        var address = new PciAddress(0, 1, 0);
+        await using var platform = new ModelPlatform(new ModelPlatformSettings
+        {
+            PciEndpoints = [new PciEndpointPlacement(address, EndpointDescriptions.LoadBuiltin("virtio-ism"))],
+            RunFirmware = false,
+        });
+        await using VirtioPciTransport transport = VirtioPciTransport.Open(PciBus.Scan(platform).Find(address));
+        using DmaRegion rings = platform.AllocateDma(4096);
+        rings.Write(0, new byte[4096]);
+        Span<byte> index = stackalloc byte[2];
+        BinaryPrimitives.WriteUInt16LittleEndian(index, ushort.MaxValue);
+        rings.Write(0x800 + 2, index);
+        var queue = new DeviceVirtqueue(platform.FindEndpoint(address)!.Hardware.Hal,
+            new QueueSetup(4, VirtioFirmware.NoVector, rings.BusAddress, rings.BusAddress + 0x800, rings.BusAddress + 0xc00));
+
+        bool took = queue.TryTake(out _, []);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(took, Is.False, "65535 chains announced on a 4-entry queue");
+            Assert.That(queue.Broken, Is.True);
+            Assert.That(transport.NeedsReset, Is.True);
+        }
+    }
+
+    [Test]
+    public async Task DeviceVirtqueue_SizeZeroWithAvailableEntries_IsBrokenNotADivisionByZero()
+    {
+        var address = new PciAddress(0, 1, 0);
+        await using var platform = new ModelPlatform(new ModelPlatformSettings
+        {
+            PciEndpoints = [new PciEndpointPlacement(address, EndpointDescriptions.LoadBuiltin("virtio-ism"))],
+            RunFirmware = false,
+        });
+        PciBus.Scan(platform);
+        using DmaRegion rings = platform.AllocateDma(4096);
+        rings.Write(0, new byte[4096]);
+        Span<byte> index = stackalloc byte[2];
+        BinaryPrimitives.WriteUInt16LittleEndian(index, 1);
+        rings.Write(0x800 + 2, index);
+        var queue = new DeviceVirtqueue(platform.FindEndpoint(address)!.Hardware.Hal,
+            new QueueSetup(0, VirtioFirmware.NoVector, rings.BusAddress, rings.BusAddress + 0x800, rings.BusAddress + 0xc00));
+
+        Assert.That(queue.TryTake(out _, []), Is.False);
+        Assert.That(queue.Broken, Is.True);
+    }
+}

@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Globalization;
+using VirtioHw.Fuzz;
+using VirtioHw.Fuzz.Targets;
+
+// virtiohw-fuzz: seeded, time-bounded fuzzing; exit 0 when every target held, 1 on failures, 2 on a bad command line.
+var target = new Option<string>("--target") { Description = "Target name, or 'all'.", DefaultValueFactory = _ => "all" };
+var seconds = new Option<int>("--seconds") { Description = "Seconds per target.", DefaultValueFactory = _ => 10 };
+var seed = new Option<int>("--seed") { Description = "Seed of the input generator.", DefaultValueFactory = _ => 1 };
+var executions = new Option<long?>("--executions") { Description = "Stop each target after this many executions." };
+var failures = new Option<string>("--failures") { Description = "Folder for minimised failing inputs (one sub-folder per target).", DefaultValueFactory = _ => "fuzz-failures" };
+var summary = new Option<string?>("--summary") { Description = "Also write the summary table to this file." };
+var replay = new Option<string?>("--replay") { Description = "Run one kept input file against --target and report its outcome." };
+var list = new Option<bool>("--list") { Description = "List the targets and exit." };
+var root = new RootCommand("Fuzzes the kit's inputs: register descriptions, flash images, SFDP, virtqueues, the ISM control queue, MMIO, the ivshmem server.")
+{
+    target, seconds, seed, executions, failures, summary, replay, list,
+};
+
+root.SetAction(parse =>
+{
+    if (parse.GetValue(list))
+    {
+        foreach (string name in TargetCatalog.Names)
+        {
+            Console.WriteLine($"{name,-12} {Describe(TargetCatalog.Create(name)!)}");
+        }
+
+        return 0;
+    }
+
+    string chosen = parse.GetValue(target)!;
+    IReadOnlyList<string> names = chosen == "all" ? TargetCatalog.Names : [.. chosen.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+    if (names.FirstOrDefault(n => !TargetCatalog.Names.Contains(n)) is { } unknown)
+    {
+        Console.Error.WriteLine($"virtiohw-fuzz: unknown target '{unknown}'; --list names them");
+        return 2;
+    }
+
+    if (parse.GetValue(seconds) < 1)
+    {
+        Console.Error.WriteLine("virtiohw-fuzz: --seconds must be at least 1");
+        return 2;
+    }
+
+    if (parse.GetValue(replay) is { } file)
+    {
+        if (names.Count != 1 || !File.Exists(file))
+        {
+            Console.Error.WriteLine(names.Count != 1 ? "virtiohw-fuzz: --replay needs one --target" : $"virtiohw-fuzz: {file}: no such file");
+            return 2;
+        }
+
+        FuzzTarget one = TargetCatalog.Create(names[0])!;
+        Outcome? outcome = Outcome.Of(one, File.ReadAllBytes(file));
+        Console.WriteLine(outcome is null ? $"{file}: every property holds" : $"{file}: {outcome.Message}");
+        (one as IDisposable)?.Dispose();
+        return outcome is null ? 0 : 1;
+    }
+
+    var settings = new FuzzSettings
+    {
+        Duration = TimeSpan.FromSeconds(parse.GetValue(seconds)),
+        Seed = parse.GetValue(seed),
+        MaxExecutions = parse.GetValue(executions),
+        FailureDirectory = parse.GetValue(failures),
+    };
+    var results = new List<FuzzResult>();
+    foreach (string name in names)
+    {
+        FuzzTarget fuzzTarget = TargetCatalog.Create(name)!;
+        try
+        {
+            FuzzResult result = Fuzzer.Run(fuzzTarget, settings);
+            results.Add(result);
+            Console.WriteLine(SummaryTable.Row(result));
+            foreach (FuzzFinding finding in result.Failures)
+            {
+                Console.WriteLine($"  failure: {finding.Message.Split('\n')[0]}");
+                Console.WriteLine($"  input: {finding.File ?? "(not kept)"} ({finding.Input.Length} bytes); replay: virtiohw-fuzz --target {name} --replay {finding.File}");
+            }
+        }
+        finally
+        {
+            (fuzzTarget as IDisposable)?.Dispose();
+        }
+    }
+
+    string table = SummaryTable.Format(results);
+    Console.WriteLine();
+    Console.Write(table);
+    if (parse.GetValue(summary) is { } path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.WriteAllText(path, table);
+    }
+
+    return results.Exists(r => r.Failures.Count > 0) ? 1 : 0;
+});
+
+return root.Parse(args).Invoke();
+
+static string Describe(FuzzTarget t)
+{
+    string text = t.Description;
+    (t as IDisposable)?.Dispose();
+    return text;
+}
+
+/// <summary>The summary of a run: one row per target and a total.</summary>
+internal static class SummaryTable
+{
+    public static string Row(FuzzResult r) => string.Create(CultureInfo.InvariantCulture,
+        $"{r.Target,-12} {r.Executions,12} {r.DistinctInputs,12} {r.FaultsInjected,10} {r.Failures.Count,9} {r.Elapsed.TotalSeconds,8:0.0}");
+
+    public static string Format(IReadOnlyList<FuzzResult> results)
+    {
+        var text = new System.Text.StringBuilder();
+        int seed = results.Count > 0 ? results[0].Seed : 0;
+        text.AppendLine(CultureInfo.InvariantCulture, $"fuzz summary, seed {seed} (distinct inputs: by 64-bit FNV-1a hash of the input bytes)");
+        text.AppendLine($"{"target",-12} {"executions",12} {"distinct",12} {"faults",10} {"failures",9} {"seconds",8}");
+        foreach (FuzzResult r in results)
+        {
+            text.AppendLine(Row(r));
+        }
+
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"{"total",-12} {results.Sum(r => r.Executions),12} {results.Sum(r => r.DistinctInputs),12} {results.Sum(r => r.FaultsInjected),10} {results.Sum(r => r.Failures.Count),9} {results.Sum(r => r.Elapsed.TotalSeconds),8:0.0}");
+        return text.ToString();
+    }
+}

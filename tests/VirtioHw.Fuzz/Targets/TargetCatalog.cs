@@ -1,0 +1,20 @@
+namespace VirtioHw.Fuzz.Targets;
+
+/// <summary>Every fuzz target by name, in the order a full run takes them.</summary>
+public static class TargetCatalog
+{
+    public static IReadOnlyList<string> Names { get; } = ["rdl", "bit", "ihex", "sfdp", "virtqueue", "mmio", "ivshmem"];
+
+    /// <summary>A new instance of target <paramref name="name"/>; null when there is none by that name.</summary>
+    public static FuzzTarget? Create(string name) => name switch
+    {
+        "rdl" => new RdlTarget(),
+        "bit" => new BitFileTarget(),
+        "ihex" => new IntelHexTarget(),
+        "sfdp" => new SfdpTarget(),
+        "virtqueue" => new VirtqueueTarget(),
+        "mmio" => new MmioTarget(),
+        "ivshmem" => new IvshmemServerTarget(),
+        _ => null,
+    };
+}
