@@ -8,7 +8,8 @@ namespace VirtioHw.Personalities.Model;
 /// <summary>
 /// ISM devices in one domain on a <see cref="ModelPlatform"/>, brought up by the host stack as a
 /// host would: PCI enumeration and BAR assignment, the virtio-pci transport, then an
-/// <see cref="IsmDevice"/> per function in devid order. Disposing it closes the devices, then the platform.
+/// <see cref="IsmDevice"/> per function in devid order. Disposing it closes the devices, then the
+/// platform, then the domain (which leaves a domain server).
 /// </summary>
 public sealed class IsmBench : IAsyncDisposable
 {
@@ -58,6 +59,7 @@ public sealed class IsmBench : IAsyncDisposable
             }
 
             await platform.DisposeAsync().ConfigureAwait(false);
+            domain.Dispose();
             throw;
         }
     }
@@ -70,5 +72,6 @@ public sealed class IsmBench : IAsyncDisposable
         }
 
         await Platform.DisposeAsync().ConfigureAwait(false);
+        Domain.Dispose();
     }
 }

@@ -1,0 +1,151 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using VirtioHw.Domain;
+using VirtioHw.Flash;
+using VirtioHw.Host.Platforms;
+using VirtioHw.Personalities.Model;
+
+namespace VirtioHw.Cli.Commands;
+
+/// <summary>
+/// <c>virtiohw domain serve --socket PATH</c>: a virtio-ism communication domain server in the
+/// foreground, one line per peer that joins or leaves, until Ctrl+C or SIGTERM (the socket is
+/// removed). <c>virtiohw domain demo --side a|b -o domain=PATH [--token HEX]</c>: one side of the
+/// ISM demonstration, in a process of its own, on a model device joined to that server.
+/// </summary>
+internal static class DomainCommand
+{
+    public static Command Create() => new("domain", "A virtio-ism communication domain shared by processes through a server on a UNIX socket.")
+    {
+        CreateServe(),
+        CreateDemo(),
+    };
+
+    private static Command CreateServe()
+    {
+        var socket = new Option<string>("--socket")
+        {
+            Description = "UNIX socket the processes connect to.",
+            Required = true,
+        };
+        var memory = new Option<string>("--memory")
+        {
+            Description = "Bytes of domain memory, a whole number of chunks (32M: what one model virtio-ism endpoint maps).",
+            DefaultValueFactory = _ => "32M",
+        };
+        var chunk = new Option<string>("--chunk-size")
+        {
+            Description = "Chunk size, a power of two equal to the members' chunk slots (128K for the model virtio-ism endpoint).",
+            DefaultValueFactory = _ => "128K",
+        };
+        var command = new Command("serve", "Hold a communication domain and share its memory with the processes that join it.")
+        {
+            socket, memory, chunk,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            long memoryBytes = Size(parse.GetValue(memory)!, "--memory");
+            long chunkBytes = Size(parse.GetValue(chunk)!, "--chunk-size");
+            DomainServer server;
+            try
+            {
+                server = new DomainServer(new DomainServerSettings
+                {
+                    SocketPath = parse.GetValue(socket)!,
+                    MemorySize = memoryBytes,
+                    ChunkSize = (ulong)chunkBytes,
+                });
+            }
+            catch (Exception e) when (e is ArgumentException or IOException)
+            {
+                throw new UserErrorException(e.Message);
+            }
+
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            });
+            using (server)
+            {
+                server.PeerChanged += (_, e) => Console.Out.WriteLine($"{e.Message} ({e.Peers} connected)");
+                await Console.Out.WriteLineAsync(
+                    $"domain server on {server.SocketPath}: cdid {server.Domain.Cdid}, {server.Domain.ChunkCount} chunks of {Units.Size(chunkBytes)}; Ctrl+C stops it").ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            await Console.Out.WriteLineAsync("domain server stopped").ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command CreateDemo()
+    {
+        var side = new Option<string>("--side")
+        {
+            Description = "a: allocate a region, print its token, write and kick when b attaches; b: attach the token, read what a wrote.",
+            Required = true,
+        };
+        side.AcceptOnlyFromAmong("a", "b");
+        var token = new Option<string?>("--token")
+        {
+            Description = "Side b: the region token side a printed (hex).",
+        };
+        var options = new Option<string[]>("--option", "-o")
+        {
+            Description = "A model platform parameter, name=value; domain=PATH (required) names the domain server's socket.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new Command("demo", "One side of the ISM demonstration in this process, on a model device joined to a domain server.")
+        {
+            side, token, options,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            PlatformOptions platform;
+            try
+            {
+                platform = PlatformOptions.Parse(parse.GetValue(options) ?? []);
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException)
+            {
+                throw new UserErrorException(e.Message);
+            }
+
+            string socketPath = platform.GetParameter(IsmModelDomain.DomainOption)
+                ?? throw new UserErrorException($"domain demo needs -o {IsmModelDomain.DomainOption}=PATH, the socket of a running 'virtiohw domain serve'");
+            try
+            {
+                if (parse.GetValue(side) == "a")
+                {
+                    return await IsmDomainDemo.RunAllocatorAsync(Console.Out, socketPath, cancellationToken).ConfigureAwait(false);
+                }
+
+                string text = parse.GetValue(token) ?? throw new UserErrorException("--side b needs --token, the token side a printed");
+                if (!ulong.TryParse(text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? text[2..] : text, System.Globalization.NumberStyles.AllowHexSpecifier,
+                    System.Globalization.CultureInfo.InvariantCulture, out ulong value))
+                {
+                    throw new UserErrorException($"--token '{text}' is not a hexadecimal token");
+                }
+
+                return await IsmDomainDemo.RunAttacherAsync(Console.Out, socketPath, value, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new UserErrorException(e.Message);
+            }
+        });
+        return command;
+    }
+
+    private static long Size(string text, string option) =>
+        Units.TryParse(text, out long bytes) && bytes > 0 ? bytes : throw new UserErrorException($"{option} '{text}' is not a size (decimal or 0x hex, optional K, M or G)");
+}

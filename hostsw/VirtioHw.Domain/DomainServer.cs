@@ -1,0 +1,451 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using VirtioHw.Domain.Native;
+using VirtioHw.Firmware.Ism;
+
+namespace VirtioHw.Domain;
+
+/// <summary>
+/// A virtio-ism communication domain served on a UNIX socket: it holds the authoritative domain
+/// (an <see cref="IsmDomain"/>: chunk pool, regions, tokens, permissions, referrers) over memory
+/// it shares with every peer as a memfd. Peers are processes; each joins devices and sends their
+/// control operations and kicks; the server answers and sends each device its events. A peer
+/// that disconnects, dies or breaks the protocol is dropped: its devices leave (the others get
+/// DETACH events) and chunks nobody refers to return to the pool, cleared before reuse.
+/// </summary>
+/// <remarks>
+/// One thread accepts; each peer has a reader thread and a writer thread, so a peer that stalls
+/// or floods only stalls itself. Events are queued for the writer, never sent under the domain's
+/// lock. Dispose stops everything and removes the socket.
+/// </remarks>
+public sealed class DomainServer : IDisposable
+{
+    private readonly DomainServerSettings _settings;
+    private readonly Socket _listener;
+    private readonly FileDescriptor _memoryFd;
+    private readonly SharedMapping _mapping;
+    private readonly ConcurrentDictionary<int, Peer> _peers = new();
+    private readonly Thread _acceptThread;
+    private int _nextPeer;
+    private volatile bool _stopping;
+
+    /// <summary>Creates the domain memory and starts listening.</summary>
+    /// <exception cref="ArgumentException">The chunk size is not a power of two or the memory is not a whole number of chunks.</exception>
+    /// <exception cref="IOException">The socket path is taken by something that is not a stale socket, or it cannot be bound.</exception>
+    public DomainServer(DomainServerSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (!ulong.IsPow2(settings.ChunkSize) || settings.MemorySize <= 0 || (ulong)settings.MemorySize % settings.ChunkSize != 0 || settings.MemorySize > int.MaxValue)
+        {
+            throw new ArgumentException($"domain memory of {settings.MemorySize} bytes is not a whole number of {settings.ChunkSize}-byte chunks (a power of two) under 2 GiB", nameof(settings));
+        }
+
+        _settings = settings;
+        _memoryFd = SharedMapping.CreateMemFd("virtiohw-ism-domain", settings.MemorySize);
+        _mapping = SharedMapping.Map(_memoryFd, (int)settings.MemorySize);
+        Domain = new IsmDomain(new MappedDomainMemory(_mapping), settings.ChunkSize, settings.Cdid);
+        _listener = Listen(settings.SocketPath);
+        SocketPath = settings.SocketPath;
+        _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = "domain accept" };
+        _acceptThread.Start();
+    }
+
+    /// <summary>A peer connected and was welcomed, or left (any reason); the text is one line for a log.</summary>
+    public event EventHandler<DomainServerEventArgs>? PeerChanged;
+
+    /// <summary>The domain itself: for looking at it (free chunks, regions, members).</summary>
+    public IsmDomain Domain { get; }
+
+    public string SocketPath { get; }
+
+    /// <summary>Peers connected now.</summary>
+    public int PeerCount => _peers.Count;
+
+    public void Dispose()
+    {
+        if (_stopping)
+        {
+            return;
+        }
+
+        _stopping = true;
+        _listener.Dispose();
+        _acceptThread.Join();
+        foreach (Peer peer in _peers.Values)
+        {
+            peer.Close();
+        }
+
+        foreach (Peer peer in _peers.Values)
+        {
+            peer.Join();
+        }
+
+        TryDelete(SocketPath);
+        _mapping.Unmap();
+        _memoryFd.Dispose();
+    }
+
+    private static Socket Listen(string path)
+    {
+        if (File.Exists(path) || Directory.Exists(path))
+        {
+            // A socket left by a server that died is replaced; anything else, or a live server, is not.
+            if ((File.GetAttributes(path) & FileAttributes.Directory) != 0 || !IsStaleSocket(path))
+            {
+                throw new IOException($"{path} exists and is not a stale domain socket");
+            }
+
+            File.Delete(path);
+        }
+
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Bind(new UnixDomainSocketEndPoint(path));
+            socket.Listen(64);
+            return socket;
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new IOException($"cannot listen on {path}: {e.Message}", e);
+        }
+    }
+
+    private static bool IsStaleSocket(string path)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return false;
+        }
+        catch (SocketException e)
+        {
+            return e.SocketErrorCode == SocketError.ConnectionRefused;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private void AcceptLoop()
+    {
+        while (!_stopping)
+        {
+            Socket connection;
+            try
+            {
+                connection = _listener.Accept();
+            }
+            catch (SocketException)
+            {
+                continue;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+
+            var peer = new Peer(this, Interlocked.Increment(ref _nextPeer), connection);
+            _peers[peer.Id] = peer;
+            if (_stopping)
+            {
+                peer.Close();
+            }
+
+            peer.Start();
+        }
+    }
+
+    private void Report(string line) => PeerChanged?.Invoke(this, new DomainServerEventArgs(line, _peers.Count));
+
+    /// <summary>One connected process: its socket, its devices, its outgoing frames.</summary>
+    private sealed class Peer(DomainServer server, int id, Socket socket)
+    {
+        private readonly BlockingCollection<byte[]> _outgoing = [];
+        private readonly HashSet<ulong> _devices = [];
+        private Thread? _readerThread;
+        private Thread? _writerThread;
+        private int _closed;
+
+        public int Id { get; } = id;
+
+        public void Start()
+        {
+            _readerThread = new Thread(ReadLoop) { IsBackground = true, Name = $"domain peer {Id} reader" };
+            _writerThread = new Thread(WriteLoop) { IsBackground = true, Name = $"domain peer {Id} writer" };
+            _writerThread.Start();
+            _readerThread.Start();
+        }
+
+        /// <summary>Queues a frame; a peer that lets too many pile up is dropped.</summary>
+        public void Enqueue(byte[] frame)
+        {
+            if (_outgoing.IsAddingCompleted)
+            {
+                return;
+            }
+
+            if (_outgoing.Count >= server._settings.MaxQueuedFrames)
+            {
+                Close();
+                return;
+            }
+
+            try
+            {
+                _outgoing.Add(frame);
+            }
+            catch (InvalidOperationException)
+            {
+                // Completed meanwhile: the peer is going.
+            }
+        }
+
+        /// <summary>Shuts the connection; the reader then cleans up.</summary>
+        public void Close()
+        {
+            if (Interlocked.Exchange(ref _closed, 1) == 0)
+            {
+                try
+                {
+                    socket.Shutdown(SocketShutdown.Both);
+                }
+                catch (SocketException)
+                {
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            }
+        }
+
+        public void Join()
+        {
+            _readerThread?.Join();
+            _writerThread?.Join();
+        }
+
+        private void ReadLoop()
+        {
+            string why = "disconnected";
+            try
+            {
+                socket.ReceiveTimeout = (int)server._settings.HandshakeTimeout.TotalMilliseconds;
+                Handshake();
+                socket.ReceiveTimeout = 0;
+                server.Report($"peer {Id} joined");
+                while (FrameSocket.Receive(socket) is { } frame)
+                {
+                    if (frame.Descriptor is not null)
+                    {
+                        frame.Descriptor.Dispose();
+                        throw new DomainProtocolException("a peer sent a descriptor");
+                    }
+
+                    Handle(frame);
+                }
+            }
+            catch (DomainProtocolException e)
+            {
+                why = "dropped: " + e.Message;
+            }
+            catch (SocketException e)
+            {
+                why = _closed != 0 ? "dropped" : "connection failed: " + e.Message;
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+            finally
+            {
+                Close();
+                foreach (ulong devid in _devices)
+                {
+                    server.Domain.Leave(devid);
+                }
+
+                _outgoing.CompleteAdding();
+                _writerThread?.Join();
+                socket.Dispose();
+                server._peers.TryRemove(Id, out _);
+                server.Report($"peer {Id} left ({why}; {_devices.Count} device(s) detached)");
+            }
+        }
+
+        private void WriteLoop()
+        {
+            try
+            {
+                foreach (byte[] frame in _outgoing.GetConsumingEnumerable())
+                {
+                    FrameSocket.Send(socket, frame);
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                Close();
+            }
+        }
+
+        private void Handshake()
+        {
+            ReceivedFrame hello = FrameSocket.Receive(socket) ?? throw new DomainProtocolException("closed before its hello");
+            hello.Descriptor?.Dispose();
+            if (hello.Type != DomainWire.Hello || hello.Payload.Length != DomainWire.HelloSize || hello.Descriptor is not null)
+            {
+                throw new DomainProtocolException("the first frame is not a hello");
+            }
+
+            uint magic = BinaryPrimitives.ReadUInt32LittleEndian(hello.Payload);
+            ushort version = BinaryPrimitives.ReadUInt16LittleEndian(hello.Payload.AsSpan(4));
+            if (magic != DomainWire.Magic || version != DomainWire.Version)
+            {
+                throw new DomainProtocolException($"hello with magic 0x{magic:x8} version {version}; this server speaks version {DomainWire.Version}");
+            }
+
+            var welcome = new byte[DomainWire.WelcomeSize];
+            BinaryPrimitives.WriteUInt16LittleEndian(welcome, DomainWire.Version);
+            server.Domain.Cdid.TryWriteBytes(welcome.AsSpan(8, 16), bigEndian: true, out _);
+            BinaryPrimitives.WriteUInt64LittleEndian(welcome.AsSpan(24), server.Domain.ChunkSize);
+            BinaryPrimitives.WriteUInt64LittleEndian(welcome.AsSpan(32), (ulong)server.Domain.ChunkCount);
+            // Sent before the writer carries anything else: nothing is queued until a device joins.
+            FrameSocket.Send(socket, DomainWire.Frame(DomainWire.Welcome, welcome), server._memoryFd);
+        }
+
+        private void Handle(ReceivedFrame frame)
+        {
+            ReadOnlySpan<byte> p = frame.Payload;
+            switch (frame.Type)
+            {
+                case DomainWire.Kick when p.Length == DomainWire.KickSize:
+                    server.Domain.Kick(Owned(Le64(p, 0)), Le64(p, 8));
+                    break;
+                case DomainWire.Request when p.Length == DomainWire.RequestSize && p[5] == 0 && p[6] == 0 && p[7] == 0:
+                    uint request = BinaryPrimitives.ReadUInt32LittleEndian(p);
+                    Enqueue(Execute(request, (DomainOperation)p[4], Le64(p, 8), Le64(p, 16), Le64(p, 24), Le64(p, 32), Le64(p, 40)));
+                    break;
+                default:
+                    throw new DomainProtocolException($"unexpected frame of type 0x{frame.Type:x4} and {p.Length} bytes");
+            }
+        }
+
+        private byte[] Execute(uint request, DomainOperation operation, ulong devid, ulong a, ulong b, ulong c, ulong d)
+        {
+            IsmDomain domain = server.Domain;
+            switch (operation)
+            {
+                case DomainOperation.Join:
+                    if (_devices.Count >= server._settings.MaxDevicesPerPeer)
+                    {
+                        throw new DomainProtocolException($"more than {server._settings.MaxDevicesPerPeer} devices");
+                    }
+
+                    var member = new RemoteMember(this);
+                    ulong joined = domain.Join(member);
+                    member.DevId = joined;
+                    _devices.Add(joined);
+                    return Reply(request, IsmAck.Ok, joined, 0, null);
+                case DomainOperation.Leave:
+                    domain.Leave(Owned(devid));
+                    _devices.Remove(devid);
+                    return Reply(request, IsmAck.Ok, 0, 0, null);
+                case DomainOperation.Allocate:
+                    return MapReply(request, domain.Allocate(Owned(devid), a, Limits(b, c)));
+                case DomainOperation.Query:
+                    IsmQueryResult query = domain.Query(Owned(devid), a);
+                    return Reply(request, query.Ack, query.Size, (ulong)query.Permissions, null);
+                case DomainOperation.Attach:
+                    return MapReply(request, domain.Attach(Owned(devid), a, (IsmPermissions)b, Limits(c, d)));
+                case DomainOperation.Detach:
+                    return Reply(request, domain.Detach(Owned(devid), a), 0, 0, null);
+                case DomainOperation.Grant:
+                    if (c > 1)
+                    {
+                        throw new DomainProtocolException("a grant whose per-device flag is neither 0 nor 1");
+                    }
+
+                    return Reply(request, domain.Grant(Owned(devid), a, (IsmPermissions)b, c == 1 ? d : null), 0, 0, null);
+                default:
+                    throw new DomainProtocolException($"unknown operation {(byte)operation}");
+            }
+        }
+
+        private static IsmChunkLimits Limits(ulong replyChunks, ulong freeSlots) =>
+            new((long)replyChunks, (int)Math.Min(freeSlots, int.MaxValue));
+
+        private static byte[] MapReply(uint request, IsmMapResult result) =>
+            Reply(request, result.Ack, result.Token, result.Ack == IsmAck.TooBig ? result.ChunkCount : result.Size, result.Ack == IsmAck.Ok ? result.Chunks : null);
+
+        private static byte[] Reply(uint request, IsmAck ack, ulong value0, ulong value1, IReadOnlyList<ulong>? chunks)
+        {
+            int count = chunks?.Count ?? 0;
+            var payload = new byte[DomainWire.ReplyHeaderSize + (8 * count)];
+            BinaryPrimitives.WriteUInt32LittleEndian(payload, request);
+            payload[4] = (byte)ack;
+            BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(8), value0);
+            BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(16), value1);
+            BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(24), (ulong)count);
+            for (int i = 0; i < count; i++)
+            {
+                BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(32 + (8 * i)), chunks![i]);
+            }
+
+            return DomainWire.Frame(DomainWire.Reply, payload);
+        }
+
+        /// <summary>The devid, when this peer joined it; acting for another peer's device is a protocol error.</summary>
+        private ulong Owned(ulong devid) =>
+            _devices.Contains(devid) ? devid : throw new DomainProtocolException($"devid {devid} does not belong to this peer");
+
+        private static ulong Le64(ReadOnlySpan<byte> data, int offset) => BinaryPrimitives.ReadUInt64LittleEndian(data[offset..]);
+
+        /// <summary>A device of this peer, as the domain sees it: its events become frames for the peer.</summary>
+        private sealed class RemoteMember(Peer peer) : IIsmDomainMember
+        {
+            /// <summary>Set right after joining, before the device can refer to any region.</summary>
+            public ulong DevId { get; set; }
+
+            public void OnDomainEvent(IsmDomainEvent domainEvent)
+            {
+                var payload = new byte[DomainWire.EventSize];
+                BinaryPrimitives.WriteUInt64LittleEndian(payload, DevId);
+                BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(8), domainEvent.Type);
+                BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(16), domainEvent.Token);
+                BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(24), domainEvent.DevId);
+                BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(32), domainEvent.Peers);
+                peer.Enqueue(DomainWire.Frame(DomainWire.Event, payload));
+            }
+        }
+    }
+}
+
+/// <summary>A line about a peer joining or leaving, and how many peers are connected after it.</summary>
+public sealed class DomainServerEventArgs(string message, int peers) : EventArgs
+{
+    public string Message { get; } = message;
+
+    public int Peers { get; } = peers;
+}
+
+/// <summary>The domain memory as the server maps it; clearing writes zeros through the mapping.</summary>
+internal sealed class MappedDomainMemory(SharedMapping mapping) : IIsmDomainMemory
+{
+    public ulong Length => (ulong)mapping.Length;
+
+    public void Clear(ulong address, ulong length) => mapping.GetSpan().Slice(checked((int)address), checked((int)length)).Clear();
+}
