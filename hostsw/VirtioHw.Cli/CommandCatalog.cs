@@ -12,5 +12,6 @@ internal static class CommandCatalog
         yield return Commands.LspciCommand.Create();
         yield return Commands.DemoCommand.Create();
         yield return Commands.IvshmemServerCommand.Create();
+        yield return Commands.DomainCommand.Create();
     }
 }
