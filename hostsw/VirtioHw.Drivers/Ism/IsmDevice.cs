@@ -85,10 +85,7 @@ public sealed class IsmDevice : IAsyncDisposable
         var device = new IsmDevice(transport, control, events);
         device._workers.Add(transport.RunInterruptsAsync(device._stop.Token));
         transport.DriverOk();
-        for (int i = 0; i < EventBuffers; i++)
-        {
-            device._workers.Add(device.ReceiveEventsAsync(device._stop.Token));
-        }
+        device._workers.Add(device.ReceiveEventsAsync(device._stop.Token));
 
         return device;
     }
@@ -262,36 +259,47 @@ public sealed class IsmDevice : IAsyncDisposable
         }
     }
 
-    /// <summary>Keeps one eventq buffer posted and turns what comes back into events.</summary>
+    /// <summary>
+    /// Keeps <see cref="EventBuffers"/> eventq buffers posted and turns what comes back into
+    /// events, in the order the device used the buffers: the device fills them in the order they
+    /// were made available, so they are awaited oldest first and each is posted again at the tail.
+    /// </summary>
     private async Task ReceiveEventsAsync(CancellationToken cancellationToken)
     {
-        var buffer = new byte[IsmProtocol.MaxEventSize];
+        var posted = new Queue<(byte[] Buffer, Task<UsedBuffer> Used)>();
+        for (int i = 0; i < EventBuffers; i++)
+        {
+            var buffer = new byte[IsmProtocol.MaxEventSize];
+            posted.Enqueue((buffer, _events.SubmitAsync([], [buffer], cancellationToken).AsTask()));
+        }
+
         while (!cancellationToken.IsCancellationRequested)
         {
+            (byte[] buffer, Task<UsedBuffer> pending) = posted.Dequeue();
             UsedBuffer used;
             try
             {
-                used = await _events.SubmitAsync([], [buffer], cancellationToken).ConfigureAwait(false);
+                used = await pending.ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
 
-            if (used.Length < 24)
+            if (used.Length >= 24)
             {
-                continue;
+                var type = (IsmEventType)BinaryPrimitives.ReadUInt64LittleEndian(buffer);
+                ulong peers = used.Length >= 32 && type is IsmEventType.Attach or IsmEventType.Detach
+                    ? BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(24))
+                    : 0;
+                _received.Writer.TryWrite(new IsmEvent(
+                    type,
+                    BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(8)),
+                    BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(16)),
+                    peers));
             }
 
-            var type = (IsmEventType)BinaryPrimitives.ReadUInt64LittleEndian(buffer);
-            ulong peers = used.Length >= 32 && type is IsmEventType.Attach or IsmEventType.Detach
-                ? BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(24))
-                : 0;
-            _received.Writer.TryWrite(new IsmEvent(
-                type,
-                BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(8)),
-                BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(16)),
-                peers));
+            posted.Enqueue((buffer, _events.SubmitAsync([], [buffer], cancellationToken).AsTask()));
         }
     }
 }
