@@ -74,6 +74,25 @@ public sealed class BoardConnection : IDisposable
                 return new BoardConnection(profile, bus, creset, cdone, model, simImagePath);
             }
 
+            case SpiBusSettings.PcieCosimBackend:
+            {
+                SimulatedFlash model = simulation ?? new SimulatedFlash(SimulatedChipSpec.ForName(profile.SimChip))
+                {
+                    TimeScale = profile.SimTimeScale,
+                };
+                if (simImagePath is not null && File.Exists(simImagePath))
+                {
+                    LoadSimImage(model, simImagePath);
+                }
+
+                var bus = new SpiControllerBus(new CosimControllerPort(model), profile.BusSettings(model, clockHz));
+                model.BusClockHz = (int)bus.SckHz;
+                return new BoardConnection(profile, bus, null, null, model, simImagePath);
+            }
+
+            case SpiBusSettings.PcieBackend:
+                return new BoardConnection(profile, PcieBoard.OpenBus(profile, clockHz), null, null, null, null);
+
             case SpiBusSettings.FtdiBackend:
             {
                 var bus = FtdiMpsseBus.Open(profile.BusSettings(clockHz: clockHz));

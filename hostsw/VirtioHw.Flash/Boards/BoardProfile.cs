@@ -30,7 +30,7 @@ public sealed class BoardProfile
     /// <summary>The file the profile was read from, for messages.</summary>
     public required string Source { get; init; }
 
-    /// <summary><c>ftdi</c>, <c>spidev</c> or <c>sim</c>.</summary>
+    /// <summary><c>ftdi</c>, <c>spidev</c>, <c>sim</c>, <c>pcie</c> or <c>pcie-cosim</c>.</summary>
     public required string Adapter { get; init; }
 
     public int ClockHz { get; init; } = 6_000_000;
@@ -39,12 +39,15 @@ public sealed class BoardProfile
 
     public SpidevSettings? Spidev { get; init; }
 
+    /// <summary>Where the SPI flash controller of a <c>pcie</c> board is.</summary>
+    public PcieSettings? Pcie { get; init; }
+
     /// <summary>CRESET_B and CDONE on a gpiochip (spidev boards).</summary>
     public GpioLineRef? CresetGpio { get; init; }
 
     public GpioLineRef? CdoneGpio { get; init; }
 
-    /// <summary>Chip model name for the sim adapter.</summary>
+    /// <summary>Chip model name for the sim and pcie-cosim adapters.</summary>
     public string SimChip { get; init; } = "W25Q128JV";
 
     public double SimTimeScale { get; init; } = 1.0;
@@ -176,10 +179,11 @@ public static class BoardProfiles
     private static BoardProfile Validate(string source, ProfileDocument doc)
     {
         string name = doc.Name ?? Path.GetFileNameWithoutExtension(source);
-        string adapter = doc.Adapter ?? throw new FlashException($"{source}: 'adapter' is missing (ftdi, spidev or sim)");
-        if (adapter is not (SpiBusSettings.FtdiBackend or SpiBusSettings.SpidevBackend or SpiBusSettings.SimBackend))
+        string adapter = doc.Adapter ?? throw new FlashException($"{source}: 'adapter' is missing (ftdi, spidev, sim, pcie or pcie-cosim)");
+        if (adapter is not (SpiBusSettings.FtdiBackend or SpiBusSettings.SpidevBackend or SpiBusSettings.SimBackend
+            or SpiBusSettings.PcieBackend or SpiBusSettings.PcieCosimBackend))
         {
-            throw new FlashException($"{source}: adapter '{adapter}' is not one of ftdi, spidev, sim");
+            throw new FlashException($"{source}: adapter '{adapter}' is not one of ftdi, spidev, sim, pcie, pcie-cosim");
         }
 
         long clock = Number(source, "clock-hz", doc.ClockHz, 6_000_000);
@@ -243,6 +247,34 @@ public static class BoardProfiles
             }
         }
 
+        PcieSettings? pcie = null;
+        if (adapter == SpiBusSettings.PcieBackend)
+        {
+            PcieDocument p = doc.Pcie ?? throw new FlashException($"{source}: a pcie adapter needs a 'pcie' section (platform, device, bar, offset)");
+            string device = p.Device ?? throw new FlashException($"{source}: pcie 'device' is missing (the PCI address, e.g. 0000:01:00.0)");
+            long bar = Number(source, "pcie bar", p.Bar, 0);
+            if (bar is < 0 or > 5)
+            {
+                throw new FlashException($"{source}: pcie bar {bar} is not 0-5");
+            }
+
+            long controllerClock = Number(source, "pcie controller-clock-hz", p.ControllerClockHz, 125_000_000);
+            if (controllerClock <= 0)
+            {
+                throw new FlashException($"{source}: pcie controller-clock-hz must be positive");
+            }
+
+            pcie = new PcieSettings
+            {
+                Platform = p.Platform ?? "sysfs",
+                PlatformOptions = p.Options ?? [],
+                Device = device,
+                Bar = (int)bar,
+                Offset = Number(source, "pcie offset", p.Offset, 0),
+                ControllerClockHz = controllerClock,
+            };
+        }
+
         double timeScale = doc.Sim?.TimeScale ?? 1.0;
         if (timeScale < 0 || double.IsNaN(timeScale))
         {
@@ -250,7 +282,7 @@ public static class BoardProfiles
         }
 
         string simChip = doc.Sim?.Chip ?? "W25Q128JV";
-        if (adapter == SpiBusSettings.SimBackend)
+        if (adapter is SpiBusSettings.SimBackend or SpiBusSettings.PcieCosimBackend)
         {
             // Fails with the list of models when the name is unknown.
             SimulatedChipSpec.ForName(simChip);
@@ -266,6 +298,7 @@ public static class BoardProfiles
             ClockHz = (int)clock,
             Ftdi = ftdi,
             Spidev = spidev,
+            Pcie = pcie,
             CresetGpio = creset,
             CdoneGpio = cdone,
             SimChip = simChip,
@@ -311,6 +344,8 @@ public static class BoardProfiles
         public GpioDocument? Gpio { get; set; }
 
         public SimDocument? Sim { get; set; }
+
+        public PcieDocument? Pcie { get; set; }
 
         public FlashDocument? Flash { get; set; }
 
@@ -365,6 +400,21 @@ public static class BoardProfiles
         public string? Chip { get; set; }
 
         public double? TimeScale { get; set; }
+    }
+
+    private sealed class PcieDocument
+    {
+        public string? Platform { get; set; }
+
+        public List<string>? Options { get; set; }
+
+        public string? Device { get; set; }
+
+        public string? Bar { get; set; }
+
+        public string? Offset { get; set; }
+
+        public string? ControllerClockHz { get; set; }
     }
 
     private sealed class FlashDocument

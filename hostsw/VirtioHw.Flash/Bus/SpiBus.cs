@@ -71,7 +71,10 @@ public abstract class SpiBus : IDisposable
     }
 
     /// <summary>Waits without using the bus; the chip model advances its clock instead of sleeping.</summary>
-    public virtual void Wait(TimeSpan duration)
+    public virtual void Wait(TimeSpan duration) => WallClockWait(duration);
+
+    /// <summary>Sleeps for long waits and spins for short ones, where sleeping is too coarse.</summary>
+    internal static void WallClockWait(TimeSpan duration)
     {
         if (duration <= TimeSpan.Zero)
         {
@@ -158,7 +161,10 @@ public abstract class SpiBus : IDisposable
             SpiBusSettings.FtdiBackend => FtdiMpsseBus.Open(settings),
             SpiBusSettings.SpidevBackend => SpidevBus.Open(settings),
             SpiBusSettings.SimBackend => new SimulatedSpiBus(settings),
-            _ => throw new FlashException($"unknown SPI adapter '{settings.Backend}': use ftdi, spidev or sim"),
+            SpiBusSettings.PcieBackend or SpiBusSettings.PcieCosimBackend => new SpiControllerBus(
+                settings.Controller ?? throw new FlashException($"the {settings.Backend} adapter needs its controller (SpiBusSettings.Controller)"),
+                settings),
+            _ => throw new FlashException($"unknown SPI adapter '{settings.Backend}': use ftdi, spidev, sim, pcie or pcie-cosim"),
         };
     }
 

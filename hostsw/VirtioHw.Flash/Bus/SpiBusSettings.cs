@@ -9,6 +9,8 @@ public sealed class SpiBusSettings
     public const string FtdiBackend = "ftdi";
     public const string SpidevBackend = "spidev";
     public const string SimBackend = "sim";
+    public const string PcieBackend = "pcie";
+    public const string PcieCosimBackend = "pcie-cosim";
 
     public SpiBusSettings(string backend)
     {
@@ -16,7 +18,7 @@ public sealed class SpiBusSettings
         Backend = backend;
     }
 
-    /// <summary>Backend name: <c>ftdi</c>, <c>spidev</c> or <c>sim</c>.</summary>
+    /// <summary>Backend name: <c>ftdi</c>, <c>spidev</c>, <c>sim</c>, <c>pcie</c> or <c>pcie-cosim</c>.</summary>
     public string Backend { get; }
 
     /// <summary>SPI clock in Hz; backends round down to the nearest rate they can make.</summary>
@@ -28,6 +30,30 @@ public sealed class SpiBusSettings
 
     /// <summary>The chip model a <c>sim</c> bus drives; the caller keeps ownership.</summary>
     public SimulatedFlash? Simulation { get; init; }
+
+    /// <summary>The SPI flash controller a <c>pcie</c> or <c>pcie-cosim</c> bus drives; the bus takes ownership.</summary>
+    public SpiControllerPort? Controller { get; init; }
+}
+
+/// <summary>Where the SPI flash controller of a <c>pcie</c> board is: a platform, a PCI function, a BAR.</summary>
+public sealed class PcieSettings
+{
+    /// <summary>Platform that reaches the card (<c>sysfs</c> for a real one, see <c>virtiohw lspci</c>).</summary>
+    public string Platform { get; init; } = "sysfs";
+
+    /// <summary>The platform's <c>name=value</c> parameters.</summary>
+    public IReadOnlyList<string> PlatformOptions { get; init; } = [];
+
+    /// <summary>PCI address of the function, e.g. <c>0000:01:00.0</c>.</summary>
+    public required string Device { get; init; }
+
+    public int Bar { get; init; }
+
+    /// <summary>Offset of the controller's registers inside the BAR.</summary>
+    public long Offset { get; init; }
+
+    /// <summary>The controller's clock on that card, which its SCK divider divides.</summary>
+    public long ControllerClockHz { get; init; } = 125_000_000;
 }
 
 /// <summary>An FTDI H-series adapter in MPSSE mode; SCK, MOSI and MISO are ADBUS0-2 by design of the chip.</summary>

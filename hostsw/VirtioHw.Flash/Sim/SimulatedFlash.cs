@@ -86,6 +86,7 @@ public sealed class SimulatedFlash
 
     // State of the command in the current chip-select period.
     private bool _selected;
+    private bool _byteOpen;
     private int _opcode = -1;
     private int _index;
     private int _addressBytes;
@@ -237,6 +238,7 @@ public sealed class SimulatedFlash
         }
 
         _selected = true;
+        _byteOpen = false;
         _opcode = -1;
         _index = 0;
         _address = 0;
@@ -247,6 +249,20 @@ public sealed class SimulatedFlash
 
     /// <summary>One byte period: <paramref name="mosi"/> in, the returned byte out.</summary>
     public byte Exchange(byte mosi)
+    {
+        byte miso = BeginByte();
+        EndByte(mosi);
+        return miso;
+    }
+
+    /// <summary>
+    /// The first half of a byte period, for a bus that moves single bits: the byte the part shifts
+    /// out while the host's byte comes in. What the part sends never depends on the byte arriving
+    /// at the same time, so it is known at the byte's first clock edge; <see cref="EndByte"/> then
+    /// takes the host's byte once its eighth bit is in. Chip select rising in between drops the
+    /// partial byte, and a write command cut that way is not executed, as on the real part.
+    /// </summary>
+    public byte BeginByte()
     {
         if (_poweredOff)
         {
@@ -267,15 +283,31 @@ public sealed class SimulatedFlash
             return 0xff;
         }
 
+        _byteOpen = true;
+        return _opcode < 0 || _ignored ? (byte)0xff : OutputByte(_index);
+    }
+
+    /// <summary>The second half of a byte period: the host's byte, all eight bits of it, reaches the part.</summary>
+    public void EndByte(byte mosi)
+    {
+        if (!_selected || _poweredOff)
+        {
+            return;
+        }
+
+        _byteOpen = false;
         if (_opcode < 0)
         {
             BeginCommand(mosi);
-            return 0xff;
+            return;
         }
 
-        byte miso = _ignored ? (byte)0xff : ContinueCommand(mosi);
+        if (!_ignored)
+        {
+            InputByte(_index, mosi);
+        }
+
         _index++;
-        return miso;
     }
 
     /// <summary>Chip select rises: commands that change state take effect now.</summary>
@@ -287,6 +319,8 @@ public sealed class SimulatedFlash
         }
 
         _selected = false;
+        bool partialByte = _byteOpen;
+        _byteOpen = false;
         Transactions++;
         if (TraceTransactions)
         {
@@ -297,7 +331,7 @@ public sealed class SimulatedFlash
         int opcode = _opcode;
         bool resetWasEnabled = _resetEnabled;
         _resetEnabled = false;
-        if (opcode < 0 || _ignored || _overrun)
+        if (opcode < 0 || _ignored || _overrun || partialByte)
         {
             return;
         }
@@ -445,45 +479,41 @@ public sealed class SimulatedFlash
         _ => false,
     };
 
-    private byte ContinueCommand(byte mosi)
+    // What the part drives in byte period i of the command (i = 0 is the first byte after the opcode).
+    private byte OutputByte(int i) => _opcode switch
     {
-        int i = _index;
+        ReadStatus1 => StatusRegister1,
+        ReadStatus2 => StatusRegister2,
+        ReadStatus3 => StatusRegister3,
+        ReadJedecId => (byte)(Part.JedecId >> (8 * (2 - (i % 3)))),
+        ReleasePowerDown => i < 3 ? (byte)0xff : Spec.DeviceId,
+        ReadSfdp => i <= 3 ? (byte)0xff : SfdpByte(_address + (i - 4)),
+        Read or Read4Byte => i < _addressBytes ? (byte)0xff : ReadArray(i - _addressBytes),
+        FastRead or FastRead4Byte => i <= _addressBytes ? (byte)0xff : ReadArray(i - _addressBytes - 1),
+        _ => 0xff,
+    };
+
+    // What the part does with the host's byte of period i.
+    private void InputByte(int i, byte mosi)
+    {
         switch (_opcode)
         {
-            case ReadStatus1:
-                return StatusRegister1;
-            case ReadStatus2:
-                return StatusRegister2;
-            case ReadStatus3:
-                return StatusRegister3;
-            case ReadJedecId:
-                return (byte)(Part.JedecId >> (8 * (2 - (i % 3))));
-            case ReleasePowerDown:
-                return i < 3 ? (byte)0xff : Spec.DeviceId;
+            case ReadStatus1 or ReadStatus2 or ReadStatus3 or ReadJedecId or ReleasePowerDown:
+                break;
             case ReadSfdp:
                 if (i < 3)
                 {
                     ShiftAddress(mosi);
-                    return 0xff;
                 }
 
-                return i == 3 ? (byte)0xff : SfdpByte(_address + (i - 4));
-            case Read or Read4Byte:
+                break;
+            case Read or Read4Byte or FastRead or FastRead4Byte:
                 if (i < _addressBytes)
                 {
                     ShiftAddress(mosi);
-                    return 0xff;
                 }
 
-                return ReadArray(i - _addressBytes);
-            case FastRead or FastRead4Byte:
-                if (i < _addressBytes)
-                {
-                    ShiftAddress(mosi);
-                    return 0xff;
-                }
-
-                return i == _addressBytes ? (byte)0xff : ReadArray(i - _addressBytes - 1);
+                break;
             case PageProgram or PageProgram4Byte:
                 if (i < _addressBytes)
                 {
@@ -493,12 +523,13 @@ public sealed class SimulatedFlash
                         Array.Clear(_pageWritten);
                         _pageOrder.Clear();
                     }
-
-                    return 0xff;
+                }
+                else
+                {
+                    BufferProgramByte(i - _addressBytes, mosi);
                 }
 
-                BufferProgramByte(i - _addressBytes, mosi);
-                return 0xff;
+                break;
             case SectorErase or SectorErase4Byte or BlockErase32K or BlockErase64K or BlockErase64K4Byte:
                 if (i < _addressBytes)
                 {
@@ -510,7 +541,7 @@ public sealed class SimulatedFlash
                     _overrun = true;
                 }
 
-                return 0xff;
+                break;
             case WriteStatus1 or WriteStatus2 or WriteStatus3:
                 if (i == 0)
                 {
@@ -526,11 +557,11 @@ public sealed class SimulatedFlash
                 }
 
                 _dataCount = i + 1;
-                return 0xff;
+                break;
             default:
                 // A single-byte command followed by more bytes is not executed.
                 _overrun = true;
-                return 0xff;
+                break;
         }
     }
 
