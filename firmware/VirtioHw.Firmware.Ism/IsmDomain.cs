@@ -16,6 +16,9 @@ public sealed class IsmDomain : IIsmDomain
     private readonly Dictionary<ulong, IIsmDomainMember> _members = [];
     private ulong _lastDevId;
 
+    // No chunk below it is free: allocation need not walk the chunks live regions hold.
+    private int _lowestFreeChunk;
+
     /// <param name="memory">The memory regions are carved from, a whole number of chunks; not owned.</param>
     /// <param name="chunkSize">Size of one chunk, a power of two; every member's chunk slots have this size.</param>
     /// <param name="cdid">The domain id, a version-4 UUID; null for a new random one.</param>
@@ -290,6 +293,7 @@ public sealed class IsmDomain : IIsmDomain
             foreach (ulong address in region.Chunks)
             {
                 _chunkUsed[address / ChunkSize] = false;
+                _lowestFreeChunk = Math.Min(_lowestFreeChunk, (int)(address / ChunkSize));
             }
         }
     }
@@ -328,13 +332,15 @@ public sealed class IsmDomain : IIsmDomain
     {
         var chunks = new ulong[count];
         int found = 0;
-        for (int i = 0; i < _chunkUsed.Length && found < count; i++)
+        for (int i = _lowestFreeChunk; i < _chunkUsed.Length && found < count; i++)
         {
             if (!_chunkUsed[i])
             {
                 chunks[found++] = (ulong)i * ChunkSize;
             }
         }
+
+        _lowestFreeChunk = found == 0 ? _chunkUsed.Length : (int)(chunks[0] / ChunkSize);
 
         if (found < count)
         {

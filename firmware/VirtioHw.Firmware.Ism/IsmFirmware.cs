@@ -35,6 +35,11 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
     private readonly Dictionary<ulong, Mapping> _mapped = [];
     private readonly List<IsmDomainEvent> _early = [];
     private bool[] _slotUsed = [];
+
+    // Kept with _slotUsed so that a command costs the same whatever the window's size and the number
+    // of live regions: how many slots are free, and no slot below _lowestFreeSlot is free.
+    private int _freeSlotCount;
+    private uint _lowestFreeSlot;
     private DeviceVirtqueue? _control;
     private DeviceVirtqueue? _events;
     private ushort _eventVector = NoVector;
@@ -106,6 +111,8 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
         }
 
         _slotUsed = new bool[Csr.ChunkSlots];
+        _freeSlotCount = _slotUsed.Length;
+        _lowestFreeSlot = 0;
         for (uint slot = 0; slot < _slotUsed.Length; slot++)
         {
             Csr.CommitChunk(slot, 0, ChunkAccess.None);
@@ -411,7 +418,7 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
 
     /// <summary>The chunks a reply of <paramref name="capacity"/> bytes can list, and the free slots.</summary>
     private IsmChunkLimits Limits(long capacity) =>
-        new((capacity - 1 - IsmWire.ChunkReplyHeaderSize) / 8, _slotUsed.Count(used => !used));
+        new((capacity - 1 - IsmWire.ChunkReplyHeaderSize) / 8, _freeSlotCount);
 
     /// <summary>The reply to an alloc or attach; on OK the region is mapped into the lowest free slots first.</summary>
     private byte[] MapReply(IsmMapResult result, ulong first, ChunkAccess access)
@@ -454,13 +461,15 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
     {
         var slots = new uint[count];
         int found = 0;
-        for (uint slot = 0; slot < _slotUsed.Length && found < count; slot++)
+        for (uint slot = _lowestFreeSlot; slot < _slotUsed.Length && found < count; slot++)
         {
             if (!_slotUsed[slot])
             {
                 slots[found++] = slot;
             }
         }
+
+        _lowestFreeSlot = found == 0 ? (uint)_slotUsed.Length : slots[0];
 
         return found == count ? slots : null;
     }
@@ -471,6 +480,7 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
         for (int i = 0; i < slots.Length; i++)
         {
             _slotUsed[slots[i]] = true;
+            _freeSlotCount--;
             Csr.CommitChunk(slots[i], chunks[i], access);
         }
 
@@ -504,6 +514,8 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
         {
             Csr.CommitChunk(slot, 0, ChunkAccess.None);
             _slotUsed[slot] = false;
+            _freeSlotCount++;
+            _lowestFreeSlot = Math.Min(_lowestFreeSlot, slot);
         }
 
         _tokenBySlot.Remove(mapping.Slots[0]);
