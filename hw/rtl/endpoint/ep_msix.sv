@@ -12,6 +12,8 @@ module ep_msix #(
   input  wire logic                    rst_ni,
   input  wire logic                    trigger_i,        // firmware wrote msix_trigger
   input  wire logic [15:0]             trigger_vector_i,
+  input  wire logic                    cfg_trigger_i,    // a config change with a config vector
+  input  wire logic [15:0]             cfg_vector_i,
   input  wire logic                    clear_pending_i,  // device reset
   input  wire logic                    enable_i,         // message_control.enable
   input  wire logic                    function_mask_i,  // message_control.function_mask
@@ -29,8 +31,9 @@ module ep_msix #(
 
   localparam int unsigned VW = Vectors > 1 ? $clog2(Vectors) : 1;
 
-  logic [VW-1:0]      tv;  // the triggered vector, once known to be in range
+  logic [VW-1:0]      tv, cv;  // the triggered vectors, once known to be in range
   assign tv = trigger_vector_i[VW-1:0];
+  assign cv = cfg_vector_i[VW-1:0];
 
   logic [Vectors-1:0] pending_q, pending_d;
   logic [Vectors-1:0] send_q, send_d;  // messages waiting for the MSI output
@@ -62,6 +65,10 @@ module ep_msix #(
     if (trigger_i && trigger_vector_i < 16'(Vectors) && enable_i) begin
       if (function_mask_i || mask_i[5'(tv)]) pending_d[tv] = 1'b1;
       else send_d[tv] = 1'b1;
+    end
+    if (cfg_trigger_i && cfg_vector_i < 16'(Vectors) && enable_i) begin
+      if (function_mask_i || mask_i[5'(cv)]) pending_d[cv] = 1'b1;
+      else send_d[cv] = 1'b1;
     end
     if (clear_pending_i) pending_d = '0;
     // The output takes the lowest waiting vector once it is free (dropped without bus mastering).

@@ -1,16 +1,16 @@
 `default_nettype none
 
-// The virtio-ism endpoint (hw/endpoints/virtio-ism.yaml; PciEndpointModel with the ISM personality
-// in the model): PCI configuration space, BAR0 (virtio structures and the notify region), BAR1
-// (MSI-X table and PBA), BAR2 (the chunk window and the ISM notify area), the firmware CSR port,
-// the memory master behind the chunk window and the MSI output. hw/rtl/endpoint/README.md has the
-// port contract.
+// The virtio-ism endpoint (hw/endpoints/virtio-ism.yaml, through the generated virtio_ism_ep_pkg;
+// VirtioPciEndpointModel in the model): PCI configuration space, BAR0 (common configuration, ISR,
+// notify region, device configuration), BAR1 (MSI-X table and PBA), BAR2 (the chunk window and the
+// ISM notify area), the firmware CSR port, the memory master behind the chunk window and the MSI
+// output. hw/rtl/endpoint/README.md has the port contract.
 module ism_endpoint_top #(
   parameter bit EMULATE_HEADER = 1'b1,  // 0: vendor hard IP owns the type-0 header; cfg_ reads the capabilities
   parameter int unsigned CfgAw  = 12,
-  parameter int unsigned Bar0Aw = 14,
-  parameter int unsigned Bar1Aw = 12,
-  parameter int unsigned Bar2Aw = 26,
+  parameter int unsigned Bar0Aw = virtio_ism_ep_pkg::BAR0_AW,
+  parameter int unsigned Bar1Aw = virtio_ism_ep_pkg::BAR1_AW,
+  parameter int unsigned Bar2Aw = virtio_ism_ep_pkg::BAR2_AW,
   parameter int unsigned FwAw   = 12
 ) (
   input  wire logic          clk_i,
@@ -122,35 +122,35 @@ module ism_endpoint_top #(
   output logic               fw_irq_o
 );
 
-  // ---- identity of the personality (virtio-ism.yaml) ----
-  localparam int unsigned Queues   = 2;
-  localparam int unsigned Vectors  = 8;
-  localparam int unsigned Slots    = 256;
-  localparam logic [7:0]  VirtioId = 8'd44;
-  localparam logic [Bar2Aw-1:0] NotifyAreaBase = Bar2Aw'('h200_0000);  // 32 MiB
-  localparam logic [Bar2Aw-1:0] NotifyAreaEnd  = Bar2Aw'('h210_0000);  // 1 MiB of 4 KiB notify-addresses
+  localparam int unsigned Queues  = virtio_ism_ep_pkg::QUEUES;
+  localparam int unsigned Vectors = virtio_ism_ep_pkg::MSIX_VECTORS;
+
+  // Structure windows inside the BARs (the description places each in one BAR).
+  function automatic logic in_window(logic [63:0] addr, logic [63:0] offset, logic [63:0] length);
+    return addr >= offset && addr - offset < length;
+  endfunction
 
   // ---- host ports into register blocks and local targets ----
   logic [CfgAw-1:0]      cfg_dec_addr, cfg_m_addr;
   logic                cfg_dec_we;
-  logic [0:0]        cfg_dec_sel;
+  logic [2:0]        cfg_dec_sel;
   logic [31:0]         cfg_m_wdata;
   logic [3:0]          cfg_m_wstrb;
-  logic [0:0]        cfg_m_awvalid, cfg_m_awready, cfg_m_wvalid, cfg_m_wready;
-  logic [0:0]        cfg_m_bvalid, cfg_m_bready, cfg_m_arvalid, cfg_m_arready;
-  logic [0:0][31:0]  cfg_m_rdata;
-  logic [0:0]        cfg_m_rvalid, cfg_m_rready;
+  logic [2:0]        cfg_m_awvalid, cfg_m_awready, cfg_m_wvalid, cfg_m_wready;
+  logic [2:0]        cfg_m_bvalid, cfg_m_bready, cfg_m_arvalid, cfg_m_arready;
+  logic [2:0][31:0]  cfg_m_rdata;
+  logic [2:0]        cfg_m_rvalid, cfg_m_rready;
   logic                cfg_loc_req, cfg_loc_ack;
   logic [31:0]         cfg_loc_rdata;
   logic [Bar0Aw-1:0]      bar0_dec_addr, bar0_m_addr;
   logic                bar0_dec_we;
-  logic [0:0]        bar0_dec_sel;
+  logic [2:0]        bar0_dec_sel;
   logic [31:0]         bar0_m_wdata;
   logic [3:0]          bar0_m_wstrb;
-  logic [0:0]        bar0_m_awvalid, bar0_m_awready, bar0_m_wvalid, bar0_m_wready;
-  logic [0:0]        bar0_m_bvalid, bar0_m_bready, bar0_m_arvalid, bar0_m_arready;
-  logic [0:0][31:0]  bar0_m_rdata;
-  logic [0:0]        bar0_m_rvalid, bar0_m_rready;
+  logic [2:0]        bar0_m_awvalid, bar0_m_awready, bar0_m_wvalid, bar0_m_wready;
+  logic [2:0]        bar0_m_bvalid, bar0_m_bready, bar0_m_arvalid, bar0_m_arready;
+  logic [2:0][31:0]  bar0_m_rdata;
+  logic [2:0]        bar0_m_rvalid, bar0_m_rready;
   logic                bar0_loc_req, bar0_loc_ack;
   logic [31:0]         bar0_loc_rdata;
   logic [Bar1Aw-1:0]      bar1_dec_addr, bar1_m_addr;
@@ -176,18 +176,26 @@ module ism_endpoint_top #(
   logic                bar2_loc_req, bar2_loc_ack;
   logic [31:0]         bar2_loc_rdata;
 
-  pci_header_reg_pkg::pci_header_reg2hw_t header_reg2hw;
-  pci_header_reg_pkg::pci_header_hw2reg_t header_hw2reg;
-  virtio_isr_reg_pkg::virtio_isr_reg2hw_t isr_reg2hw;
-  virtio_isr_reg_pkg::virtio_isr_hw2reg_t isr_hw2reg;
-  msix_table_reg_pkg::msix_table_reg2hw_t msix_table_reg2hw;
-  msix_table_reg_pkg::msix_table_hw2reg_t msix_table_hw2reg;
-  msix_pba_reg_pkg::msix_pba_reg2hw_t     msix_pba_reg2hw;
-  msix_pba_reg_pkg::msix_pba_hw2reg_t     msix_pba_hw2reg;
-  fw_csr_reg_pkg::fw_csr_reg2hw_t         fw_csr_reg2hw;
-  fw_csr_reg_pkg::fw_csr_hw2reg_t         fw_csr_hw2reg;
+  pci_header_reg_pkg::pci_header_reg2hw_t                   header_reg2hw;
+  pci_header_reg_pkg::pci_header_hw2reg_t                   header_hw2reg;
+  msix_cap_reg_pkg::msix_cap_reg2hw_t                       msix_cap_reg2hw;
+  msix_cap_reg_pkg::msix_cap_hw2reg_t                       msix_cap_hw2reg;
+  virtio_pci_cfg_cap_reg_pkg::virtio_pci_cfg_cap_reg2hw_t   cfg_cap_reg2hw;
+  virtio_pci_cfg_cap_reg_pkg::virtio_pci_cfg_cap_hw2reg_t   cfg_cap_hw2reg;
+  virtio_common_cfg_reg_pkg::virtio_common_cfg_reg2hw_t     common_reg2hw;
+  virtio_common_cfg_reg_pkg::virtio_common_cfg_hw2reg_t     common_hw2reg;
+  virtio_isr_reg_pkg::virtio_isr_reg2hw_t                   isr_reg2hw;
+  virtio_isr_reg_pkg::virtio_isr_hw2reg_t                   isr_hw2reg;
+  ism_config_reg_pkg::ism_config_reg2hw_t                   devcfg_reg2hw;
+  ism_config_reg_pkg::ism_config_hw2reg_t                   devcfg_hw2reg;
+  msix_table_reg_pkg::msix_table_reg2hw_t                   msix_table_reg2hw;
+  msix_table_reg_pkg::msix_table_hw2reg_t                   msix_table_hw2reg;
+  msix_pba_reg_pkg::msix_pba_reg2hw_t                       msix_pba_reg2hw;
+  msix_pba_reg_pkg::msix_pba_hw2reg_t                       msix_pba_hw2reg;
+  fw_csr_reg_pkg::fw_csr_reg2hw_t                           fw_csr_reg2hw;
+  fw_csr_reg_pkg::fw_csr_hw2reg_t                           fw_csr_hw2reg;
 
-  ep_axil_demux #(.N(1), .AW(CfgAw)) u_cfg_demux (
+  ep_axil_demux #(.N(3), .AW(CfgAw)) u_cfg_demux (
     .clk_i           (clk_i),
     .rst_ni          (rst_ni),
     .s_axil_awaddr_i (cfg_awaddr_i),
@@ -229,7 +237,7 @@ module ism_endpoint_top #(
     .loc_rdata_i     (cfg_loc_rdata)
   );
 
-  ep_axil_demux #(.N(1), .AW(Bar0Aw)) u_bar0_demux (
+  ep_axil_demux #(.N(3), .AW(Bar0Aw)) u_bar0_demux (
     .clk_i           (clk_i),
     .rst_ni          (rst_ni),
     .s_axil_awaddr_i (bar0_awaddr_i),
@@ -356,15 +364,29 @@ module ism_endpoint_top #(
   );
 
   // ---- configuration space: the type-0 header, then the capability list ----
+  // The capabilities that hold driver-written state (MSI-X message control, the PCI cfg access
+  // window) are register blocks; every other word of 0x40-0xff is the generated CAP_ROM.
 
-  assign cfg_dec_sel = EMULATE_HEADER && cfg_dec_addr < CfgAw'('h40);
+  localparam logic [CfgAw-1:0] MsixCap = CfgAw'(virtio_ism_ep_pkg::MSIX_CAP_OFFSET);
+  localparam logic [CfgAw-1:0] CfgCap  = CfgAw'(virtio_ism_ep_pkg::PCI_CFG_CAP_OFFSET);
+
+  always_comb begin
+    cfg_dec_sel = '0;
+    if (cfg_dec_addr < CfgAw'('h40)) cfg_dec_sel[0] = EMULATE_HEADER;
+    else if (cfg_dec_addr >= MsixCap && cfg_dec_addr < MsixCap + CfgAw'('hc)) cfg_dec_sel[1] = 1'b1;
+    else if (cfg_dec_addr >= CfgCap && cfg_dec_addr < CfgCap + CfgAw'('h14)) cfg_dec_sel[2] = 1'b1;
+  end
+
+  logic [5:0] cap_word;  // config word of a local access, in 0x40-0xff
+  assign cap_word      = cfg_dec_addr[7:2] - 6'h10;
   assign cfg_loc_ack   = cfg_loc_req;
-  assign cfg_loc_rdata = 32'h0;
+  assign cfg_loc_rdata = (cfg_dec_addr >= CfgAw'('h40) && cfg_dec_addr < CfgAw'('h100)) ?
+                         virtio_ism_ep_pkg::CAP_ROM[cap_word] : 32'h0;
 
   pci_header_reg_top #(.AW(CfgAw)) u_header (
     .clk_i           (clk_i),
     .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (CfgAw'(cfg_m_addr)),
+    .s_axil_awaddr_i (cfg_m_addr),
     .s_axil_awvalid_i(cfg_m_awvalid[0]),
     .s_axil_awready_o(cfg_m_awready[0]),
     .s_axil_wdata_i  (cfg_m_wdata),
@@ -374,7 +396,7 @@ module ism_endpoint_top #(
     .s_axil_bresp_o  (),
     .s_axil_bvalid_o (cfg_m_bvalid[0]),
     .s_axil_bready_i (cfg_m_bready[0]),
-    .s_axil_araddr_i (CfgAw'(cfg_m_addr)),
+    .s_axil_araddr_i (cfg_m_addr),
     .s_axil_arvalid_i(cfg_m_arvalid[0]),
     .s_axil_arready_o(cfg_m_arready[0]),
     .s_axil_rdata_o  (cfg_m_rdata[0]),
@@ -385,12 +407,59 @@ module ism_endpoint_top #(
     .hw2reg_i        (header_hw2reg)
   );
 
+  msix_cap_reg_top #(.AW(CfgAw)) u_msix_cap (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .s_axil_awaddr_i (CfgAw'(cfg_m_addr - MsixCap)),
+    .s_axil_awvalid_i(cfg_m_awvalid[1]),
+    .s_axil_awready_o(cfg_m_awready[1]),
+    .s_axil_wdata_i  (cfg_m_wdata),
+    .s_axil_wstrb_i  (cfg_m_wstrb),
+    .s_axil_wvalid_i (cfg_m_wvalid[1]),
+    .s_axil_wready_o (cfg_m_wready[1]),
+    .s_axil_bresp_o  (),
+    .s_axil_bvalid_o (cfg_m_bvalid[1]),
+    .s_axil_bready_i (cfg_m_bready[1]),
+    .s_axil_araddr_i (CfgAw'(cfg_m_addr - MsixCap)),
+    .s_axil_arvalid_i(cfg_m_arvalid[1]),
+    .s_axil_arready_o(cfg_m_arready[1]),
+    .s_axil_rdata_o  (cfg_m_rdata[1]),
+    .s_axil_rresp_o  (),
+    .s_axil_rvalid_o (cfg_m_rvalid[1]),
+    .s_axil_rready_i (cfg_m_rready[1]),
+    .reg2hw_o        (msix_cap_reg2hw),
+    .hw2reg_i        (msix_cap_hw2reg)
+  );
+
+  virtio_pci_cfg_cap_reg_top #(.AW(CfgAw)) u_cfg_cap (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .s_axil_awaddr_i (CfgAw'(cfg_m_addr - CfgCap)),
+    .s_axil_awvalid_i(cfg_m_awvalid[2]),
+    .s_axil_awready_o(cfg_m_awready[2]),
+    .s_axil_wdata_i  (cfg_m_wdata),
+    .s_axil_wstrb_i  (cfg_m_wstrb),
+    .s_axil_wvalid_i (cfg_m_wvalid[2]),
+    .s_axil_wready_o (cfg_m_wready[2]),
+    .s_axil_bresp_o  (),
+    .s_axil_bvalid_o (cfg_m_bvalid[2]),
+    .s_axil_bready_i (cfg_m_bready[2]),
+    .s_axil_araddr_i (CfgAw'(cfg_m_addr - CfgCap)),
+    .s_axil_arvalid_i(cfg_m_arvalid[2]),
+    .s_axil_arready_o(cfg_m_arready[2]),
+    .s_axil_rdata_o  (cfg_m_rdata[2]),
+    .s_axil_rresp_o  (),
+    .s_axil_rvalid_o (cfg_m_rvalid[2]),
+    .s_axil_rready_i (cfg_m_rready[2]),
+    .reg2hw_o        (cfg_cap_reg2hw),
+    .hw2reg_i        (cfg_cap_hw2reg)
+  );
+
   ep_bar_regs u_bars (
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
-    // BAR0 16 KiB, BAR1 4 KiB (32-bit memory); BAR2 64 MiB 64-bit prefetchable, high half in BAR3.
-    .wmask_i({32'h0, 32'h0, 32'hffff_ffff, 32'hfc00_0000, 32'hffff_f000, 32'hffff_c000}),
-    .type_i ({32'h0, 32'h0, 32'h0, 32'h0000_000c, 32'h0, 32'h0}),
+    .wmask_i(virtio_ism_ep_pkg::BAR_WMASK),
+    .type_i (virtio_ism_ep_pkg::BAR_TYPE),
     .re_i   (header_reg2hw.bar.re),
     .we_i   (header_reg2hw.bar.we),
     .idx_i  (header_reg2hw.bar.idx),
@@ -400,32 +469,68 @@ module ism_endpoint_top #(
     .rdata_o(header_hw2reg.bar.rdata)
   );
 
+  logic isr_pending;  // an ISR cause is set: the legacy interrupt's level
+  assign isr_pending = isr_reg2hw.isr.queue_interrupt.q || isr_reg2hw.isr.config_interrupt.q;
+
   always_comb begin
-    header_hw2reg.vendor_id.vendor_id                     = '{d: 16'h1af4, de: 1'b1};
-    header_hw2reg.device_id.device_id                     = '{d: 16'h106c, de: 1'b1};
-    header_hw2reg.status.interrupt_status                 = '{d: 1'b0, de: 1'b1};
-    header_hw2reg.status.capabilities_list                = '{d: 1'b0, de: 1'b1};
-    header_hw2reg.revision_id.revision_id                 = '{d: 8'h01, de: 1'b1};
-    header_hw2reg.prog_if.prog_if                         = '{d: 8'h00, de: 1'b1};
-    header_hw2reg.subclass.subclass                       = '{d: 8'h80, de: 1'b1};
-    header_hw2reg.base_class.base_class                   = '{d: 8'h05, de: 1'b1};
+    header_hw2reg.vendor_id.vendor_id                     = '{d: virtio_ism_ep_pkg::VENDOR_ID, de: 1'b1};
+    header_hw2reg.device_id.device_id                     = '{d: virtio_ism_ep_pkg::DEVICE_ID, de: 1'b1};
+    // INTx status follows the ISR while MSI-X is off.
+    header_hw2reg.status.interrupt_status                 = '{d: isr_pending && !msix_cap_reg2hw.message_control.enable.q, de: 1'b1};
+    header_hw2reg.status.capabilities_list                = '{d: virtio_ism_ep_pkg::CAP_PTR != 8'h0, de: 1'b1};
+    header_hw2reg.revision_id.revision_id                 = '{d: virtio_ism_ep_pkg::REVISION_ID, de: 1'b1};
+    header_hw2reg.prog_if.prog_if                         = '{d: virtio_ism_ep_pkg::PROG_IF, de: 1'b1};
+    header_hw2reg.subclass.subclass                       = '{d: virtio_ism_ep_pkg::SUBCLASS, de: 1'b1};
+    header_hw2reg.base_class.base_class                   = '{d: virtio_ism_ep_pkg::BASE_CLASS, de: 1'b1};
     header_hw2reg.header_type.header_type                 = '{d: 8'h00, de: 1'b1};
-    header_hw2reg.subsystem_vendor_id.subsystem_vendor_id = '{d: 16'h1af4, de: 1'b1};
-    header_hw2reg.subsystem_id.subsystem_id               = '{d: 16'd44, de: 1'b1};
-    header_hw2reg.capabilities_ptr.capabilities_ptr       = '{d: 8'h00, de: 1'b1};
-    header_hw2reg.interrupt_pin.interrupt_pin             = '{d: 8'h01, de: 1'b1};
+    header_hw2reg.subsystem_vendor_id.subsystem_vendor_id = '{d: virtio_ism_ep_pkg::SUBSYSTEM_VENDOR_ID, de: 1'b1};
+    header_hw2reg.subsystem_id.subsystem_id               = '{d: virtio_ism_ep_pkg::SUBSYSTEM_ID, de: 1'b1};
+    header_hw2reg.capabilities_ptr.capabilities_ptr       = '{d: virtio_ism_ep_pkg::CAP_PTR, de: 1'b1};
+    header_hw2reg.interrupt_pin.interrupt_pin             = '{d: 8'h01, de: 1'b1};  // INTA#
   end
 
-  // ---- BAR0: virtio structures; the notify region pushes QUEUE_NOTIFY ----
+  // The read-only fields of the two capability blocks, from the words the ROM holds for them.
+  logic [31:0] msix_w0, msix_w1, msix_w2, cfgcap_w0, cfgcap_w1;
+  assign msix_w0   = virtio_ism_ep_pkg::CAP_ROM[(MsixCap - CfgAw'('h40)) >> 2];
+  assign msix_w1   = virtio_ism_ep_pkg::CAP_ROM[((MsixCap - CfgAw'('h40)) >> 2) + 1];
+  assign msix_w2   = virtio_ism_ep_pkg::CAP_ROM[((MsixCap - CfgAw'('h40)) >> 2) + 2];
+  assign cfgcap_w0 = virtio_ism_ep_pkg::CAP_ROM[(CfgCap - CfgAw'('h40)) >> 2];
+  assign cfgcap_w1 = virtio_ism_ep_pkg::CAP_ROM[((CfgCap - CfgAw'('h40)) >> 2) + 1];
 
-  logic bar0_notify;  // the local access is in the notify region
-  assign bar0_notify = bar0_dec_addr >= Bar0Aw'('h2000) && bar0_dec_addr < Bar0Aw'('h3000);
-  assign bar0_dec_sel = bar0_dec_addr >= Bar0Aw'('h1000) && bar0_dec_addr < Bar0Aw'('h2000);
+  always_comb begin
+    msix_cap_hw2reg.cap_id.cap_id                  = '{d: msix_w0[7:0], de: 1'b1};
+    msix_cap_hw2reg.cap_next.cap_next              = '{d: msix_w0[15:8], de: 1'b1};
+    msix_cap_hw2reg.message_control.table_size     = '{d: msix_w0[26:16], de: 1'b1};
+    msix_cap_hw2reg.vector_table.bir               = '{d: msix_w1[2:0], de: 1'b1};
+    msix_cap_hw2reg.vector_table.offset            = '{d: msix_w1[31:3], de: 1'b1};
+    msix_cap_hw2reg.pending_array.bir              = '{d: msix_w2[2:0], de: 1'b1};
+    msix_cap_hw2reg.pending_array.offset           = '{d: msix_w2[31:3], de: 1'b1};
+    cfg_cap_hw2reg.cap_vndr.cap_vndr               = '{d: cfgcap_w0[7:0], de: 1'b1};
+    cfg_cap_hw2reg.cap_next.cap_next               = '{d: cfgcap_w0[15:8], de: 1'b1};
+    cfg_cap_hw2reg.cap_len.cap_len                 = '{d: cfgcap_w0[23:16], de: 1'b1};
+    cfg_cap_hw2reg.cfg_type.cfg_type               = '{d: cfgcap_w0[31:24], de: 1'b1};
+    cfg_cap_hw2reg.id.id                           = '{d: cfgcap_w1[15:8], de: 1'b1};
+    // The window into the BARs is not built: pci_cfg_data reads 0 and drops writes.
+    cfg_cap_hw2reg.pci_cfg_data                    = '{ack: 1'b1, rdata: 32'h0};
+  end
 
-  virtio_isr_reg_top #(.AW(Bar0Aw)) u_isr (
+  // ---- BAR0: common configuration, ISR, notify region, device configuration ----
+
+  logic [63:0] bar0_addr;
+  logic        bar0_notify;  // the local access is in the notify region
+  assign bar0_addr   = 64'(bar0_dec_addr);
+  assign bar0_notify = in_window(bar0_addr, virtio_ism_ep_pkg::NOTIFY_OFFSET, virtio_ism_ep_pkg::NOTIFY_LENGTH);
+  always_comb begin
+    bar0_dec_sel = '0;
+    bar0_dec_sel[0] = in_window(bar0_addr, virtio_ism_ep_pkg::COMMON_OFFSET, virtio_ism_ep_pkg::COMMON_LENGTH);
+    bar0_dec_sel[1] = in_window(bar0_addr, virtio_ism_ep_pkg::ISR_OFFSET, virtio_ism_ep_pkg::ISR_LENGTH);
+    bar0_dec_sel[2] = in_window(bar0_addr, virtio_ism_ep_pkg::DEVICE_CFG_OFFSET, virtio_ism_ep_pkg::DEVICE_CFG_LENGTH);
+  end
+
+  virtio_common_cfg_reg_top #(.AW(Bar0Aw)) u_common (
     .clk_i           (clk_i),
     .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (Bar0Aw'(bar0_m_addr - Bar0Aw'('h1000))),
+    .s_axil_awaddr_i (Bar0Aw'(bar0_m_addr - Bar0Aw'(virtio_ism_ep_pkg::COMMON_OFFSET))),
     .s_axil_awvalid_i(bar0_m_awvalid[0]),
     .s_axil_awready_o(bar0_m_awready[0]),
     .s_axil_wdata_i  (bar0_m_wdata),
@@ -435,26 +540,159 @@ module ism_endpoint_top #(
     .s_axil_bresp_o  (),
     .s_axil_bvalid_o (bar0_m_bvalid[0]),
     .s_axil_bready_i (bar0_m_bready[0]),
-    .s_axil_araddr_i (Bar0Aw'(bar0_m_addr - Bar0Aw'('h1000))),
+    .s_axil_araddr_i (Bar0Aw'(bar0_m_addr - Bar0Aw'(virtio_ism_ep_pkg::COMMON_OFFSET))),
     .s_axil_arvalid_i(bar0_m_arvalid[0]),
     .s_axil_arready_o(bar0_m_arready[0]),
     .s_axil_rdata_o  (bar0_m_rdata[0]),
     .s_axil_rresp_o  (),
     .s_axil_rvalid_o (bar0_m_rvalid[0]),
     .s_axil_rready_i (bar0_m_rready[0]),
+    .reg2hw_o        (common_reg2hw),
+    .hw2reg_i        (common_hw2reg)
+  );
+
+  virtio_isr_reg_top #(.AW(Bar0Aw)) u_isr (
+    .clk_i           (clk_i),
+    .rst_ni          (isr_rst_n),
+    .s_axil_awaddr_i (Bar0Aw'(bar0_m_addr - Bar0Aw'(virtio_ism_ep_pkg::ISR_OFFSET))),
+    .s_axil_awvalid_i(bar0_m_awvalid[1]),
+    .s_axil_awready_o(bar0_m_awready[1]),
+    .s_axil_wdata_i  (bar0_m_wdata),
+    .s_axil_wstrb_i  (bar0_m_wstrb),
+    .s_axil_wvalid_i (bar0_m_wvalid[1]),
+    .s_axil_wready_o (bar0_m_wready[1]),
+    .s_axil_bresp_o  (),
+    .s_axil_bvalid_o (bar0_m_bvalid[1]),
+    .s_axil_bready_i (bar0_m_bready[1]),
+    .s_axil_araddr_i (Bar0Aw'(bar0_m_addr - Bar0Aw'(virtio_ism_ep_pkg::ISR_OFFSET))),
+    .s_axil_arvalid_i(bar0_m_arvalid[1]),
+    .s_axil_arready_o(bar0_m_arready[1]),
+    .s_axil_rdata_o  (bar0_m_rdata[1]),
+    .s_axil_rresp_o  (),
+    .s_axil_rvalid_o (bar0_m_rvalid[1]),
+    .s_axil_rready_i (bar0_m_rready[1]),
     .reg2hw_o        (isr_reg2hw),
     .hw2reg_i        (isr_hw2reg)
   );
 
-  assign isr_hw2reg.isr.queue_interrupt.set  = fw_csr_reg2hw.isr_set.queue.q;
-  assign isr_hw2reg.isr.config_interrupt.set = fw_csr_reg2hw.isr_set.config_change.q;
+  ism_config_reg_top #(.AW(Bar0Aw)) u_devcfg (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .s_axil_awaddr_i (Bar0Aw'(bar0_m_addr - Bar0Aw'(virtio_ism_ep_pkg::DEVICE_CFG_OFFSET))),
+    .s_axil_awvalid_i(bar0_m_awvalid[2]),
+    .s_axil_awready_o(bar0_m_awready[2]),
+    .s_axil_wdata_i  (bar0_m_wdata),
+    .s_axil_wstrb_i  (bar0_m_wstrb),
+    .s_axil_wvalid_i (bar0_m_wvalid[2]),
+    .s_axil_wready_o (bar0_m_wready[2]),
+    .s_axil_bresp_o  (),
+    .s_axil_bvalid_o (bar0_m_bvalid[2]),
+    .s_axil_bready_i (bar0_m_bready[2]),
+    .s_axil_araddr_i (Bar0Aw'(bar0_m_addr - Bar0Aw'(virtio_ism_ep_pkg::DEVICE_CFG_OFFSET))),
+    .s_axil_arvalid_i(bar0_m_arvalid[2]),
+    .s_axil_arready_o(bar0_m_arready[2]),
+    .s_axil_rdata_o  (bar0_m_rdata[2]),
+    .s_axil_rresp_o  (),
+    .s_axil_rvalid_o (bar0_m_rvalid[2]),
+    .s_axil_rready_i (bar0_m_rready[2]),
+    .reg2hw_o        (devcfg_reg2hw),
+    .hw2reg_i        (devcfg_hw2reg)
+  );
+
+  // The ISR block has no hardware clear; a device reset clears it through its reset.
+  logic isr_clear, isr_rst_n;
+  assign isr_rst_n = rst_ni && !isr_clear;
+
+  logic isr_queue_set, isr_config_set;
+  assign isr_hw2reg.isr.queue_interrupt.set  = isr_queue_set;
+  assign isr_hw2reg.isr.config_interrupt.set = isr_config_set;
+
+  // Device configuration: firmware writes one word (devcfg_offset, devcfg_data) at a time into
+  // the 64-bit registers; the other half keeps what was driven before.
+  logic [4:0][63:0] devcfg_q;
+  logic [15:0]      devcfg_off;
+  logic [4:0]       devcfg_hit;
+  assign devcfg_off = fw_csr_reg2hw.devcfg_offset.offset.q;
+  always_comb begin
+    for (int unsigned i = 0; i < 5; i++) devcfg_hit[i] = fw_csr_reg2hw.devcfg_write.write.q && devcfg_off[15:3] == 13'(i);
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      devcfg_q <= '0;
+    end else begin
+      for (int unsigned i = 0; i < 5; i++) begin
+        if (devcfg_hit[i]) begin
+          if (devcfg_off[2]) devcfg_q[i][63:32] <= fw_csr_reg2hw.devcfg_data.data.q;
+          else devcfg_q[i][31:0] <= fw_csr_reg2hw.devcfg_data.data.q;
+        end
+      end
+    end
+  end
+  // Registers in offset order: cdid_lo, cdid_hi, devid, chunk_size, notify_size (8 bytes each).
+  always_comb begin
+    devcfg_hw2reg.cdid_lo.cdid_lo         = '{d: devcfg_q[0], de: 1'b1};
+    devcfg_hw2reg.cdid_hi.cdid_hi         = '{d: devcfg_q[1], de: 1'b1};
+    devcfg_hw2reg.devid.devid             = '{d: devcfg_q[2], de: 1'b1};
+    devcfg_hw2reg.chunk_size.chunk_size   = '{d: devcfg_q[3], de: 1'b1};
+    devcfg_hw2reg.notify_size.notify_size = '{d: devcfg_q[4], de: 1'b1};
+  end
+
+  // ---- the virtio logic ----
+
+  logic             core_push, core_grant;
+  logic [7:0]       core_kind;
+  logic [31:0]      core_data;
+  logic             cfg_trigger, msix_clear;
+  logic [15:0]      cfg_vector;
+  logic [Queues-1:0] queue_exists;
+  logic [63:0]      drv_features;
+  logic             drv_features_de;
+  logic [7:0]       device_status;
+  logic             device_status_de;
+  fw_csr_reg_pkg::fw_csr_hw2reg_q_max_size_t    q_max_size;
+  fw_csr_reg_pkg::fw_csr_hw2reg_q_state_t       q_state;
+  fw_csr_reg_pkg::fw_csr_hw2reg_q_msix_vector_t q_msix_vector;
+  fw_csr_reg_pkg::fw_csr_hw2reg_q_desc_t        q_desc;
+  fw_csr_reg_pkg::fw_csr_hw2reg_q_driver_t      q_driver;
+  fw_csr_reg_pkg::fw_csr_hw2reg_q_device_t      q_device;
+
+  ep_virtio_core #(.Queues(Queues), .Vectors(Vectors)) u_core (
+    .clk_i             (clk_i),
+    .rst_ni            (rst_ni),
+    .common_reg2hw_i   (common_reg2hw),
+    .common_hw2reg_o   (common_hw2reg),
+    .fw_reg2hw_i       (fw_csr_reg2hw),
+    .drv_features_o    (drv_features),
+    .drv_features_de_o (drv_features_de),
+    .device_status_o   (device_status),
+    .device_status_de_o(device_status_de),
+    .q_max_size_o      (q_max_size),
+    .q_state_o         (q_state),
+    .q_msix_vector_o   (q_msix_vector),
+    .q_desc_o          (q_desc),
+    .q_driver_o        (q_driver),
+    .q_device_o        (q_device),
+    .evt_push_o        (core_push),
+    .evt_kind_o        (core_kind),
+    .evt_data_o        (core_data),
+    .evt_grant_i       (core_grant),
+    .isr_queue_set_o   (isr_queue_set),
+    .isr_config_set_o  (isr_config_set),
+    .isr_clear_o       (isr_clear),
+    .msix_trigger_o    (cfg_trigger),
+    .msix_vector_o     (cfg_vector),
+    .msix_clear_o      (msix_clear),
+    .queue_exists_o    (queue_exists)
+  );
 
   // ---- BAR1: MSI-X table and PBA ----
 
+  logic [63:0] bar1_addr;
+  assign bar1_addr = 64'(bar1_dec_addr);
   always_comb begin
     bar1_dec_sel = '0;
-    if (bar1_dec_addr < Bar1Aw'('h800)) bar1_dec_sel[0] = 1'b1;
-    else if (bar1_dec_addr < Bar1Aw'('h808)) bar1_dec_sel[1] = 1'b1;
+    bar1_dec_sel[0] = in_window(bar1_addr, virtio_ism_ep_pkg::MSIX_TABLE_OFFSET, 64'(Vectors) * 64'h10);
+    bar1_dec_sel[1] = in_window(bar1_addr, virtio_ism_ep_pkg::MSIX_PBA_OFFSET, 64'h8);
   end
   assign bar1_loc_ack   = bar1_loc_req;
   assign bar1_loc_rdata = 32'h0;
@@ -462,7 +700,7 @@ module ism_endpoint_top #(
   msix_table_reg_top #(.AW(Bar1Aw)) u_msix_table (
     .clk_i           (clk_i),
     .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (Bar1Aw'(bar1_m_addr)),
+    .s_axil_awaddr_i (Bar1Aw'(bar1_m_addr - Bar1Aw'(virtio_ism_ep_pkg::MSIX_TABLE_OFFSET))),
     .s_axil_awvalid_i(bar1_m_awvalid[0]),
     .s_axil_awready_o(bar1_m_awready[0]),
     .s_axil_wdata_i  (bar1_m_wdata),
@@ -472,7 +710,7 @@ module ism_endpoint_top #(
     .s_axil_bresp_o  (),
     .s_axil_bvalid_o (bar1_m_bvalid[0]),
     .s_axil_bready_i (bar1_m_bready[0]),
-    .s_axil_araddr_i (Bar1Aw'(bar1_m_addr)),
+    .s_axil_araddr_i (Bar1Aw'(bar1_m_addr - Bar1Aw'(virtio_ism_ep_pkg::MSIX_TABLE_OFFSET))),
     .s_axil_arvalid_i(bar1_m_arvalid[0]),
     .s_axil_arready_o(bar1_m_arready[0]),
     .s_axil_rdata_o  (bar1_m_rdata[0]),
@@ -486,7 +724,7 @@ module ism_endpoint_top #(
   msix_pba_reg_top #(.AW(Bar1Aw)) u_msix_pba (
     .clk_i           (clk_i),
     .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (Bar1Aw'(bar1_m_addr - Bar1Aw'('h800))),
+    .s_axil_awaddr_i (Bar1Aw'(bar1_m_addr - Bar1Aw'(virtio_ism_ep_pkg::MSIX_PBA_OFFSET))),
     .s_axil_awvalid_i(bar1_m_awvalid[1]),
     .s_axil_awready_o(bar1_m_awready[1]),
     .s_axil_wdata_i  (bar1_m_wdata),
@@ -496,7 +734,7 @@ module ism_endpoint_top #(
     .s_axil_bresp_o  (),
     .s_axil_bvalid_o (bar1_m_bvalid[1]),
     .s_axil_bready_i (bar1_m_bready[1]),
-    .s_axil_araddr_i (Bar1Aw'(bar1_m_addr - Bar1Aw'('h800))),
+    .s_axil_araddr_i (Bar1Aw'(bar1_m_addr - Bar1Aw'(virtio_ism_ep_pkg::MSIX_PBA_OFFSET))),
     .s_axil_arvalid_i(bar1_m_arvalid[1]),
     .s_axil_arready_o(bar1_m_arready[1]),
     .s_axil_rdata_o  (bar1_m_rdata[1]),
@@ -515,9 +753,11 @@ module ism_endpoint_top #(
     .rst_ni          (rst_ni),
     .trigger_i       (fw_csr_reg2hw.msix_trigger.vector.swmod),
     .trigger_vector_i(fw_csr_reg2hw.msix_trigger.vector.q),
-    .clear_pending_i (1'b0),
-    .enable_i        (1'b0),
-    .function_mask_i (1'b0),
+    .cfg_trigger_i   (cfg_trigger),
+    .cfg_vector_i    (cfg_vector),
+    .clear_pending_i (msix_clear),
+    .enable_i        (msix_cap_reg2hw.message_control.enable.q),
+    .function_mask_i (msix_cap_reg2hw.message_control.function_mask.q),
     .bus_master_i    (header_reg2hw.command.bus_master.q),
     .addr_lo_i       (msix_table_reg2hw.entry_msg_addr_lo.addr_lo.q),
     .addr_hi_i       (msix_table_reg2hw.entry_msg_addr_hi.addr_hi.q),
@@ -533,12 +773,14 @@ module ism_endpoint_top #(
 
   // ---- BAR2: the chunk window, and the ISM notify area pushing ISM_KICK ----
 
-  logic bar2_window, bar2_notify;
-  logic chunk_ack;
+  logic [63:0] bar2_addr;
+  logic        bar2_window, bar2_notify;
+  logic        chunk_ack;
   logic [31:0] chunk_rdata;
-  assign bar2_dec_sel = '0;
-  assign bar2_window  = bar2_dec_addr < NotifyAreaBase;
-  assign bar2_notify  = bar2_dec_addr >= NotifyAreaBase && bar2_dec_addr < NotifyAreaEnd;
+  assign bar2_addr      = 64'(bar2_dec_addr);
+  assign bar2_dec_sel   = '0;
+  assign bar2_window    = in_window(bar2_addr, virtio_ism_ep_pkg::CHUNKS_OFFSET, virtio_ism_ep_pkg::CHUNKS_LENGTH);
+  assign bar2_notify    = in_window(bar2_addr, virtio_ism_ep_pkg::NOTIFY_AREA_OFFSET, virtio_ism_ep_pkg::NOTIFY_AREA_LENGTH);
   assign bar2_m_awready = '0;
   assign bar2_m_wready  = '0;
   assign bar2_m_bvalid  = '0;
@@ -546,7 +788,15 @@ module ism_endpoint_top #(
   assign bar2_m_rdata   = '0;
   assign bar2_m_rvalid  = '0;
 
-  ep_chunk_window #(.Slots(Slots), .ChunkShift(17), .BackingShift(25)) u_chunks (
+  localparam int unsigned SlotBits = $clog2(virtio_ism_ep_pkg::CHUNKS_SLOTS) + virtio_ism_ep_pkg::CHUNKS_SHIFT;
+  logic [63:0] chunk_off;
+  assign chunk_off = bar2_addr - virtio_ism_ep_pkg::CHUNKS_OFFSET;
+
+  ep_chunk_window #(
+    .Slots       (virtio_ism_ep_pkg::CHUNKS_SLOTS),
+    .ChunkShift  (virtio_ism_ep_pkg::CHUNKS_SHIFT),
+    .BackingShift(virtio_ism_ep_pkg::BACKING_SHIFT)
+  ) u_chunks (
     .clk_i         (clk_i),
     .rst_ni        (rst_ni),
     .commit_i      (fw_csr_reg2hw.chunk_commit.commit.q),
@@ -557,7 +807,7 @@ module ism_endpoint_top #(
     .commit_valid_i(fw_csr_reg2hw.chunk_perm.valid.q),
     .req_i         (bar2_loc_req && bar2_window),
     .we_i          (bar2_dec_we),
-    .offset_i      (bar2_dec_addr[24:0]),
+    .offset_i      (chunk_off[SlotBits-1:0]),
     .wdata_i       (bar2_m_wdata),
     .be_i          (bar2_m_wstrb),
     .ack_o         (chunk_ack),
@@ -571,39 +821,47 @@ module ism_endpoint_top #(
     .mem_rdata_i   (mem_rdata_i)
   );
 
-  // ---- the firmware event FIFO: notify region (port 0) and ISM notify area (port 1) ----
+  // ---- the firmware event FIFO: virtio logic (port 0), notify region (1), ISM notify area (2) ----
 
-  logic [1:0]       evt_push, evt_grant;
-  logic [1:0][7:0]  evt_kind;
-  logic [1:0][31:0] evt_data;
+  logic [2:0]       evt_push, evt_grant;
+  logic [2:0][7:0]  evt_kind;
+  logic [2:0][31:0] evt_data;
   logic [15:0]      evt_count;
   logic [7:0]       evt_head_kind;
   logic [31:0]      evt_head_data;
   logic             evt_overflow;
 
-  logic [Bar0Aw-1:0] bar0_notify_off;
-  logic [Bar0Aw-3:0] bar0_queue;       // notify_off_multiplier 4: one word per queue
-  logic [Bar2Aw-1:0] bar2_notify_off;
-  logic [Bar2Aw-13:0] bar2_kick_slot;  // 4 KiB per notify-address
-  assign bar0_notify_off = bar0_dec_addr - Bar0Aw'('h2000);
-  assign bar0_queue      = bar0_notify_off[Bar0Aw-1:2];
-  assign bar2_notify_off = bar2_dec_addr - NotifyAreaBase;
-  assign bar2_kick_slot  = bar2_notify_off[Bar2Aw-1:12];
+  // The notify region: queue = offset / notify_off_multiplier (a multiplier of 0: the written
+  // value names the queue); only a queue that exists is notified. A write of all four bytes
+  // carries notification data above the queue index.
+  logic [63:0] notify_off;
+  logic [15:0] notify_queue;
+  logic        notify_exists;
+  assign notify_off   = bar0_addr - virtio_ism_ep_pkg::NOTIFY_OFFSET;
+  assign notify_queue = virtio_ism_ep_pkg::NOTIFY_OFF_MULTIPLIER == 0 ? bar0_m_wdata[15:0] :
+                        16'(notify_off / 64'(virtio_ism_ep_pkg::NOTIFY_OFF_MULTIPLIER));
+  assign notify_exists = notify_queue < 16'(Queues) && queue_exists[notify_queue[$clog2(Queues)-1:0]];
 
-  // A notify write of all four bytes carries notification data above the queue index.
-  assign evt_push[0] = bar0_loc_req && bar0_dec_we && bar0_notify;
-  assign evt_kind[0] = fw_csr_reg_pkg::FW_EVENT_KIND_QUEUE_NOTIFY;
-  assign evt_data[0] = {bar0_m_wstrb == 4'hf ? bar0_m_wdata[31:16] : 16'h0, 16'(bar0_queue)};
-  assign evt_push[1] = bar2_loc_req && bar2_dec_we && bar2_notify;
-  assign evt_kind[1] = fw_csr_reg_pkg::FW_EVENT_KIND_ISM_KICK;
-  assign evt_data[1] = 32'(bar2_kick_slot);
+  logic [63:0] kick_off;
+  assign kick_off = bar2_addr - virtio_ism_ep_pkg::NOTIFY_AREA_OFFSET;
 
-  assign bar0_loc_ack   = bar0_loc_req && (!evt_push[0] || evt_grant[0]);
+  assign evt_push[0] = core_push;
+  assign evt_kind[0] = core_kind;
+  assign evt_data[0] = core_data;
+  assign core_grant  = evt_grant[0];
+  assign evt_push[1] = bar0_loc_req && bar0_dec_we && bar0_notify && notify_exists;
+  assign evt_kind[1] = fw_csr_reg_pkg::FW_EVENT_KIND_QUEUE_NOTIFY;
+  assign evt_data[1] = {bar0_m_wstrb == 4'hf ? bar0_m_wdata[31:16] : 16'h0, notify_queue};
+  assign evt_push[2] = bar2_loc_req && bar2_dec_we && bar2_notify;
+  assign evt_kind[2] = fw_csr_reg_pkg::FW_EVENT_KIND_ISM_KICK;
+  assign evt_data[2] = 32'(kick_off >> virtio_ism_ep_pkg::NOTIFY_AREA_SHIFT);
+
+  assign bar0_loc_ack   = bar0_loc_req && (!evt_push[1] || evt_grant[1]);
   assign bar0_loc_rdata = 32'h0;
-  assign bar2_loc_ack   = bar2_window ? chunk_ack : bar2_loc_req && (!evt_push[1] || evt_grant[1]);
+  assign bar2_loc_ack   = bar2_window ? chunk_ack : bar2_loc_req && (!evt_push[2] || evt_grant[2]);
   assign bar2_loc_rdata = bar2_window ? chunk_rdata : 32'h0;
 
-  ep_event_fifo #(.Depth(64), .NP(2)) u_events (
+  ep_event_fifo #(.Depth(virtio_ism_ep_pkg::EVENT_FIFO_DEPTH), .NP(3)) u_events (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
     .push_i      (evt_push),
@@ -645,22 +903,22 @@ module ism_endpoint_top #(
   );
 
   always_comb begin
-    fw_csr_hw2reg = '0;
-    fw_csr_hw2reg.personality.device_id    = '{d: VirtioId, de: 1'b1};
+    fw_csr_hw2reg.personality.device_id    = '{d: virtio_ism_ep_pkg::VIRTIO_DEVICE_ID, de: 1'b1};
     fw_csr_hw2reg.personality.num_queues   = '{d: 8'(Queues), de: 1'b1};
     fw_csr_hw2reg.personality.msix_vectors = '{d: 12'(Vectors), de: 1'b1};
-    fw_csr_hw2reg.chunk_slots.chunk_slots  = '{d: 32'(Slots), de: 1'b1};
+    fw_csr_hw2reg.chunk_slots.chunk_slots  = '{d: 32'(virtio_ism_ep_pkg::CHUNKS_SLOTS), de: 1'b1};
     fw_csr_hw2reg.evt_status.count         = '{d: evt_count, de: 1'b1};
     fw_csr_hw2reg.evt_status.overflow.set  = evt_overflow;
     fw_csr_hw2reg.evt_kind.kind            = '{d: evt_head_kind, de: 1'b1};
     fw_csr_hw2reg.evt_data.data            = '{d: evt_head_data, de: 1'b1};
-    // Queue registers answer at once (the queue state is not yet built).
-    fw_csr_hw2reg.q_max_size.ack    = 1'b1;
-    fw_csr_hw2reg.q_state.ack       = 1'b1;
-    fw_csr_hw2reg.q_msix_vector.ack = 1'b1;
-    fw_csr_hw2reg.q_desc.ack        = 1'b1;
-    fw_csr_hw2reg.q_driver.ack      = 1'b1;
-    fw_csr_hw2reg.q_device.ack      = 1'b1;
+    fw_csr_hw2reg.drv_features.accepted    = '{d: drv_features, de: drv_features_de};
+    fw_csr_hw2reg.device_status.status     = '{d: device_status, de: device_status_de};
+    fw_csr_hw2reg.q_max_size               = q_max_size;
+    fw_csr_hw2reg.q_state                  = q_state;
+    fw_csr_hw2reg.q_msix_vector            = q_msix_vector;
+    fw_csr_hw2reg.q_desc                   = q_desc;
+    fw_csr_hw2reg.q_driver                 = q_driver;
+    fw_csr_hw2reg.q_device                 = q_device;
   end
 
 endmodule

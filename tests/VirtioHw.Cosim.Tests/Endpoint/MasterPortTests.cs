@@ -80,6 +80,10 @@ public sealed class MasterPortTests
     [Test]
     public void NotifyWrites_ArriveInTheEventFifo_InOrder()
     {
+        // Queue 1 exists once firmware gives it a size; a notify of a queue that does not is dropped.
+        _top.Bar0Write(0x2000 + 4 * 0, 0);
+        _top.FwWrite(FwCsr.QSel.Offset, 1);
+        _top.FwWrite(FwCsr.QMaxSize.Offset, 256);
         _top.Bar0Write(0x2000 + 4 * 1, 0xabcd_0001);        // queue 1, with notification data
         _top.Bar2Write(NotifyArea + 5 * 4096 + 0x10, 1);     // ISM notify-address 5
         Assert.Multiple(() =>
