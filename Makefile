@@ -18,6 +18,8 @@ DEB_PROBES   := verilator:verilator yosys:yosys iverilog:iverilog qemu-system-x8
 RDL      := $(sort $(wildcard hw/regs/*.rdl))
 REGC     := $(DOTNET) run --project hw/regc -c $(CONFIG) --
 REGC_OUT := --sv hw/rtl/gen --cs hw/registers/gen --c hw/include/virtiohw --md docs/regs
+EPGEN    := $(DOTNET) run --project hw/epgen -c $(CONFIG) --
+ENDPOINTS := $(sort $(wildcard hw/endpoints/*.yaml))
 
 .PHONY: help build test deps regs regc-check check-generated lint synth cosim cosim-clean run demo pack clean
 
@@ -37,8 +39,9 @@ test: deps cosim build ## install what is missing, build, run every test; ends w
 deps: ## install the Debian packages the project needs (as root), or say how
 	@tools/deps.sh $(DEB_PROBES)
 
-regs: ## regenerate RTL, C#, C and Markdown from hw/regs/*.rdl
+regs: ## regenerate RTL, C#, C and Markdown from hw/regs/*.rdl, and the endpoint packages from hw/endpoints/*.yaml
 	$(REGC) $(REGC_OUT) $(RDL)
+	$(EPGEN) --sv hw/rtl/gen $(ENDPOINTS)
 
 regc-check: ## check one description without generating: make regc-check RDL=hw/regs/x.rdl
 	$(REGC) --check $(RDL)
