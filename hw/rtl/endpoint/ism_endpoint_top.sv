@@ -747,11 +747,18 @@ module ism_endpoint_top #(
 
   assign msix_table_hw2reg.placeholder = 1'b0;
 
+  // msix_trigger's swmod comes with the write; the vector written is in q a clock later.
+  logic fw_trigger_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) fw_trigger_q <= 1'b0;
+    else fw_trigger_q <= fw_csr_reg2hw.msix_trigger.vector.swmod;
+  end
+
   logic [63:0] msix_pending;
   ep_msix #(.Vectors(Vectors)) u_msix (
     .clk_i           (clk_i),
     .rst_ni          (rst_ni),
-    .trigger_i       (fw_csr_reg2hw.msix_trigger.vector.swmod),
+    .trigger_i       (fw_trigger_q),
     .trigger_vector_i(fw_csr_reg2hw.msix_trigger.vector.q),
     .cfg_trigger_i   (cfg_trigger),
     .cfg_vector_i    (cfg_vector),
