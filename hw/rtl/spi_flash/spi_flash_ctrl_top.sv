@@ -109,10 +109,14 @@ module spi_flash_ctrl_top #(
     else if (reg2hw.rx_data1.re) rx_pop_n = rx_level != '0 ? 3'd1 : 3'd0;
   end
 
-  assign hw2reg.tx_data4 = '{ack: 1'b1, rdata: 32'h0};
-  assign hw2reg.tx_data1 = '{ack: 1'b1, rdata: 32'h0};
-  assign hw2reg.rx_data4 = '{ack: 1'b1, rdata: rx_peek};
-  assign hw2reg.rx_data1 = '{ack: 1'b1, rdata: {24'h0, rx_peek[7:0]}};
+  assign hw2reg.tx_data4.ack   = 1'b1;
+  assign hw2reg.tx_data4.rdata = 32'h0;
+  assign hw2reg.tx_data1.ack   = 1'b1;
+  assign hw2reg.tx_data1.rdata = 32'h0;
+  assign hw2reg.rx_data4.ack   = 1'b1;
+  assign hw2reg.rx_data4.rdata = rx_peek;
+  assign hw2reg.rx_data1.ack   = 1'b1;
+  assign hw2reg.rx_data1.rdata = {24'h0, rx_peek[7:0]};
 
   // ---- the shift engine ----
   typedef enum logic [1:0] {StIdle, StLow, StHigh} state_e;
@@ -217,11 +221,16 @@ module spi_flash_ctrl_top #(
   assign rx_push_n = rx_push ? 3'd1 : 3'd0;
 
   // ---- status back to the register block ----
-  assign hw2reg.version.fifo_depth = '{d: 16'(FIFO_DEPTH), de: 1'b1};
-  assign hw2reg.status.busy     = '{d: state_q != StIdle || tx_level != '0 || filler_left != '0, de: 1'b1};
-  assign hw2reg.status.tx_level = '{d: 8'(tx_level), de: 1'b1};
-  assign hw2reg.status.rx_level = '{d: 8'(rx_level), de: 1'b1};
-  assign hw2reg.rx_clock.count  = '{d: filler_left - 16'd1, de: filler_take};
+  assign hw2reg.version.fifo_depth.d  = 16'(FIFO_DEPTH);
+  assign hw2reg.version.fifo_depth.de = 1'b1;
+  assign hw2reg.status.busy.d         = state_q != StIdle || tx_level != '0 || filler_left != '0;
+  assign hw2reg.status.busy.de        = 1'b1;
+  assign hw2reg.status.tx_level.d     = 8'(tx_level);
+  assign hw2reg.status.tx_level.de    = 1'b1;
+  assign hw2reg.status.rx_level.d     = 8'(rx_level);
+  assign hw2reg.status.rx_level.de    = 1'b1;
+  assign hw2reg.rx_clock.count.d      = filler_left - 16'd1;
+  assign hw2reg.rx_clock.count.de     = filler_take;
 
   // ---- pins: every one from a flop ----
   assign spi_sck_o  = sck_q;

@@ -15,15 +15,15 @@ module spi_flash_fifo #(
 );
   localparam int unsigned PW = $clog2(DEPTH);
 
-  logic [7:0]  mem_q [DEPTH];
-  logic [7:0]  mem_d [DEPTH];
+  // Byte i of the storage is bits 8i+7:8i: a flat vector, which every tool reads and writes whole.
+  logic [8*DEPTH-1:0] mem_q, mem_d;
   logic [PW-1:0] rd_q, rd_d, wr_q, wr_d;
   logic [PW:0]   level_q, level_d;
 
   always_comb begin
     mem_d = mem_q;
     for (int unsigned k = 0; k < 4; k++) begin
-      if (k < 32'(push_n_i)) mem_d[wr_q + PW'(k)] = push_data_i[8*k +: 8];
+      if (k < 32'(push_n_i)) mem_d[8*(wr_q + PW'(k)) +: 8] = push_data_i[8*k +: 8];
     end
     wr_d    = wr_q + PW'(push_n_i);
     rd_d    = rd_q + PW'(pop_n_i);
@@ -32,7 +32,7 @@ module spi_flash_fifo #(
 
   always_comb begin
     for (int unsigned k = 0; k < 4; k++) begin
-      peek_o[8*k +: 8] = k < 32'(level_q) ? mem_q[rd_q + PW'(k)] : 8'h00;
+      peek_o[8*k +: 8] = k < 32'(level_q) ? mem_q[8*(rd_q + PW'(k)) +: 8] : 8'h00;
     end
   end
 
