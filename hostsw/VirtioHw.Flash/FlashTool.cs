@@ -228,6 +228,11 @@ public sealed class FlashTool
             _out.WriteLine($"chip model: {model.Clock.Elapsed.TotalSeconds:0.000} s of {model.Part.Name} time, {model.BusBytes} bus bytes, {model.ProgrammedBytes} bytes programmed");
         }
 
+        if (board.Bus is SpiControllerBus { Port: CosimControllerPort rtl } controller)
+        {
+            _out.WriteLine($"controller RTL: {rtl.Top.Cycle} clock cycles at {CosimControllerPort.CosimClockHz / 1_000_000} MHz, SCK {controller.SckHz / 1_000_000.0:0.##} MHz (ctrl.div {controller.Divider}), {rtl.SckEdges} SCK edges to the chip model");
+        }
+
         return result;
     }
 }

@@ -1,5 +1,8 @@
 using System.CommandLine;
 using VirtioHw.Flash;
+using VirtioHw.Model;
+using VirtioHw.Platforms.Qemu;
+using VirtioHw.Platforms.Sysfs;
 
 namespace VirtioHw.Cli.Commands;
 
@@ -12,6 +15,11 @@ internal static class FlashCommand
 {
     public static Command Create()
     {
+        // A pcie board reaches its controller through a platform by name; registering twice does nothing.
+        ModelPlatform.Register();
+        QemuPlatform.Register();
+        SysfsPlatform.Register();
+
         var flash = new Command("flash", "Program, read, erase, verify or identify the SPI NOR flash of a board.");
         WriteOptions shorthand = AddWriteOptions(flash, ArgumentArity.ZeroOrOne);
         flash.SetAction(parse =>
@@ -46,12 +54,12 @@ internal static class FlashCommand
     {
         var board = new Option<string>("--board", "-b")
         {
-            Description = "Board profile: a name from the boards folder (icebreaker, icestick, generic-spi, sim, ...) or a .yaml path.",
+            Description = "Board profile: a name from the boards folder (icebreaker, icestick, generic-spi, sim, pcie-cosim, smartnic-pcie, ...) or a .yaml path.",
             Required = true,
         };
         var simImage = new Option<string?>("--sim-image")
         {
-            Description = "With --board sim: file that keeps the chip model's contents between runs.",
+            Description = "With a chip-model board (sim, pcie-cosim): file that keeps the model's contents between runs.",
         };
         var clock = new Option<int?>("--clock-hz")
         {

@@ -27,7 +27,7 @@ public sealed class CosimControllerPort : SpiControllerPort
         }
         catch (CosimLibraryException e)
         {
-            throw new FlashException($"the co-simulated SPI flash controller is not available: {e.Message} (build it with 'make cosim')", e);
+            throw new FlashException($"the co-simulated SPI flash controller is not available: {e.Message}", e);
         }
 
         _pins = new ChipModelPins(Top, flash);
