@@ -55,6 +55,7 @@ harnesses: prepare
 	@$(call step,control,$(VHW) control $(QUICK) --results $(RESULTS) >/dev/null)
 	@$(call step,scaling,$(VHW) scaling $(QUICK) --results $(RESULTS) >/dev/null)
 	@$(call step,flash,$(VHW) flash $(QUICK) --results $(RESULTS) >/dev/null)
+	@$(call step,ipc,$(VHW) ipc $(QUICK) --results $(RESULTS) >/dev/null)
 	@$(call step,ipc-native,$(BIN)/ipc_bench $(ROUNDTRIPS) $(MEMCPY_SECONDS) >$(RESULTS)/ipc-native.json)
 	@find $(RESULTS) -name '*.json' -empty -delete
 

@@ -2,11 +2,12 @@ using VirtioHw.Benchmarks;
 using VirtioHw.Benchmarks.Control;
 using VirtioHw.Benchmarks.Cosim;
 using VirtioHw.Benchmarks.Flashing;
+using VirtioHw.Benchmarks.Ipc;
 using VirtioHw.Benchmarks.Report;
 
 // vhw-bench COMMAND [--quick] [--results DIR] [options]: one benchmark writes its result file; `report`
 // turns every result file into BENCHMARKS.md and its plots. bench/bench.mk runs them in order.
-const string Usage = "usage: vhw-bench begin COMMAND | sequence FILE | cosim SEQUENCE | control | scaling | flash | report --md FILE --plots DIR [--quick] [--results DIR]";
+const string Usage = "usage: vhw-bench begin COMMAND | sequence FILE | cosim SEQUENCE | control | scaling | flash | ipc | report --md FILE --plots DIR [--quick] [--results DIR]";
 
 try
 {
@@ -60,6 +61,12 @@ try
             break;
         case "flash":
             Save(FlashCommand.Run(options), options);
+            break;
+        case "ipc":
+            Save(await IpcCommand.RunAsync(options, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(results))!, "ipc")), options);
+            break;
+        case "ipc-peer":
+            await IpcPeer.RunAsync(Argument());
             break;
         case "report":
             ReportWriter.Run(options, md ?? throw new UserErrorException("report needs --md FILE"), plots ?? throw new UserErrorException("report needs --plots DIR"));

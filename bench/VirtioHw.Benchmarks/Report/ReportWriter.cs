@@ -128,7 +128,7 @@ public sealed class ReportWriter
         _md.AppendLine("## 2. Data path: one process writes, another reads, through an attached ISM region");
         _md.AppendLine();
         var sizes = Sizes().ToList();
-        bool ours = _r.ContainsKey("datapath-csharp");
+        bool ours = _r.ContainsKey("ipc-csharp");
         if (!ours)
         {
             _md.AppendLine($"ISM side *not measured*: {Reason("datapath")}");
@@ -140,7 +140,7 @@ public sealed class ReportWriter
         var points = new List<(long, double?, double?)>();
         foreach (long size in sizes)
         {
-            double? ism = V("datapath-csharp", $"Bps_{size}"), mc = V("ipc-native", $"memcpy_Bps_{size}");
+            double? ism = V("ipc-csharp", $"Bps_{size}"), mc = V("ipc-native", $"memcpy_Bps_{size}");
             points.Add((size, ism, mc));
             bool targeted = size >= 64 * 1024;
             double? ratio = ism / mc;
@@ -148,7 +148,7 @@ public sealed class ReportWriter
         }
 
         _md.AppendLine();
-        Producers("datapath-csharp", "ipc-native");
+        Producers("ipc-csharp", "ipc-native");
         string dat = string.Join('\n', points.Select(p => string.Create(Inv, $"{p.Item1} {Dat(p.Item2)} {Dat(p.Item3)}")));
         Gnuplot("datapath", dat, """
             set title "Data path: bytes per second by transfer size"
@@ -177,7 +177,7 @@ public sealed class ReportWriter
         _md.AppendLine();
         _md.AppendLine("One-way latency, half of each ping-pong round trip, median and 99th percentile.");
         _md.AppendLine();
-        double? ism = V("latency-csharp", "median_us"), ismP99 = V("latency-csharp", "p99_us");
+        double? ism = V("ipc-csharp", "median_us"), ismP99 = V("ipc-csharp", "p99_us");
         double? ev = V("ipc-native", "eventfd_median_us"), evP99 = V("ipc-native", "eventfd_p99_us");
         double? tcp = V("ipc-native", "tcp_median_us"), tcpP99 = V("ipc-native", "tcp_p99_us");
         _md.AppendLine("| path | median, µs | p99, µs |");
@@ -197,7 +197,7 @@ public sealed class ReportWriter
         _md.AppendLine($"| ISM median <= 2x eventfd median | {Ratio(ism / ev)} | {VerdictAtMost(ism / ev, 2, "latency-eventfd")} |");
         _md.AppendLine($"| ISM median below TCP loopback median | {Ratio(ism / tcp)} | {VerdictAtMost(ism / tcp, 1, "latency-tcp", strict: true)} |");
         _md.AppendLine();
-        Producers("latency-csharp", "ipc-native");
+        Producers("ipc-csharp", "ipc-native");
         string dat = string.Join('\n', new[] { ("ISM", ism, ismP99), ("eventfd", ev, evP99), ("TCP", tcp, tcpP99) }
             .Select(p => string.Create(Inv, $"\"{p.Item1}\" {Dat(p.Item2)} {Dat(p.Item3)}")));
         Gnuplot("latency", dat, """
@@ -345,7 +345,7 @@ public sealed class ReportWriter
 
     private static string Num(double? v, string format) => v is { } x ? x.ToString(format, Inv) : "—";
 
-    private static string Ratio(double? r) => r is { } x && double.IsFinite(x) ? x.ToString(x >= 100 ? "F0" : x >= 10 ? "F1" : "F2", Inv) + "x" : "—";
+    private static string Ratio(double? r) => r is { } x && double.IsFinite(x) ? x.ToString(x >= 100 ? "F0" : x >= 10 ? "F1" : x >= 0.1 ? "F2" : "G2", Inv) + "x" : "—";
 
     private static string Seconds(double? s) => s is { } x ? (x >= 120 ? $"{Math.Floor(x / 60).ToString(Inv)} min {(x % 60).ToString("F0", Inv)} s" : x.ToString("F1", Inv) + " s") : "—";
 

@@ -1,0 +1,97 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using VirtioHw.Drivers.Ism;
+using VirtioHw.Personalities.Model;
+
+namespace VirtioHw.Benchmarks.Ipc;
+
+/// <summary>
+/// <c>vhw-bench ipc-peer SOCKET</c>: the second process of <see cref="IpcCommand"/>, device B. Reads
+/// one step per line on standard input and answers on standard output:
+/// <c>attach TOKEN</c> → <c>attached</c>; <c>stream SIZE COUNT</c> → <c>ready</c>, then the transfers,
+/// then <c>received</c>; <c>pong N</c> → <c>ready</c>, N kicks answered, <c>received</c>; <c>quit</c> → <c>bye</c>.
+/// </summary>
+public static class IpcPeer
+{
+    /// <summary>Starts this executable as the peer of the domain at <paramref name="socket"/>.</summary>
+    public static Process Start(string socket)
+    {
+        string host = Environment.ProcessPath ?? "dotnet";
+        var start = new ProcessStartInfo(host)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+        {
+            start.ArgumentList.Add(Assembly.GetExecutingAssembly().Location);
+        }
+
+        start.ArgumentList.Add("ipc-peer");
+        start.ArgumentList.Add(socket);
+        return Process.Start(start) ?? throw new InvalidOperationException("the peer process did not start");
+    }
+
+    public static async Task RunAsync(string socket)
+    {
+        await using IsmBench bench = await IsmBench.StartAsync(IsmModelDomain.Join(socket, 1, IpcCommand.Description())).ConfigureAwait(false);
+        IsmDevice b = bench.Devices[0];
+        IsmRegion? region = null;
+        while (Console.ReadLine() is { } line)
+        {
+            string[] words = line.Split(' ');
+            switch (words[0])
+            {
+                case "attach":
+                    region = await b.AttachAsync(ulong.Parse(words[1], CultureInfo.InvariantCulture)).ConfigureAwait(false);
+                    Console.WriteLine("attached");
+                    break;
+                case "stream":
+                    await StreamAsync(b, region!, int.Parse(words[1], CultureInfo.InvariantCulture), int.Parse(words[2], CultureInfo.InvariantCulture)).ConfigureAwait(false);
+                    break;
+                case "pong":
+                    Console.WriteLine("ready");
+                    for (int i = int.Parse(words[1], CultureInfo.InvariantCulture); i > 0; i--)
+                    {
+                        await b.WaitForEventAsync(e => e.Type == IsmEventType.Update).ConfigureAwait(false);
+                        region!.Kick();
+                    }
+
+                    Console.WriteLine("received");
+                    break;
+                case "quit":
+                    if (region is not null)
+                    {
+                        await region.DetachAsync().ConfigureAwait(false);
+                    }
+
+                    Console.WriteLine("bye");
+                    return;
+                default:
+                    throw new UserErrorException($"ipc-peer: unknown step '{line}'");
+            }
+        }
+    }
+
+    private static async Task StreamAsync(IsmDevice b, IsmRegion region, int size, int count)
+    {
+        byte[] buffer = new byte[size];
+        Console.WriteLine("ready");
+        for (int i = 0; i < count; i++)
+        {
+            await b.WaitForEventAsync(e => e.Type == IsmEventType.Update).ConfigureAwait(false);
+            region.Read((ulong)(i % 2) * (ulong)size, buffer);
+            if (BinaryPrimitives.ReadInt64LittleEndian(buffer) != i || BinaryPrimitives.ReadInt64LittleEndian(buffer.AsSpan()[^8..]) != i)
+            {
+                throw new InvalidOperationException($"transfer {i} of {size} bytes: stamps {BinaryPrimitives.ReadInt64LittleEndian(buffer)}, {BinaryPrimitives.ReadInt64LittleEndian(buffer.AsSpan()[^8..])}");
+            }
+
+            region.Kick();
+        }
+
+        Console.WriteLine("received");
+    }
+}
