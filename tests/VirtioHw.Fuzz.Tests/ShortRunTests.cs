@@ -19,6 +19,7 @@ public sealed class ShortRunTests
         ["sfdp"] = 400,
         ["virtqueue"] = 300,
         ["mmio"] = 40,
+        ["ism"] = 20,
         ["ivshmem"] = 15,
     };
 
