@@ -231,6 +231,31 @@ public class ControllerRegisterTests
         });
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public void JedecId_ByRegisterWrites_ReachesTheChipModel_InMode0AndMode3(bool mode3)
+    {
+        var model = new SimulatedFlash(SimulatedChipSpec.ForName("W25Q32JV"));
+        var pins = new ChipModelPins(_top, model);
+        _top.CycleHook = pins.OnCycle;
+        _top.AxiWrite(SpiFlashCtrl.Ctrl.Offset, Ctrl(cs: false, cpol: mode3, div: 1));
+        _top.Tick(4);
+        _top.AxiWrite(SpiFlashCtrl.Ctrl.Offset, Ctrl(cs: true, rxEn: true, cpol: mode3, div: 1));
+        _top.AxiWrite(SpiFlashCtrl.TxData1.Offset, SpiNorOpcodes.ReadJedecId);
+        _top.AxiWrite(SpiFlashCtrl.RxClock.Offset, 3);
+        RunUntilIdle();
+        _top.AxiWrite(SpiFlashCtrl.Ctrl.Offset, Ctrl(cs: false, cpol: mode3, div: 1));
+        uint reply = _top.AxiRead(SpiFlashCtrl.RxData4.Offset);
+        int id = (int)(((reply >> 8) & 0xff) << 16 | ((reply >> 16) & 0xff) << 8 | (reply >> 24));
+        Assert.Multiple(() =>
+        {
+            Assert.That(id, Is.EqualTo(model.Part.JedecId));
+            Assert.That(reply & 0xff, Is.EqualTo(0xffu), "nothing drives MISO during the opcode");
+            Assert.That(model.Transactions, Is.EqualTo(1));
+            Assert.That(pins.Edges, Is.EqualTo(32));
+        });
+    }
+
     [Test]
     public void Bus_OnAPortWithoutTheController_RefusesWithOneLine()
     {
