@@ -8,6 +8,8 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .SUFFIXES:
+# The steps share two cores and one results folder: never in parallel, even under make -j.
+.NOTPARALLEL:
 
 DOTNET  ?= dotnet
 CONFIG  ?= Release

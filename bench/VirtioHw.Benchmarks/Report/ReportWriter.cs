@@ -131,7 +131,7 @@ public sealed class ReportWriter
         bool ours = _r.ContainsKey("ipc-csharp");
         if (!ours)
         {
-            _md.AppendLine($"ISM side *not measured*: {Reason("datapath")}");
+            _md.AppendLine($"ISM side *not measured*: {Reason("ipc-missing")}");
             _md.AppendLine();
         }
 
@@ -188,7 +188,7 @@ public sealed class ReportWriter
         _md.AppendLine();
         if (ism is null)
         {
-            _md.AppendLine($"ISM side *not measured*: {Reason("latency")}");
+            _md.AppendLine($"ISM side *not measured*: {Reason("ipc-missing")}");
             _md.AppendLine();
         }
 
@@ -292,7 +292,7 @@ public sealed class ReportWriter
         }
         else
         {
-            _md.AppendLine($"*Not measured* in this run: {Reason("build")}");
+            _md.AppendLine($"*Not measured* in this run: {Reason("build-missing")}");
             _md.AppendLine();
         }
 
