@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using VirtioHw.Host.Platforms;
 using VirtioHw.Host.Virtio;
 using VirtioHw.Registers;
 
@@ -17,6 +18,9 @@ public sealed class IsmDevice : IAsyncDisposable
     private const int EventBuffers = 16;
     private const int InitialChunkRoom = 16;
 
+    /// <summary>The vector that sends a region's updates back to the eventq.</summary>
+    private const ushort NoVector = 0xffff;
+
     private readonly VirtioTransport _transport;
     private readonly VirtioQueue _control;
     private readonly VirtioQueue _events;
@@ -24,6 +28,7 @@ public sealed class IsmDevice : IAsyncDisposable
     private readonly Channel<IsmEvent> _received = Channel.CreateUnbounded<IsmEvent>(new UnboundedChannelOptions { SingleReader = false });
     private readonly List<Task> _workers = [];
     private readonly SemaphoreSlim _commandLock = new(1, 1);
+    private readonly HashSet<ushort> _updateEntries = [];
 
     private IsmDevice(VirtioTransport transport, VirtioQueue control, VirtioQueue events)
     {
@@ -138,6 +143,60 @@ public sealed class IsmDevice : IAsyncDisposable
         SimpleCommandAsync(IsmProtocol.ClassEventVector, 0, "event vector", cancellationToken, token, vector);
 
     /// <summary>
+    /// Sends the UPDATE events of region <paramref name="token"/> to an MSI-X entry of their own
+    /// (VIRTIO_ISM_CTRL_EVENT_VECTOR_SET): a free entry of the table (neither the configuration's,
+    /// entry 0, nor a queue's, nor another region's) is pointed at a new platform vector, then the
+    /// device is told. Await the interrupts on the returned object; dispose it to unbind.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The transport has no MSI-X, or every entry is taken.</exception>
+    /// <exception cref="IsmException">The device refused (ENOENT: this device has no such region attached).</exception>
+    public async Task<IsmUpdateVector> BindUpdateVectorAsync(ulong token, CancellationToken cancellationToken = default)
+    {
+        if (_transport is not VirtioPciTransport { Msix: { } msix } pci)
+        {
+            throw new InvalidOperationException($"{_transport.Location} has no MSI-X table to bind a region's updates to");
+        }
+
+        ushort entry;
+        lock (_updateEntries)
+        {
+            entry = ushort.MaxValue;
+            for (int candidate = msix.TableSize - 1; candidate > 0; candidate--)
+            {
+                if (candidate != _control.MsixEntry && candidate != _events.MsixEntry && !_updateEntries.Contains((ushort)candidate))
+                {
+                    entry = (ushort)candidate;
+                    break;
+                }
+            }
+
+            if (entry == ushort.MaxValue || !_updateEntries.Add(entry))
+            {
+                throw new InvalidOperationException($"{_transport.Location}: every MSI-X entry is taken");
+            }
+        }
+
+        MsiVector vector = pci.Platform.AllocateMsiVector();
+        try
+        {
+            msix.Connect(entry, vector);
+            await SetEventVectorAsync(token, entry, cancellationToken).ConfigureAwait(false);
+            return new IsmUpdateVector(this, token, entry, vector);
+        }
+        catch
+        {
+            msix.Mask(entry);
+            vector.Dispose();
+            lock (_updateEntries)
+            {
+                _updateEntries.Remove(entry);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Sends one raw command: <paramref name="request"/> is class, command and data; the device
     /// writes the ack and its reply into <paramref name="replyLength"/> bytes. Returns the ack and
     /// the reply buffer, without judging the ack.
@@ -206,6 +265,32 @@ public sealed class IsmDevice : IAsyncDisposable
         _received.Writer.TryComplete();
         _stop.Dispose();
         _commandLock.Dispose();
+    }
+
+    /// <summary>Gives a bound region's updates back to the eventq (unless it is detached already) and frees the entry.</summary>
+    internal async Task ReleaseUpdateVectorAsync(IsmUpdateVector bound)
+    {
+        try
+        {
+            // Once the device is closed its table is gone with it; only the bookkeeping is left.
+            if (!_stop.IsCancellationRequested)
+            {
+                await SetEventVectorAsync(bound.Token, NoVector).ConfigureAwait(false);
+                ((VirtioPciTransport)_transport).Msix!.Mask(bound.Entry);
+            }
+        }
+        catch (IsmNoEntryException)
+        {
+            // The region was detached: nothing is bound any more.
+            ((VirtioPciTransport)_transport).Msix!.Mask(bound.Entry);
+        }
+        finally
+        {
+            lock (_updateEntries)
+            {
+                _updateEntries.Remove(bound.Entry);
+            }
+        }
     }
 
     internal void Kick(ulong firstChunkOffset) =>
