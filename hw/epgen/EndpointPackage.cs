@@ -65,8 +65,9 @@ public static class EndpointPackage
                 : (bar.Is64Bit ? (uint)(2UL << (int)PciHeader.Bar.MemType.Shift) : 0) | (bar.Prefetchable ? (uint)PciHeader.Bar.Prefetchable.Mask : 0);
             if (bar.Is64Bit && i < 5) wmask[i + 1] = (uint)(mask >> 32);
         }
-        L($"  localparam logic [5:0][31:0] BAR_WMASK = {Words(wmask)};");
-        L($"  localparam logic [5:0][31:0] BAR_TYPE = {Words(type)};");
+        L("  // (One flat vector each, register i in bits 32*i+31:32*i: Yosys takes no packed arrays here.)");
+        L($"  localparam logic [191:0] BAR_WMASK = {Words(wmask)};");
+        L($"  localparam logic [191:0] BAR_TYPE = {Words(type)};");
         L();
 
         L("  // ---- the personality ----");
@@ -123,7 +124,8 @@ public static class EndpointPackage
         {
             rom[word] = model.ReadConfig(CapabilityLayout.FirstOffset + 4 * word, 4);
         }
-        L($"  localparam logic [47:0][31:0] CAP_ROM = {Words(rom)};");
+        L("  // Word w of 0x40-0xff (config offset 0x40 + 4*w) in bits 32*w+31:32*w.");
+        L($"  localparam logic [1535:0] CAP_ROM = {Words(rom)};");
         L();
         L("endpackage");
         L();

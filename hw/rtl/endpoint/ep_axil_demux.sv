@@ -46,7 +46,7 @@ module ep_axil_demux #(
   output logic [N-1:0]             m_bready_o,
   output logic [N-1:0]             m_arvalid_o,
   input  wire logic [N-1:0]        m_arready_i,
-  input  wire logic [N-1:0][31:0]  m_rdata_i,
+  input  wire logic [32*N-1:0]     m_rdata_i,   // block i in bits 32*i+31:32*i
   input  wire logic [N-1:0]        m_rvalid_i,
   output logic [N-1:0]             m_rready_o,
   // Local request: the access no block decodes
@@ -105,7 +105,7 @@ module ep_axil_demux #(
   always_comb begin
     blk_rdata = '0;
     for (int unsigned i = 0; i < N; i++) begin
-      if (sel_q[i]) blk_rdata = m_rdata_i[i];
+      if (sel_q[i]) blk_rdata = m_rdata_i[32*i+:32];
     end
   end
 

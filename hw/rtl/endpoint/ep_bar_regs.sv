@@ -9,8 +9,8 @@
 module ep_bar_regs (
   input  wire logic            clk_i,
   input  wire logic            rst_ni,
-  input  wire logic [5:0][31:0] wmask_i,
-  input  wire logic [5:0][31:0] type_i,
+  input  wire logic [191:0]     wmask_i,  // register i in bits 32*i+31:32*i
+  input  wire logic [191:0]     type_i,
   input  wire logic            re_i,
   input  wire logic            we_i,
   input  wire logic [2:0]      idx_i,
@@ -20,20 +20,20 @@ module ep_bar_regs (
   output logic [31:0]          rdata_o
 );
 
-  logic [5:0][31:0] bar_q;
+  logic [191:0]     bar_q;
   logic [31:0]      be_bits;
   logic             in_range;
 
   assign be_bits  = {{8{be_i[3]}}, {8{be_i[2]}}, {8{be_i[1]}}, {8{be_i[0]}}};
   assign in_range = idx_i < 3'd6;
   assign ack_o    = re_i || we_i;
-  assign rdata_o  = in_range ? (bar_q[idx_i] & wmask_i[idx_i]) | type_i[idx_i] : 32'h0;
+  assign rdata_o  = in_range ? (bar_q[32*idx_i+:32] & wmask_i[32*idx_i+:32]) | type_i[32*idx_i+:32] : 32'h0;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       bar_q <= '0;
     end else if (we_i && in_range) begin
-      bar_q[idx_i] <= ((bar_q[idx_i] & ~be_bits) | (wdata_i & be_bits)) & wmask_i[idx_i];
+      bar_q[32*idx_i+:32] <= ((bar_q[32*idx_i+:32] & ~be_bits) | (wdata_i & be_bits)) & wmask_i[32*idx_i+:32];
     end
   end
 

@@ -43,7 +43,7 @@ module ep_chunk_window #(
   localparam logic [64:0] Chunk   = 65'(1) << ChunkShift;
 
   // Per slot: backing address and the access granted (read, write); valid is folded into both.
-  logic [Slots-1:0][BackingShift-1:0] addr_q;
+  logic [Slots*BackingShift-1:0]      addr_q;  // slot i in bits BackingShift*i +: BackingShift
   logic [Slots-1:0]                   rd_q, wr_q;
 
   logic in_range;  // the chunk at commit_addr_i lies wholly in backing memory
@@ -55,7 +55,7 @@ module ep_chunk_window #(
       rd_q   <= '0;
       wr_q   <= '0;
     end else if (commit_i && commit_index_i < 32'(Slots)) begin
-      addr_q[commit_index_i[SlotW-1:0]] <= in_range ? commit_addr_i[BackingShift-1:0] : '0;
+      addr_q[BackingShift*commit_index_i[SlotW-1:0]+:BackingShift] <= in_range ? commit_addr_i[BackingShift-1:0] : '0;
       rd_q[commit_index_i[SlotW-1:0]]   <= in_range && commit_valid_i && commit_read_i;
       wr_q[commit_index_i[SlotW-1:0]]   <= in_range && commit_valid_i && commit_write_i;
     end
@@ -77,7 +77,7 @@ module ep_chunk_window #(
 
   assign mem_req_o   = state_q == StMem;
   assign mem_we_o    = we_i;
-  assign mem_addr_o  = 64'(addr_q[slot]) + 64'(offset_i[ChunkShift-1:0]);
+  assign mem_addr_o  = 64'(addr_q[BackingShift*slot+:BackingShift]) + 64'(offset_i[ChunkShift-1:0]);
   assign mem_be_o    = we_i ? be_i : 4'hf;
   assign mem_wdata_o = wdata_i;
   assign ack_o       = state_q == StDone;

@@ -11,8 +11,8 @@ module ep_event_fifo #(
   input  wire logic               clk_i,
   input  wire logic               rst_ni,
   input  wire logic [NP-1:0]      push_i,
-  input  wire logic [NP-1:0][7:0] push_kind_i,
-  input  wire logic [NP-1:0][31:0] push_data_i,
+  input  wire logic [8*NP-1:0]  push_kind_i,   // port i in bits 8*i+7:8*i
+  input  wire logic [32*NP-1:0] push_data_i,   // port i in bits 32*i+31:32*i
   output logic [NP-1:0]           push_grant_o,
   input  wire logic               pop_i,
   output logic [15:0]             count_o,
@@ -23,7 +23,7 @@ module ep_event_fifo #(
 
   localparam int unsigned PtrW = $clog2(Depth);
 
-  logic [Depth-1:0][39:0] mem_q;
+  logic [40*Depth-1:0]    mem_q;  // entry i in bits 40*i+39:40*i
   logic [PtrW-1:0]        head_q, tail_q;
   logic [PtrW:0]          count_q, count_d;
   logic                   push, full, pop;
@@ -37,7 +37,7 @@ module ep_event_fifo #(
       if (push_i[i]) begin
         push_grant_o = '0;
         push_grant_o[i] = 1'b1;
-        push_entry = {push_kind_i[i], push_data_i[i]};
+        push_entry = {push_kind_i[8*i+:8], push_data_i[32*i+:32]};
       end
     end
   end
@@ -61,7 +61,7 @@ module ep_event_fifo #(
       count_q <= '0;
     end else begin
       if (push) begin
-        mem_q[tail_q] <= push_entry;
+        mem_q[40*tail_q+:40] <= push_entry;
         tail_q        <= tail_q + 1'b1;
       end
       if (pop) head_q <= head_q + 1'b1;
@@ -70,8 +70,8 @@ module ep_event_fifo #(
   end
 
   assign count_o     = 16'(count_q);
-  assign head_kind_o = count_q != '0 ? mem_q[head_q][39:32] : 8'h0;
-  assign head_data_o = count_q != '0 ? mem_q[head_q][31:0] : 32'h0;
+  assign head_kind_o = count_q != '0 ? mem_q[40*head_q+32+:8] : 8'h0;
+  assign head_data_o = count_q != '0 ? mem_q[40*head_q+:32] : 32'h0;
 
 endmodule
 

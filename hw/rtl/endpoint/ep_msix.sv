@@ -18,9 +18,9 @@ module ep_msix #(
   input  wire logic                    enable_i,         // message_control.enable
   input  wire logic                    function_mask_i,  // message_control.function_mask
   input  wire logic                    bus_master_i,     // command.bus_master
-  input  wire logic [31:0][31:0]       addr_lo_i,        // the table, every entry
-  input  wire logic [31:0][31:0]       addr_hi_i,
-  input  wire logic [31:0][31:0]       data_i,
+  input  wire logic [1023:0]           addr_lo_i,        // the table, every entry
+  input  wire logic [1023:0]           addr_hi_i,
+  input  wire logic [1023:0]           data_i,
   input  wire logic [31:0]             mask_i,
   output logic [63:0]                  pending_o,        // the PBA
   output logic                         msi_valid_o,
@@ -78,8 +78,8 @@ module ep_msix #(
       send_d  = send_d & ~lowest;
       for (int unsigned v = 0; v < Vectors; v++) begin
         if (lowest[v]) begin
-          addr_d = {addr_hi_i[v], addr_lo_i[v]};
-          data_d = data_i[v];
+          addr_d = {addr_hi_i[32*v+:32], addr_lo_i[32*v+:32]};
+          data_d = data_i[32*v+:32];
         end
       end
     end

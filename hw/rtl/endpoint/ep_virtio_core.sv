@@ -49,9 +49,9 @@ module ep_virtio_core #(
   localparam int unsigned Version1 = 32;  // VIRTIO_F_VERSION_1
 
   // ---- storage ----
-  logic [Queues-1:0][15:0] max_size_q, size_q, vector_q;
+  logic [16*Queues-1:0]    max_size_q, size_q, vector_q;  // queue q in bits 16*q+15:16*q
   logic [Queues-1:0]       enabled_q, reset_pending_q;
-  logic [Queues-1:0][63:0] desc_q, driver_q, device_q;
+  logic [64*Queues-1:0]    desc_q, driver_q, device_q;    // queue q in bits 64*q+63:64*q
   logic [63:0]             accepted_q;
   logic [7:0]              generation_q;
   logic                    status_wr_q;  // device_status was written last clock; q now holds it
@@ -59,26 +59,25 @@ module ep_virtio_core #(
   logic                    status_evt_q; // STATUS_WRITE waiting for the FIFO
   logic [7:0]              status_evt_data_q;
 
-  logic [Queues-1:0][15:0] max_size_d, size_d, vector_d;
+  logic [16*Queues-1:0]    max_size_d, size_d, vector_d;
   logic [Queues-1:0]       enabled_d, reset_pending_d;
-  logic [Queues-1:0][63:0] desc_d, driver_d, device_d;
+  logic [64*Queues-1:0]    desc_d, driver_d, device_d;
   logic [63:0]             accepted_d;
   logic [7:0]              generation_d;
   logic                    status_evt_d;
   logic [7:0]              status_evt_data_d;
 
-  function automatic logic [15:0] merge16(logic [15:0] old, logic [15:0] wdata, logic [1:0] be);
-    return {be[1] ? wdata[15:8] : old[15:8], be[0] ? wdata[7:0] : old[7:0]};
+  // (Functions in the Verilog-2005 form: Yosys 0.23 takes no 'return'.)
+  function automatic [15:0] merge16(input [15:0] old, input [15:0] wdata, input [1:0] be);
+    merge16 = {be[1] ? wdata[15:8] : old[15:8], be[0] ? wdata[7:0] : old[7:0]};
   endfunction
 
-  function automatic logic [63:0] merge64(logic [63:0] old, logic [63:0] wdata, logic [7:0] be);
-    logic [63:0] r;
-    for (int unsigned b = 0; b < 8; b++) r[8*b+:8] = be[b] ? wdata[8*b+:8] : old[8*b+:8];
-    return r;
+  function automatic [63:0] merge64(input [63:0] old, input [63:0] wdata, input [7:0] be);
+    for (int b = 0; b < 8; b++) merge64[8*b+:8] = be[b] ? wdata[8*b+:8] : old[8*b+:8];
   endfunction
 
-  function automatic logic [15:0] accept_vector(logic [15:0] v);
-    return v < 16'(Vectors) ? v : NoVector;
+  function automatic [15:0] accept_vector(input [15:0] v);
+    accept_vector = v < 16'(Vectors) ? v : NoVector;
   endfunction
 
   // ---- the selected queues ----
@@ -91,11 +90,11 @@ module ep_virtio_core #(
   assign fw_sel = fw_reg2hw_i.q_sel.index.q;
   assign s      = sel[QW-1:0];
   assign fs     = fw_sel[QW-1:0];
-  assign exists = sel < 16'(Queues) && max_size_q[s] != 16'h0;
+  assign exists = sel < 16'(Queues) && max_size_q[16*(s) +: 16] != 16'h0;
   assign fw_in  = fw_sel < 16'(Queues);
 
   always_comb begin
-    for (int unsigned q = 0; q < Queues; q++) queue_exists_o[q] = max_size_q[q] != 16'h0;
+    for (int unsigned q = 0; q < Queues; q++) queue_exists_o[q] = max_size_q[16*(q) +: 16] != 16'h0;
   end
 
   // ---- events: one push port; a write that raises one waits for the grant ----
@@ -147,25 +146,27 @@ module ep_virtio_core #(
     h.driver_feature.ack   = !feat_evt || ext_grant;
     h.driver_feature.rdata = dsel == 32'd0 ? accepted_q[31:0] : dsel == 32'd1 ? accepted_q[63:32] : 32'h0;
     h.queue_size.ack          = 1'b1;
-    h.queue_size.rdata        = exists ? size_q[s] : 16'h0;
+    h.queue_size.rdata        = exists ? size_q[16*(s) +: 16] : 16'h0;
     h.queue_msix_vector.ack   = 1'b1;
-    h.queue_msix_vector.rdata = exists ? vector_q[s] : NoVector;
+    h.queue_msix_vector.rdata = exists ? vector_q[16*(s) +: 16] : NoVector;
     h.queue_enable.ack        = !enable_evt || ext_grant;
     h.queue_enable.rdata      = 16'(exists && enabled_q[s]);
     h.queue_notify_off.ack    = 1'b1;
     h.queue_notify_off.rdata  = exists ? sel : 16'h0;
     h.queue_desc.ack          = 1'b1;
-    h.queue_desc.rdata        = exists ? desc_q[s] : 64'h0;
+    h.queue_desc.rdata        = exists ? desc_q[64*(s) +: 64] : 64'h0;
     h.queue_driver.ack        = 1'b1;
-    h.queue_driver.rdata      = exists ? driver_q[s] : 64'h0;
+    h.queue_driver.rdata      = exists ? driver_q[64*(s) +: 64] : 64'h0;
     h.queue_device.ack        = 1'b1;
-    h.queue_device.rdata      = exists ? device_q[s] : 64'h0;
+    h.queue_device.rdata      = exists ? device_q[64*(s) +: 64] : 64'h0;
     h.queue_notify_data.ack   = 1'b1;
     h.queue_notify_data.rdata = exists ? sel : 16'h0;
     h.queue_reset.ack         = !reset_evt || ext_grant;
     h.queue_reset.rdata       = 16'(exists && reset_pending_q[s]);
-    h.num_queues.num_queues   = '{d: 16'(Queues), de: 1'b1};
-    h.config_generation.config_generation = '{d: generation_q, de: 1'b1};
+    h.num_queues.num_queues.d = 16'(Queues);
+    h.num_queues.num_queues.de = 1'b1;
+    h.config_generation.config_generation.d = generation_q;
+    h.config_generation.config_generation.de = 1'b1;
   end
 
   // ---- device status, config vector, config changes ----
@@ -186,13 +187,19 @@ module ep_virtio_core #(
 
   always_comb begin
     common_hw2reg_o = h;
-    common_hw2reg_o.device_status.device_status = '{d: kept, de: 1'b0};
+    common_hw2reg_o.device_status.device_status.d = kept;
+    common_hw2reg_o.device_status.device_status.de = 1'b0;
     if (status_wr_q && kept != status) common_hw2reg_o.device_status.device_status.de = 1'b1;
-    if (needs_reset) common_hw2reg_o.device_status.device_status = '{d: status | NeedsReset, de: 1'b1};
-    common_hw2reg_o.config_msix_vector.config_msix_vector = '{
-      d: accept_vector(common_reg2hw_i.config_msix_vector.config_msix_vector.q),
-      de: cfgvec_wr_q};
-    if (reset_dev) common_hw2reg_o.config_msix_vector.config_msix_vector = '{d: NoVector, de: 1'b1};
+    if (needs_reset) begin
+      common_hw2reg_o.device_status.device_status.d  = status | NeedsReset;
+      common_hw2reg_o.device_status.device_status.de = 1'b1;
+    end
+    common_hw2reg_o.config_msix_vector.config_msix_vector.d = accept_vector(common_reg2hw_i.config_msix_vector.config_msix_vector.q);
+    common_hw2reg_o.config_msix_vector.config_msix_vector.de = cfgvec_wr_q;
+    if (reset_dev) begin
+      common_hw2reg_o.config_msix_vector.config_msix_vector.d  = NoVector;
+      common_hw2reg_o.config_msix_vector.config_msix_vector.de = 1'b1;
+    end
   end
 
   assign device_status_o    = needs_reset ? status | NeedsReset : kept;
@@ -209,12 +216,18 @@ module ep_virtio_core #(
 
   // ---- firmware's q_* registers ----
   always_comb begin
-    q_max_size_o    = '{ack: 1'b1, rdata: fw_in ? 32'(max_size_q[fs]) : 32'h0};
-    q_state_o       = '{ack: 1'b1, rdata: fw_in ? {14'h0, reset_pending_q[fs], enabled_q[fs], size_q[fs]} : 32'h0};
-    q_msix_vector_o = '{ack: 1'b1, rdata: fw_in ? 32'(vector_q[fs]) : 32'(NoVector)};
-    q_desc_o        = '{ack: 1'b1, rdata: fw_in ? desc_q[fs] : 64'h0};
-    q_driver_o      = '{ack: 1'b1, rdata: fw_in ? driver_q[fs] : 64'h0};
-    q_device_o      = '{ack: 1'b1, rdata: fw_in ? device_q[fs] : 64'h0};
+    q_max_size_o.ack = 1'b1;
+    q_max_size_o.rdata = fw_in ? 32'(max_size_q[16*(fs) +: 16]) : 32'h0;
+    q_state_o.ack = 1'b1;
+    q_state_o.rdata = fw_in ? {14'h0, reset_pending_q[fs], enabled_q[fs], size_q[16*(fs) +: 16]} : 32'h0;
+    q_msix_vector_o.ack = 1'b1;
+    q_msix_vector_o.rdata = fw_in ? 32'(vector_q[16*(fs) +: 16]) : 32'(NoVector);
+    q_desc_o.ack = 1'b1;
+    q_desc_o.rdata = fw_in ? desc_q[64*(fs) +: 64] : 64'h0;
+    q_driver_o.ack = 1'b1;
+    q_driver_o.rdata = fw_in ? driver_q[64*(fs) +: 64] : 64'h0;
+    q_device_o.ack = 1'b1;
+    q_device_o.rdata = fw_in ? device_q[64*(fs) +: 64] : 64'h0;
   end
 
   // ---- next state ----
@@ -237,16 +250,16 @@ module ep_virtio_core #(
     // Driver writes of the selected queue (each acknowledged in the clock it is made).
     if (exists) begin
       if (common_reg2hw_i.queue_size.we && !enabled_q[s])
-        size_d[s] = merge16(size_q[s], common_reg2hw_i.queue_size.wdata, common_reg2hw_i.queue_size.be);
+        size_d[16*(s) +: 16] = merge16(size_q[16*(s) +: 16], common_reg2hw_i.queue_size.wdata, common_reg2hw_i.queue_size.be);
       if (common_reg2hw_i.queue_msix_vector.we)
-        vector_d[s] = accept_vector(merge16(vector_q[s], common_reg2hw_i.queue_msix_vector.wdata,
+        vector_d[16*(s) +: 16] = accept_vector(merge16(vector_q[16*(s) +: 16], common_reg2hw_i.queue_msix_vector.wdata,
                                             common_reg2hw_i.queue_msix_vector.be));
       if (common_reg2hw_i.queue_desc.we)
-        desc_d[s] = merge64(desc_q[s], common_reg2hw_i.queue_desc.wdata, common_reg2hw_i.queue_desc.be);
+        desc_d[64*(s) +: 64] = merge64(desc_q[64*(s) +: 64], common_reg2hw_i.queue_desc.wdata, common_reg2hw_i.queue_desc.be);
       if (common_reg2hw_i.queue_driver.we)
-        driver_d[s] = merge64(driver_q[s], common_reg2hw_i.queue_driver.wdata, common_reg2hw_i.queue_driver.be);
+        driver_d[64*(s) +: 64] = merge64(driver_q[64*(s) +: 64], common_reg2hw_i.queue_driver.wdata, common_reg2hw_i.queue_driver.be);
       if (common_reg2hw_i.queue_device.we)
-        device_d[s] = merge64(device_q[s], common_reg2hw_i.queue_device.wdata, common_reg2hw_i.queue_device.be);
+        device_d[64*(s) +: 64] = merge64(device_q[64*(s) +: 64], common_reg2hw_i.queue_device.wdata, common_reg2hw_i.queue_device.be);
       if (enable_evt && ext_grant) enabled_d[s] = 1'b1;
       if (reset_evt && ext_grant) reset_pending_d[s] = 1'b1;
     end
@@ -259,17 +272,17 @@ module ep_virtio_core #(
 
     // Firmware: q_max_size (a queue not yet enabled takes it as its size) and q_reset_done.
     if (fw_in && fw_reg2hw_i.q_max_size.we) begin
-      max_size_d[fs] = merge16(max_size_q[fs], fw_reg2hw_i.q_max_size.wdata[15:0], fw_reg2hw_i.q_max_size.be[1:0]);
-      if (!enabled_q[fs]) size_d[fs] = max_size_d[fs];
+      max_size_d[16*(fs) +: 16] = merge16(max_size_q[16*(fs) +: 16], fw_reg2hw_i.q_max_size.wdata[15:0], fw_reg2hw_i.q_max_size.be[1:0]);
+      if (!enabled_q[fs]) size_d[16*(fs) +: 16] = max_size_d[16*(fs) +: 16];
     end
     if (fw_in && fw_reg2hw_i.q_reset_done.done.q && reset_pending_q[fs]) begin
-      size_d[fs]          = max_size_q[fs];
-      vector_d[fs]        = NoVector;
+      size_d[16*(fs) +: 16]          = max_size_q[16*(fs) +: 16];
+      vector_d[16*(fs) +: 16]        = NoVector;
       enabled_d[fs]       = 1'b0;
       reset_pending_d[fs] = 1'b0;
-      desc_d[fs]          = '0;
-      driver_d[fs]        = '0;
-      device_d[fs]        = '0;
+      desc_d[64*(fs) +: 64]          = '0;
+      driver_d[64*(fs) +: 64]        = '0;
+      device_d[64*(fs) +: 64]        = '0;
     end
 
     // Device status written: 0 resets the device; firmware hears STATUS_WRITE with the value written.
@@ -278,13 +291,13 @@ module ep_virtio_core #(
       status_evt_data_d = status;
       if (reset_dev) begin
         for (int unsigned q = 0; q < Queues; q++) begin
-          size_d[q]          = max_size_q[q];
-          vector_d[q]        = NoVector;
+          size_d[16*(q) +: 16]          = max_size_q[16*(q) +: 16];
+          vector_d[16*(q) +: 16]        = NoVector;
           enabled_d[q]       = 1'b0;
           reset_pending_d[q] = 1'b0;
-          desc_d[q]          = '0;
-          driver_d[q]        = '0;
-          device_d[q]        = '0;
+          desc_d[64*(q) +: 64]          = '0;
+          driver_d[64*(q) +: 64]        = '0;
+          device_d[64*(q) +: 64]        = '0;
         end
         accepted_d = '0;
       end

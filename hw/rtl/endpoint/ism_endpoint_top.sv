@@ -126,8 +126,8 @@ module ism_endpoint_top #(
   localparam int unsigned Vectors = virtio_ism_ep_pkg::MSIX_VECTORS;
 
   // Structure windows inside the BARs (the description places each in one BAR).
-  function automatic logic in_window(logic [63:0] addr, logic [63:0] offset, logic [63:0] length);
-    return addr >= offset && addr - offset < length;
+  function automatic in_window(input [63:0] addr, input [63:0] offset, input [63:0] length);
+    in_window = addr >= offset && addr - offset < length;
   endfunction
 
   // ---- host ports into register blocks and local targets ----
@@ -138,7 +138,7 @@ module ism_endpoint_top #(
   logic [3:0]          cfg_m_wstrb;
   logic [2:0]        cfg_m_awvalid, cfg_m_awready, cfg_m_wvalid, cfg_m_wready;
   logic [2:0]        cfg_m_bvalid, cfg_m_bready, cfg_m_arvalid, cfg_m_arready;
-  logic [2:0][31:0]  cfg_m_rdata;
+  logic [95:0]      cfg_m_rdata;
   logic [2:0]        cfg_m_rvalid, cfg_m_rready;
   logic                cfg_loc_req, cfg_loc_ack;
   logic [31:0]         cfg_loc_rdata;
@@ -149,7 +149,7 @@ module ism_endpoint_top #(
   logic [3:0]          bar0_m_wstrb;
   logic [2:0]        bar0_m_awvalid, bar0_m_awready, bar0_m_wvalid, bar0_m_wready;
   logic [2:0]        bar0_m_bvalid, bar0_m_bready, bar0_m_arvalid, bar0_m_arready;
-  logic [2:0][31:0]  bar0_m_rdata;
+  logic [95:0]      bar0_m_rdata;
   logic [2:0]        bar0_m_rvalid, bar0_m_rready;
   logic                bar0_loc_req, bar0_loc_ack;
   logic [31:0]         bar0_loc_rdata;
@@ -160,7 +160,7 @@ module ism_endpoint_top #(
   logic [3:0]          bar1_m_wstrb;
   logic [1:0]        bar1_m_awvalid, bar1_m_awready, bar1_m_wvalid, bar1_m_wready;
   logic [1:0]        bar1_m_bvalid, bar1_m_bready, bar1_m_arvalid, bar1_m_arready;
-  logic [1:0][31:0]  bar1_m_rdata;
+  logic [63:0]      bar1_m_rdata;
   logic [1:0]        bar1_m_rvalid, bar1_m_rready;
   logic                bar1_loc_req, bar1_loc_ack;
   logic [31:0]         bar1_loc_rdata;
@@ -171,7 +171,7 @@ module ism_endpoint_top #(
   logic [3:0]          bar2_m_wstrb;
   logic [0:0]        bar2_m_awvalid, bar2_m_awready, bar2_m_wvalid, bar2_m_wready;
   logic [0:0]        bar2_m_bvalid, bar2_m_bready, bar2_m_arvalid, bar2_m_arready;
-  logic [0:0][31:0]  bar2_m_rdata;
+  logic [31:0]      bar2_m_rdata;
   logic [0:0]        bar2_m_rvalid, bar2_m_rready;
   logic                bar2_loc_req, bar2_loc_ack;
   logic [31:0]         bar2_loc_rdata;
@@ -381,7 +381,7 @@ module ism_endpoint_top #(
   assign cap_word      = cfg_dec_addr[7:2] - 6'h10;
   assign cfg_loc_ack   = cfg_loc_req;
   assign cfg_loc_rdata = (cfg_dec_addr >= CfgAw'('h40) && cfg_dec_addr < CfgAw'('h100)) ?
-                         virtio_ism_ep_pkg::CAP_ROM[cap_word] : 32'h0;
+                         virtio_ism_ep_pkg::CAP_ROM[32*cap_word+:32] : 32'h0;
 
   pci_header_reg_top #(.AW(CfgAw)) u_header (
     .clk_i           (clk_i),
@@ -399,7 +399,7 @@ module ism_endpoint_top #(
     .s_axil_araddr_i (cfg_m_addr),
     .s_axil_arvalid_i(cfg_m_arvalid[0]),
     .s_axil_arready_o(cfg_m_arready[0]),
-    .s_axil_rdata_o  (cfg_m_rdata[0]),
+    .s_axil_rdata_o  (cfg_m_rdata[32*0+:32]),
     .s_axil_rresp_o  (),
     .s_axil_rvalid_o (cfg_m_rvalid[0]),
     .s_axil_rready_i (cfg_m_rready[0]),
@@ -423,7 +423,7 @@ module ism_endpoint_top #(
     .s_axil_araddr_i (CfgAw'(cfg_m_addr - MsixCap)),
     .s_axil_arvalid_i(cfg_m_arvalid[1]),
     .s_axil_arready_o(cfg_m_arready[1]),
-    .s_axil_rdata_o  (cfg_m_rdata[1]),
+    .s_axil_rdata_o  (cfg_m_rdata[32*1+:32]),
     .s_axil_rresp_o  (),
     .s_axil_rvalid_o (cfg_m_rvalid[1]),
     .s_axil_rready_i (cfg_m_rready[1]),
@@ -447,7 +447,7 @@ module ism_endpoint_top #(
     .s_axil_araddr_i (CfgAw'(cfg_m_addr - CfgCap)),
     .s_axil_arvalid_i(cfg_m_arvalid[2]),
     .s_axil_arready_o(cfg_m_arready[2]),
-    .s_axil_rdata_o  (cfg_m_rdata[2]),
+    .s_axil_rdata_o  (cfg_m_rdata[32*2+:32]),
     .s_axil_rresp_o  (),
     .s_axil_rvalid_o (cfg_m_rvalid[2]),
     .s_axil_rready_i (cfg_m_rready[2]),
@@ -473,45 +473,71 @@ module ism_endpoint_top #(
   assign isr_pending = isr_reg2hw.isr.queue_interrupt.q || isr_reg2hw.isr.config_interrupt.q;
 
   always_comb begin
-    header_hw2reg.vendor_id.vendor_id                     = '{d: virtio_ism_ep_pkg::VENDOR_ID, de: 1'b1};
-    header_hw2reg.device_id.device_id                     = '{d: virtio_ism_ep_pkg::DEVICE_ID, de: 1'b1};
+    header_hw2reg.vendor_id.vendor_id.d = virtio_ism_ep_pkg::VENDOR_ID;
+    header_hw2reg.vendor_id.vendor_id.de = 1'b1;
+    header_hw2reg.device_id.device_id.d = virtio_ism_ep_pkg::DEVICE_ID;
+    header_hw2reg.device_id.device_id.de = 1'b1;
     // INTx status follows the ISR while MSI-X is off.
-    header_hw2reg.status.interrupt_status                 = '{d: isr_pending && !msix_cap_reg2hw.message_control.enable.q, de: 1'b1};
-    header_hw2reg.status.capabilities_list                = '{d: virtio_ism_ep_pkg::CAP_PTR != 8'h0, de: 1'b1};
-    header_hw2reg.revision_id.revision_id                 = '{d: virtio_ism_ep_pkg::REVISION_ID, de: 1'b1};
-    header_hw2reg.prog_if.prog_if                         = '{d: virtio_ism_ep_pkg::PROG_IF, de: 1'b1};
-    header_hw2reg.subclass.subclass                       = '{d: virtio_ism_ep_pkg::SUBCLASS, de: 1'b1};
-    header_hw2reg.base_class.base_class                   = '{d: virtio_ism_ep_pkg::BASE_CLASS, de: 1'b1};
-    header_hw2reg.header_type.header_type                 = '{d: 8'h00, de: 1'b1};
-    header_hw2reg.subsystem_vendor_id.subsystem_vendor_id = '{d: virtio_ism_ep_pkg::SUBSYSTEM_VENDOR_ID, de: 1'b1};
-    header_hw2reg.subsystem_id.subsystem_id               = '{d: virtio_ism_ep_pkg::SUBSYSTEM_ID, de: 1'b1};
-    header_hw2reg.capabilities_ptr.capabilities_ptr       = '{d: virtio_ism_ep_pkg::CAP_PTR, de: 1'b1};
-    header_hw2reg.interrupt_pin.interrupt_pin             = '{d: 8'h01, de: 1'b1};  // INTA#
+    header_hw2reg.status.interrupt_status.d = isr_pending && !msix_cap_reg2hw.message_control.enable.q;
+    header_hw2reg.status.interrupt_status.de = 1'b1;
+    header_hw2reg.status.capabilities_list.d = virtio_ism_ep_pkg::CAP_PTR != 8'h0;
+    header_hw2reg.status.capabilities_list.de = 1'b1;
+    header_hw2reg.revision_id.revision_id.d = virtio_ism_ep_pkg::REVISION_ID;
+    header_hw2reg.revision_id.revision_id.de = 1'b1;
+    header_hw2reg.prog_if.prog_if.d = virtio_ism_ep_pkg::PROG_IF;
+    header_hw2reg.prog_if.prog_if.de = 1'b1;
+    header_hw2reg.subclass.subclass.d = virtio_ism_ep_pkg::SUBCLASS;
+    header_hw2reg.subclass.subclass.de = 1'b1;
+    header_hw2reg.base_class.base_class.d = virtio_ism_ep_pkg::BASE_CLASS;
+    header_hw2reg.base_class.base_class.de = 1'b1;
+    header_hw2reg.header_type.header_type.d = 8'h00;
+    header_hw2reg.header_type.header_type.de = 1'b1;
+    header_hw2reg.subsystem_vendor_id.subsystem_vendor_id.d = virtio_ism_ep_pkg::SUBSYSTEM_VENDOR_ID;
+    header_hw2reg.subsystem_vendor_id.subsystem_vendor_id.de = 1'b1;
+    header_hw2reg.subsystem_id.subsystem_id.d = virtio_ism_ep_pkg::SUBSYSTEM_ID;
+    header_hw2reg.subsystem_id.subsystem_id.de = 1'b1;
+    header_hw2reg.capabilities_ptr.capabilities_ptr.d = virtio_ism_ep_pkg::CAP_PTR;
+    header_hw2reg.capabilities_ptr.capabilities_ptr.de = 1'b1;
+    header_hw2reg.interrupt_pin.interrupt_pin.d = 8'h01;
+    header_hw2reg.interrupt_pin.interrupt_pin.de = 1'b1;  // INTA#
   end
 
   // The read-only fields of the two capability blocks, from the words the ROM holds for them.
   logic [31:0] msix_w0, msix_w1, msix_w2, cfgcap_w0, cfgcap_w1;
-  assign msix_w0   = virtio_ism_ep_pkg::CAP_ROM[(MsixCap - CfgAw'('h40)) >> 2];
-  assign msix_w1   = virtio_ism_ep_pkg::CAP_ROM[((MsixCap - CfgAw'('h40)) >> 2) + 1];
-  assign msix_w2   = virtio_ism_ep_pkg::CAP_ROM[((MsixCap - CfgAw'('h40)) >> 2) + 2];
-  assign cfgcap_w0 = virtio_ism_ep_pkg::CAP_ROM[(CfgCap - CfgAw'('h40)) >> 2];
-  assign cfgcap_w1 = virtio_ism_ep_pkg::CAP_ROM[((CfgCap - CfgAw'('h40)) >> 2) + 1];
+  assign msix_w0   = virtio_ism_ep_pkg::CAP_ROM[32*((MsixCap - CfgAw'('h40)) >> 2)+:32];
+  assign msix_w1   = virtio_ism_ep_pkg::CAP_ROM[32*(((MsixCap - CfgAw'('h40)) >> 2) + 1)+:32];
+  assign msix_w2   = virtio_ism_ep_pkg::CAP_ROM[32*(((MsixCap - CfgAw'('h40)) >> 2) + 2)+:32];
+  assign cfgcap_w0 = virtio_ism_ep_pkg::CAP_ROM[32*((CfgCap - CfgAw'('h40)) >> 2)+:32];
+  assign cfgcap_w1 = virtio_ism_ep_pkg::CAP_ROM[32*(((CfgCap - CfgAw'('h40)) >> 2) + 1)+:32];
 
   always_comb begin
-    msix_cap_hw2reg.cap_id.cap_id                  = '{d: msix_w0[7:0], de: 1'b1};
-    msix_cap_hw2reg.cap_next.cap_next              = '{d: msix_w0[15:8], de: 1'b1};
-    msix_cap_hw2reg.message_control.table_size     = '{d: msix_w0[26:16], de: 1'b1};
-    msix_cap_hw2reg.vector_table.bir               = '{d: msix_w1[2:0], de: 1'b1};
-    msix_cap_hw2reg.vector_table.offset            = '{d: msix_w1[31:3], de: 1'b1};
-    msix_cap_hw2reg.pending_array.bir              = '{d: msix_w2[2:0], de: 1'b1};
-    msix_cap_hw2reg.pending_array.offset           = '{d: msix_w2[31:3], de: 1'b1};
-    cfg_cap_hw2reg.cap_vndr.cap_vndr               = '{d: cfgcap_w0[7:0], de: 1'b1};
-    cfg_cap_hw2reg.cap_next.cap_next               = '{d: cfgcap_w0[15:8], de: 1'b1};
-    cfg_cap_hw2reg.cap_len.cap_len                 = '{d: cfgcap_w0[23:16], de: 1'b1};
-    cfg_cap_hw2reg.cfg_type.cfg_type               = '{d: cfgcap_w0[31:24], de: 1'b1};
-    cfg_cap_hw2reg.id.id                           = '{d: cfgcap_w1[15:8], de: 1'b1};
+    msix_cap_hw2reg.cap_id.cap_id.d = msix_w0[7:0];
+    msix_cap_hw2reg.cap_id.cap_id.de = 1'b1;
+    msix_cap_hw2reg.cap_next.cap_next.d = msix_w0[15:8];
+    msix_cap_hw2reg.cap_next.cap_next.de = 1'b1;
+    msix_cap_hw2reg.message_control.table_size.d = msix_w0[26:16];
+    msix_cap_hw2reg.message_control.table_size.de = 1'b1;
+    msix_cap_hw2reg.vector_table.bir.d = msix_w1[2:0];
+    msix_cap_hw2reg.vector_table.bir.de = 1'b1;
+    msix_cap_hw2reg.vector_table.offset.d = msix_w1[31:3];
+    msix_cap_hw2reg.vector_table.offset.de = 1'b1;
+    msix_cap_hw2reg.pending_array.bir.d = msix_w2[2:0];
+    msix_cap_hw2reg.pending_array.bir.de = 1'b1;
+    msix_cap_hw2reg.pending_array.offset.d = msix_w2[31:3];
+    msix_cap_hw2reg.pending_array.offset.de = 1'b1;
+    cfg_cap_hw2reg.cap_vndr.cap_vndr.d = cfgcap_w0[7:0];
+    cfg_cap_hw2reg.cap_vndr.cap_vndr.de = 1'b1;
+    cfg_cap_hw2reg.cap_next.cap_next.d = cfgcap_w0[15:8];
+    cfg_cap_hw2reg.cap_next.cap_next.de = 1'b1;
+    cfg_cap_hw2reg.cap_len.cap_len.d = cfgcap_w0[23:16];
+    cfg_cap_hw2reg.cap_len.cap_len.de = 1'b1;
+    cfg_cap_hw2reg.cfg_type.cfg_type.d = cfgcap_w0[31:24];
+    cfg_cap_hw2reg.cfg_type.cfg_type.de = 1'b1;
+    cfg_cap_hw2reg.id.id.d = cfgcap_w1[15:8];
+    cfg_cap_hw2reg.id.id.de = 1'b1;
     // The window into the BARs is not built: pci_cfg_data reads 0 and drops writes.
-    cfg_cap_hw2reg.pci_cfg_data                    = '{ack: 1'b1, rdata: 32'h0};
+    cfg_cap_hw2reg.pci_cfg_data.ack = 1'b1;
+    cfg_cap_hw2reg.pci_cfg_data.rdata = 32'h0;
   end
 
   // ---- BAR0: common configuration, ISR, notify region, device configuration ----
@@ -543,7 +569,7 @@ module ism_endpoint_top #(
     .s_axil_araddr_i (Bar0Aw'(bar0_m_addr - Bar0Aw'(virtio_ism_ep_pkg::COMMON_OFFSET))),
     .s_axil_arvalid_i(bar0_m_arvalid[0]),
     .s_axil_arready_o(bar0_m_arready[0]),
-    .s_axil_rdata_o  (bar0_m_rdata[0]),
+    .s_axil_rdata_o  (bar0_m_rdata[32*0+:32]),
     .s_axil_rresp_o  (),
     .s_axil_rvalid_o (bar0_m_rvalid[0]),
     .s_axil_rready_i (bar0_m_rready[0]),
@@ -567,7 +593,7 @@ module ism_endpoint_top #(
     .s_axil_araddr_i (Bar0Aw'(bar0_m_addr - Bar0Aw'(virtio_ism_ep_pkg::ISR_OFFSET))),
     .s_axil_arvalid_i(bar0_m_arvalid[1]),
     .s_axil_arready_o(bar0_m_arready[1]),
-    .s_axil_rdata_o  (bar0_m_rdata[1]),
+    .s_axil_rdata_o  (bar0_m_rdata[32*1+:32]),
     .s_axil_rresp_o  (),
     .s_axil_rvalid_o (bar0_m_rvalid[1]),
     .s_axil_rready_i (bar0_m_rready[1]),
@@ -591,7 +617,7 @@ module ism_endpoint_top #(
     .s_axil_araddr_i (Bar0Aw'(bar0_m_addr - Bar0Aw'(virtio_ism_ep_pkg::DEVICE_CFG_OFFSET))),
     .s_axil_arvalid_i(bar0_m_arvalid[2]),
     .s_axil_arready_o(bar0_m_arready[2]),
-    .s_axil_rdata_o  (bar0_m_rdata[2]),
+    .s_axil_rdata_o  (bar0_m_rdata[32*2+:32]),
     .s_axil_rresp_o  (),
     .s_axil_rvalid_o (bar0_m_rvalid[2]),
     .s_axil_rready_i (bar0_m_rready[2]),
@@ -609,7 +635,7 @@ module ism_endpoint_top #(
 
   // Device configuration: firmware writes one word (devcfg_offset, devcfg_data) at a time into
   // the 64-bit registers; the other half keeps what was driven before.
-  logic [4:0][63:0] devcfg_q;
+  logic [319:0]     devcfg_q;  // register i in bits 64*i+63:64*i
   logic [15:0]      devcfg_off;
   logic [4:0]       devcfg_hit;
   assign devcfg_off = fw_csr_reg2hw.devcfg_offset.offset.q;
@@ -622,19 +648,24 @@ module ism_endpoint_top #(
     end else begin
       for (int unsigned i = 0; i < 5; i++) begin
         if (devcfg_hit[i]) begin
-          if (devcfg_off[2]) devcfg_q[i][63:32] <= fw_csr_reg2hw.devcfg_data.data.q;
-          else devcfg_q[i][31:0] <= fw_csr_reg2hw.devcfg_data.data.q;
+          if (devcfg_off[2]) devcfg_q[64*i+32+:32] <= fw_csr_reg2hw.devcfg_data.data.q;
+          else devcfg_q[64*i+:32] <= fw_csr_reg2hw.devcfg_data.data.q;
         end
       end
     end
   end
   // Registers in offset order: cdid_lo, cdid_hi, devid, chunk_size, notify_size (8 bytes each).
   always_comb begin
-    devcfg_hw2reg.cdid_lo.cdid_lo         = '{d: devcfg_q[0], de: 1'b1};
-    devcfg_hw2reg.cdid_hi.cdid_hi         = '{d: devcfg_q[1], de: 1'b1};
-    devcfg_hw2reg.devid.devid             = '{d: devcfg_q[2], de: 1'b1};
-    devcfg_hw2reg.chunk_size.chunk_size   = '{d: devcfg_q[3], de: 1'b1};
-    devcfg_hw2reg.notify_size.notify_size = '{d: devcfg_q[4], de: 1'b1};
+    devcfg_hw2reg.cdid_lo.cdid_lo.d = devcfg_q[0+:64];
+    devcfg_hw2reg.cdid_lo.cdid_lo.de = 1'b1;
+    devcfg_hw2reg.cdid_hi.cdid_hi.d = devcfg_q[64+:64];
+    devcfg_hw2reg.cdid_hi.cdid_hi.de = 1'b1;
+    devcfg_hw2reg.devid.devid.d = devcfg_q[128+:64];
+    devcfg_hw2reg.devid.devid.de = 1'b1;
+    devcfg_hw2reg.chunk_size.chunk_size.d = devcfg_q[192+:64];
+    devcfg_hw2reg.chunk_size.chunk_size.de = 1'b1;
+    devcfg_hw2reg.notify_size.notify_size.d = devcfg_q[256+:64];
+    devcfg_hw2reg.notify_size.notify_size.de = 1'b1;
   end
 
   // ---- the virtio logic ----
@@ -713,7 +744,7 @@ module ism_endpoint_top #(
     .s_axil_araddr_i (Bar1Aw'(bar1_m_addr - Bar1Aw'(virtio_ism_ep_pkg::MSIX_TABLE_OFFSET))),
     .s_axil_arvalid_i(bar1_m_arvalid[0]),
     .s_axil_arready_o(bar1_m_arready[0]),
-    .s_axil_rdata_o  (bar1_m_rdata[0]),
+    .s_axil_rdata_o  (bar1_m_rdata[32*0+:32]),
     .s_axil_rresp_o  (),
     .s_axil_rvalid_o (bar1_m_rvalid[0]),
     .s_axil_rready_i (bar1_m_rready[0]),
@@ -737,7 +768,7 @@ module ism_endpoint_top #(
     .s_axil_araddr_i (Bar1Aw'(bar1_m_addr - Bar1Aw'(virtio_ism_ep_pkg::MSIX_PBA_OFFSET))),
     .s_axil_arvalid_i(bar1_m_arvalid[1]),
     .s_axil_arready_o(bar1_m_arready[1]),
-    .s_axil_rdata_o  (bar1_m_rdata[1]),
+    .s_axil_rdata_o  (bar1_m_rdata[32*1+:32]),
     .s_axil_rresp_o  (),
     .s_axil_rvalid_o (bar1_m_rvalid[1]),
     .s_axil_rready_i (bar1_m_rready[1]),
@@ -776,7 +807,8 @@ module ism_endpoint_top #(
     .msi_addr_o      (msi_addr_o),
     .msi_data_o      (msi_data_o)
   );
-  assign msix_pba_hw2reg.pending.pending = '{d: msix_pending, de: 1'b1};
+  assign msix_pba_hw2reg.pending.pending.d  = msix_pending;
+  assign msix_pba_hw2reg.pending.pending.de = 1'b1;
 
   // ---- BAR2: the chunk window, and the ISM notify area pushing ISM_KICK ----
 
@@ -831,8 +863,8 @@ module ism_endpoint_top #(
   // ---- the firmware event FIFO: virtio logic (port 0), notify region (1), ISM notify area (2) ----
 
   logic [2:0]       evt_push, evt_grant;
-  logic [2:0][7:0]  evt_kind;
-  logic [2:0][31:0] evt_data;
+  logic [23:0]      evt_kind;  // port i in bits 8*i+7:8*i
+  logic [95:0]      evt_data;  // port i in bits 32*i+31:32*i
   logic [15:0]      evt_count;
   logic [7:0]       evt_head_kind;
   logic [31:0]      evt_head_data;
@@ -853,15 +885,15 @@ module ism_endpoint_top #(
   assign kick_off = bar2_addr - virtio_ism_ep_pkg::NOTIFY_AREA_OFFSET;
 
   assign evt_push[0] = core_push;
-  assign evt_kind[0] = core_kind;
-  assign evt_data[0] = core_data;
+  assign evt_kind[0+:8] = core_kind;
+  assign evt_data[0+:32] = core_data;
   assign core_grant  = evt_grant[0];
   assign evt_push[1] = bar0_loc_req && bar0_dec_we && bar0_notify && notify_exists;
-  assign evt_kind[1] = fw_csr_reg_pkg::FW_EVENT_KIND_QUEUE_NOTIFY;
-  assign evt_data[1] = {bar0_m_wstrb == 4'hf ? bar0_m_wdata[31:16] : 16'h0, notify_queue};
+  assign evt_kind[8+:8] = fw_csr_reg_pkg::FW_EVENT_KIND_QUEUE_NOTIFY;
+  assign evt_data[32+:32] = {bar0_m_wstrb == 4'hf ? bar0_m_wdata[31:16] : 16'h0, notify_queue};
   assign evt_push[2] = bar2_loc_req && bar2_dec_we && bar2_notify;
-  assign evt_kind[2] = fw_csr_reg_pkg::FW_EVENT_KIND_ISM_KICK;
-  assign evt_data[2] = 32'(kick_off >> virtio_ism_ep_pkg::NOTIFY_AREA_SHIFT);
+  assign evt_kind[16+:8] = fw_csr_reg_pkg::FW_EVENT_KIND_ISM_KICK;
+  assign evt_data[64+:32] = 32'(kick_off >> virtio_ism_ep_pkg::NOTIFY_AREA_SHIFT);
 
   assign bar0_loc_ack   = bar0_loc_req && (!evt_push[1] || evt_grant[1]);
   assign bar0_loc_rdata = 32'h0;
@@ -910,16 +942,25 @@ module ism_endpoint_top #(
   );
 
   always_comb begin
-    fw_csr_hw2reg.personality.device_id    = '{d: virtio_ism_ep_pkg::VIRTIO_DEVICE_ID, de: 1'b1};
-    fw_csr_hw2reg.personality.num_queues   = '{d: 8'(Queues), de: 1'b1};
-    fw_csr_hw2reg.personality.msix_vectors = '{d: 12'(Vectors), de: 1'b1};
-    fw_csr_hw2reg.chunk_slots.chunk_slots  = '{d: 32'(virtio_ism_ep_pkg::CHUNKS_SLOTS), de: 1'b1};
-    fw_csr_hw2reg.evt_status.count         = '{d: evt_count, de: 1'b1};
+    fw_csr_hw2reg.personality.device_id.d = virtio_ism_ep_pkg::VIRTIO_DEVICE_ID;
+    fw_csr_hw2reg.personality.device_id.de = 1'b1;
+    fw_csr_hw2reg.personality.num_queues.d = 8'(Queues);
+    fw_csr_hw2reg.personality.num_queues.de = 1'b1;
+    fw_csr_hw2reg.personality.msix_vectors.d = 12'(Vectors);
+    fw_csr_hw2reg.personality.msix_vectors.de = 1'b1;
+    fw_csr_hw2reg.chunk_slots.chunk_slots.d = 32'(virtio_ism_ep_pkg::CHUNKS_SLOTS);
+    fw_csr_hw2reg.chunk_slots.chunk_slots.de = 1'b1;
+    fw_csr_hw2reg.evt_status.count.d = evt_count;
+    fw_csr_hw2reg.evt_status.count.de = 1'b1;
     fw_csr_hw2reg.evt_status.overflow.set  = evt_overflow;
-    fw_csr_hw2reg.evt_kind.kind            = '{d: evt_head_kind, de: 1'b1};
-    fw_csr_hw2reg.evt_data.data            = '{d: evt_head_data, de: 1'b1};
-    fw_csr_hw2reg.drv_features.accepted    = '{d: drv_features, de: drv_features_de};
-    fw_csr_hw2reg.device_status.status     = '{d: device_status, de: device_status_de};
+    fw_csr_hw2reg.evt_kind.kind.d = evt_head_kind;
+    fw_csr_hw2reg.evt_kind.kind.de = 1'b1;
+    fw_csr_hw2reg.evt_data.data.d = evt_head_data;
+    fw_csr_hw2reg.evt_data.data.de = 1'b1;
+    fw_csr_hw2reg.drv_features.accepted.d = drv_features;
+    fw_csr_hw2reg.drv_features.accepted.de = drv_features_de;
+    fw_csr_hw2reg.device_status.status.d = device_status;
+    fw_csr_hw2reg.device_status.status.de = device_status_de;
     fw_csr_hw2reg.q_max_size               = q_max_size;
     fw_csr_hw2reg.q_state                  = q_state;
     fw_csr_hw2reg.q_msix_vector            = q_msix_vector;

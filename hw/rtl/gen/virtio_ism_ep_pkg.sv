@@ -26,9 +26,10 @@ package virtio_ism_ep_pkg;
   localparam int unsigned BAR3_AW = 0;
   localparam int unsigned BAR4_AW = 0;
   localparam int unsigned BAR5_AW = 0;
-  localparam logic [5:0][31:0] BAR_WMASK = {32'h00000000, 32'h00000000,
+  // (One flat vector each, register i in bits 32*i+31:32*i: Yosys takes no packed arrays here.)
+  localparam logic [191:0] BAR_WMASK = {32'h00000000, 32'h00000000,
     32'hffffffff, 32'hfc000000, 32'hfffff000, 32'hffffc000};
-  localparam logic [5:0][31:0] BAR_TYPE = {32'h00000000, 32'h00000000,
+  localparam logic [191:0] BAR_TYPE = {32'h00000000, 32'h00000000,
     32'h00000000, 32'h0000000c, 32'h00000000, 32'h00000000};
 
   // ---- the personality ----
@@ -73,7 +74,8 @@ package virtio_ism_ep_pkg;
   localparam logic [11:0] PCI_CFG_CAP_OFFSET = 12'hc0;
   localparam logic [7:0] MSIX_CAP_NEXT = 8'h4c;
   localparam logic [7:0] PCI_CFG_CAP_NEXT = 8'h0;
-  localparam logic [47:0][31:0] CAP_ROM = {32'h00000000, 32'h00000000, 32'h00000000, 32'h00000000,
+  // Word w of 0x40-0xff (config offset 0x40 + 4*w) in bits 32*w+31:32*w.
+  localparam logic [1535:0] CAP_ROM = {32'h00000000, 32'h00000000, 32'h00000000, 32'h00000000,
     32'h00000000, 32'h00000000, 32'h00000000, 32'h00000000,
     32'h00000000, 32'h00000000, 32'h00000000, 32'h00000000,
     32'h00000000, 32'h00000000, 32'h00000000, 32'h05140009,
