@@ -48,7 +48,9 @@ endif
 $(foreach t,$(GEN_TOPS),$(eval src_$(t) := $(PRIMS) hw/rtl/gen/$(t:_reg_top=_reg_pkg).sv hw/rtl/gen/$(t).sv))
 $(foreach t,$(GEN_TOPS),$(eval vlt_$(t) := hw/lint/regc.vlt $(wildcard hw/lint/$(t:_reg_top=).vlt)))
 $(foreach t,$(HAND_TOPS),$(eval src_$(t) := $(ALL_SV)))
-$(foreach t,$(HAND_TOPS),$(eval vlt_$(t) := hw/lint/regc.vlt $(wildcard hw/lint/$(t:_top=).vlt)))
+# A hand-written top reads every source, so it takes the waivers of every hand-written top (each names its file).
+HAND_VLT  := $(wildcard $(foreach t,$(HAND_TOPS),hw/lint/$(t:_top=).vlt))
+$(foreach t,$(HAND_TOPS),$(eval vlt_$(t) := hw/lint/regc.vlt $(HAND_VLT)))
 
 # ---- flags ----
 

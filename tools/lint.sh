@@ -3,7 +3,8 @@
 #   - each generated register block: hw/rtl/gen/<block>_reg_top.sv with its package and hw/rtl/prim,
 #     waivers in hw/lint/<block>.vlt;
 #   - each hand-written top: hw/rtl/**/<name>_top.sv outside gen/ and prim/, read with every source
-#     under hw/rtl (packages first), waivers in hw/lint/<name>.vlt.
+#     under hw/rtl (packages first), waivers in hw/lint/<name>.vlt and those of every other
+#     hand-written top: Verilator lints every module it reads, and each waiver names its file.
 # hw/lint/regc.vlt (waivers for the generated packages) applies to every top that reads them.
 # Full Verilator output per top goes to build/lint/<top>.log.
 set -euo pipefail
@@ -29,12 +30,23 @@ if [ ${#generated[@]} -eq 0 ] && [ ${#handwritten[@]} -eq 0 ]; then
 fi
 
 failed=0
+# Waivers of the hand-written tops, for every hand-written top.
+hand_waivers=()
+for f in "${handwritten[@]}"; do
+  t=$(basename "$f" _top.sv)
+  [ -f "hw/lint/$t.vlt" ] && hand_waivers+=("hw/lint/$t.vlt")
+done
+
 # lint TOP BLOCK FILE... : one Verilator run, one line of output.
 lint() {
   local top=$1 block=$2
   shift 2
   local waivers=(hw/lint/regc.vlt)
-  [ -f "hw/lint/$block.vlt" ] && waivers+=("hw/lint/$block.vlt")
+  if [ "$top" = "${block}_top" ]; then
+    waivers+=("${hand_waivers[@]}")
+  elif [ -f "hw/lint/$block.vlt" ]; then
+    waivers+=("hw/lint/$block.vlt")
+  fi
   if verilator --lint-only -Wall --top-module "$top" "${waivers[@]}" "$@" >"$logs/$top.log" 2>&1; then
     printf 'lint: ok   %s\n' "$top"
   else
