@@ -282,7 +282,7 @@ public sealed class IsmDomain : IIsmDomain
         }
     }
 
-    /// <summary>Drops the referral, tells the remaining referrers, and frees the region when none is left. Caller holds the lock.</summary>
+    /// <summary>Drops the referral, tells the remaining referrers, and frees (and clears) the region when none is left. Caller holds the lock.</summary>
     private void DetachLocked(RegionState region, ulong devid)
     {
         region.Referrers.Remove(devid);
@@ -292,6 +292,8 @@ public sealed class IsmDomain : IIsmDomain
             _regions.Remove(region.Token);
             foreach (ulong address in region.Chunks)
             {
+                // Cleared now as well as on the next allocation: a freed region leaves nothing behind.
+                Memory.Clear(address, ChunkSize);
                 _chunkUsed[address / ChunkSize] = false;
                 _lowestFreeChunk = Math.Min(_lowestFreeChunk, (int)(address / ChunkSize));
             }
