@@ -28,11 +28,11 @@ QUICK_ARGS := SECONDS=1 ICARUS_SECONDS=2 ROUNDTRIPS=2000 MEMCPY_SECONDS=0.02 QUI
 
 .PHONY: bench bench-quick harnesses build-times prepare
 bench:
-	@$(MAKE) --no-print-directory -f bench/bench.mk $(FULL_ARGS) COMMAND='make bench' harnesses build-times
+	@$(MAKE) --no-print-directory -f bench/bench.mk $(FULL_ARGS) COMMAND='make -f bench/bench.mk bench' harnesses build-times
 	@$(MAKE) --no-print-directory -f bench/bench.mk QUICK= report
 
 bench-quick:
-	@$(MAKE) --no-print-directory -f bench/bench.mk $(QUICK_ARGS) COMMAND='make bench-quick' harnesses
+	@$(MAKE) --no-print-directory -f bench/bench.mk $(QUICK_ARGS) COMMAND='make -f bench/bench.mk bench-quick' harnesses
 	@$(MAKE) --no-print-directory -f bench/bench.mk QUICK=--quick report
 
 # $(call step,NAME,COMMAND): runs COMMAND, timed; a failure is recorded in $(OUT)/failed and the run goes on.
