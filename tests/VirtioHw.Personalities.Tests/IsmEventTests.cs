@@ -7,12 +7,14 @@ namespace VirtioHw.Personalities.Tests;
 
 /// <summary>Eventq events (update, attach, detach) and update events on a bound vector.</summary>
 [CancelAfter(30_000)]
-public sealed class IsmEventTests
+[TestFixture(DomainMode.InProcess)]
+[TestFixture(DomainMode.Server)]
+public sealed class IsmEventTests(DomainMode mode)
 {
     [Test]
     public async Task Attach_GeneratesAnAttachEventToEveryOtherPeer_WithPeersNotCountingTheReceiver([Values(1, 2, 3, 4)] int attachers, CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(attachers + 1, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(mode, attachers + 1, cancellationToken);
         IsmDevice owner = bench.Devices[0];
         IsmRegion region = await owner.AllocateAsync(1, cancellationToken);
         var attached = new List<IsmRegion>();
@@ -46,7 +48,7 @@ public sealed class IsmEventTests
     [Test]
     public async Task Detach_GeneratesADetachEventToTheOtherPeers_WithTheRemainingCount([Values(1, 2, 3, 4)] int attachers, CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(attachers + 1, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(mode, attachers + 1, cancellationToken);
         IsmDevice owner = bench.Devices[0];
         IsmRegion region = await owner.AllocateAsync(1, cancellationToken);
         var attached = new List<IsmRegion>();
@@ -69,7 +71,7 @@ public sealed class IsmEventTests
     [Test]
     public async Task Attach_EventNamesTheRegionByItsOffsetInTheReceiversMemory(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(2, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(mode, 2, cancellationToken);
         IsmDevice a = bench.Devices[0];
         await a.AllocateAsync(3 * a.ChunkSize, cancellationToken);
         IsmRegion region = await a.AllocateAsync(1, cancellationToken);
@@ -87,7 +89,7 @@ public sealed class IsmEventTests
     [Test]
     public async Task Kick_SendsAnUpdateEventToEveryOtherReferrerButNotTheKicker(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(4, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(mode, 4, cancellationToken);
         IsmDevice a = bench.Devices[0];
         IsmRegion region = await a.AllocateAsync(1, cancellationToken);
         var peers = new List<IsmRegion>();
@@ -120,7 +122,7 @@ public sealed class IsmEventTests
     [Test]
     public async Task EventVector_UpdateEventsGoToTheBoundVector_AndNotToTheEventq(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(2, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(mode, 2, cancellationToken);
         IsmDevice a = bench.Devices[0];
         IsmDevice b = bench.Devices[1];
         IsmRegion bound = await a.AllocateAsync(1, cancellationToken);
@@ -143,7 +145,7 @@ public sealed class IsmEventTests
     [Test]
     public async Task Reset_DetachesTheDevicesRegions_AndThePeersHearOfIt(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(2, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(mode, 2, cancellationToken);
         IsmRegion region = await bench.Devices[0].AllocateAsync(1, cancellationToken);
         await bench.Devices[1].AttachAsync(region.Token, cancellationToken: cancellationToken);
         await bench.Devices[0].Next(IsmEventType.Attach, cancellationToken);
