@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using VirtioHw.Cosim;
+using VirtioHw.Model;
+
+namespace VirtioHw.Platforms.Cosim;
+
+/// <summary>
+/// An endpoint top's generated binding as <see cref="IEndpointRtl"/>: its AXI4-Lite slaves by
+/// port, the memory master, the MSI queue and fw_irq_o. <see cref="Create"/> picks the top of a
+/// description (hw/rtl/endpoint: <c>ism_endpoint_top</c>, <c>ivshmem_endpoint_top</c>,
+/// <c>dmabuf_endpoint_top</c>, <c>ism_mmio_endpoint_top</c>).
+/// </summary>
+internal sealed class EndpointRtl : IEndpointRtl
+{
+    private readonly CosimTop _top;
+    private readonly IAxiLiteSlave?[] _ports;
+    private readonly IMemoryMaster _memory;
+    private readonly IMsiSource _msi;
+    private readonly Func<bool> _irq;
+
+    private EndpointRtl(CosimTop top, IMemoryMaster memory, IMsiSource msi, Func<bool> irq, IAxiLiteSlave?[] ports)
+    {
+        Debug.Assert(ports.Length == Enum.GetValues<RtlPort>().Length, "one entry per RtlPort");
+        _top = top;
+        _memory = memory;
+        _msi = msi;
+        _irq = irq;
+        _ports = ports;
+    }
+
+    public string TopName => _top.Name;
+
+    public ulong Cycle => _top.Cycle;
+
+    public uint TimeoutCycles
+    {
+        get => _top.TimeoutCycles;
+        set => _top.TimeoutCycles = value;
+    }
+
+    public bool FirmwareInterrupt => _irq();
+
+    /// <summary>The top name of the RTL that implements <paramref name="description"/>, or null when there is none.</summary>
+    public static string? TryTopFor(EndpointDescription description, bool mmio) => (description.Personality, mmio) switch
+    {
+        (EndpointPersonality.Ism, false) => "ism_endpoint_top",
+        (EndpointPersonality.Ism, true) => "ism_mmio_endpoint_top",
+        (EndpointPersonality.Ivshmem, false) => "ivshmem_endpoint_top",
+        (EndpointPersonality.Dmabuf, false) => "dmabuf_endpoint_top",
+        _ => null,
+    };
+
+    /// <summary>Whether the platform drives <paramref name="top"/> (it has an adapter below).</summary>
+    public static bool IsAdapted(string top) => top is IsmEndpointTop.TopName;
+
+    /// <summary>A new instance of the top of <paramref name="description"/>, through reset.</summary>
+    /// <exception cref="CosimLibraryException">Its library is not built: one line saying to run <c>make cosim</c>.</exception>
+    public static IEndpointRtl Create(EndpointDescription description, bool mmio, uint ivPosition)
+    {
+        string top = TryTopFor(description, mmio)
+            ?? throw new ArgumentException($"{description.Name}: no RTL endpoint top for a {description.Personality} device{(mmio ? " behind virtio-mmio" : "")}");
+        if (!CosimTops.Names.Contains(top))
+        {
+            throw new CosimLibraryException($"{top} is not part of this build's RTL (no hw/rtl/endpoint/{top}.sv when the bindings were generated)");
+        }
+
+        CosimLibrary.Require(top);
+        return top switch
+        {
+            IsmEndpointTop.TopName => Ism(new IsmEndpointTop()),
+            _ => throw new CosimLibraryException($"{top} has a binding but no platform adapter"),
+        };
+    }
+
+    // Port order: Config, Bar0, Bar1, Bar2, Firmware, Mmio, Shm.
+    private static EndpointRtl Ism(IsmEndpointTop t) => new(t, t, t, () => t.FwIrqO, [t.Cfg, t.Bar0, t.Bar1, t.Bar2, t.Fw, null, null]);
+
+    public uint Read(RtlPort port, uint offset) => Port(port).AxiRead(offset);
+
+    public void Write(RtlPort port, uint offset, uint data, byte strobe) => Port(port).AxiWrite(offset, data, strobe);
+
+    public void Tick(uint cycles) => _top.Tick(cycles);
+
+    public bool TryPopMsi(out ulong address, out uint data) => _msi.TryPopMsi(out address, out data);
+
+    public unsafe void AttachMemory(DeviceMemory memory) => _memory.AttachMemory((nint)memory.Base, memory.Length);
+
+    public void OpenTrace(string path) => _top.OpenTrace(path);
+
+    public void CloseTrace() => _top.CloseTrace();
+
+    public void Dispose() => _top.Dispose();
+
+    private IAxiLiteSlave Port(RtlPort port) =>
+        _ports[(int)port] ?? throw new InvalidOperationException($"{_top.Name} has no {port} port");
+}
