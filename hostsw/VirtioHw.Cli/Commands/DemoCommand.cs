@@ -1,29 +1,89 @@
 using System.CommandLine;
+using VirtioHw.Cosim;
 using VirtioHw.Personalities.Model;
+using VirtioHw.Platforms.Cosim;
+using VirtioHw.Platforms.Cosim.Personalities;
 
 namespace VirtioHw.Cli.Commands;
 
 /// <summary>
-/// <c>virtiohw demo</c>: on the model, driven by the host stack end to end, with a timed transcript
-/// on stdout: two virtio-ism devices of one communication domain (<see cref="IsmDemo"/>), then two
-/// ivshmem peers playing ping-pong (<see cref="IvshmemDemo"/>), then a virtio-dmabuf export and
-/// release (<see cref="DmabufDemo"/>). Exit code 0 when every step did what it should.
+/// <c>virtiohw demo [--platform model|rtl] [--trace FILE.fst]</c>: driven by the host stack end to
+/// end, with a timed transcript on stdout: two virtio-ism devices of one communication domain
+/// (<see cref="IsmDemo"/>), then two ivshmem peers playing ping-pong (<see cref="IvshmemDemo"/>),
+/// then a virtio-dmabuf export and release (<see cref="DmabufDemo"/>); on the model, or on the RTL
+/// endpoints in co-simulation (<see cref="CosimDemo"/>). Exit code 0 when every step did what it should.
 /// </summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
-        var command = new Command("demo", "On the model: two virtio-ism devices share a region (allocate, grant, attach, write, kick, read, detach), then two ivshmem peers play ping-pong, then a dmabuf is exported and released.");
-        command.SetAction(async (_, cancellationToken) =>
+        var platform = new Option<string>("--platform", "-p")
         {
-            Console.Out.WriteLine("== virtio-ism ==");
-            int ism = await IsmDemo.RunAsync(Console.Out, cancellationToken).ConfigureAwait(false);
-            Console.Out.WriteLine("== ivshmem ==");
-            int ivshmem = await IvshmemDemo.RunAsync(Console.Out, cancellationToken).ConfigureAwait(false);
-            Console.Out.WriteLine("== virtio-dmabuf ==");
-            int dmabuf = await DmabufDemo.RunAsync(Console.Out, cancellationToken).ConfigureAwait(false);
-            return new[] { ism, ivshmem, dmabuf }.FirstOrDefault(code => code != 0);
+            Description = "Where the devices are: model (the C# model) or rtl (the RTL endpoints in co-simulation; needs 'make cosim').",
+            DefaultValueFactory = _ => "model",
+        };
+        platform.AcceptOnlyFromAmong("model", "rtl");
+        var trace = new Option<string?>("--trace")
+        {
+            Description = "With --platform rtl: write an FST waveform of every endpoint instance, FILE-<instance>.fst beside FILE.fst.",
+        };
+        var command = new Command("demo", "Two virtio-ism devices share a region (allocate, grant, attach, write, kick, read, detach), then two ivshmem peers play ping-pong, then a dmabuf is exported and released.")
+        {
+            platform, trace,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            bool rtl = parse.GetValue(platform) == "rtl";
+            string? waveform = parse.GetValue(trace);
+            if (waveform is not null)
+            {
+                CheckTrace(waveform, rtl);
+            }
+
+            try
+            {
+                Console.Out.WriteLine("== virtio-ism ==");
+                int ism = rtl
+                    ? await CosimDemo.RunIsmAsync(Console.Out, waveform, cancellationToken).ConfigureAwait(false)
+                    : await IsmDemo.RunAsync(Console.Out, cancellationToken).ConfigureAwait(false);
+                Console.Out.WriteLine("== ivshmem ==");
+                int ivshmem = rtl
+                    ? await CosimDemo.RunIvshmemAsync(Console.Out, waveform, cancellationToken).ConfigureAwait(false)
+                    : await IvshmemDemo.RunAsync(Console.Out, cancellationToken).ConfigureAwait(false);
+                Console.Out.WriteLine("== virtio-dmabuf ==");
+                int dmabuf = rtl
+                    ? await CosimDemo.RunDmabufAsync(Console.Out, waveform, cancellationToken).ConfigureAwait(false)
+                    : await DmabufDemo.RunAsync(Console.Out, cancellationToken).ConfigureAwait(false);
+                return new[] { ism, ivshmem, dmabuf }.FirstOrDefault(code => code != 0);
+            }
+            catch (CosimLibraryException e)
+            {
+                throw new UserErrorException(e.Message, e);
+            }
         });
         return command;
+    }
+
+    private static void CheckTrace(string waveform, bool rtl)
+    {
+        if (!rtl)
+        {
+            throw new UserErrorException("--trace needs --platform rtl: the model has no waveforms");
+        }
+
+        try
+        {
+            CosimPlatformSettings.CheckTrace(waveform);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UserErrorException($"--trace {e.Message}", e);
+        }
+
+        string directory = Path.GetDirectoryName(Path.GetFullPath(waveform))!;
+        if (!Directory.Exists(directory))
+        {
+            throw new UserErrorException($"--trace '{waveform}': the folder {directory} does not exist");
+        }
     }
 }

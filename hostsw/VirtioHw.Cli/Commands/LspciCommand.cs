@@ -2,6 +2,7 @@ using System.CommandLine;
 using VirtioHw.Host.Pci;
 using VirtioHw.Host.Platforms;
 using VirtioHw.Model;
+using VirtioHw.Platforms.Cosim;
 using VirtioHw.Platforms.Qemu;
 using VirtioHw.Platforms.Sysfs;
 
@@ -20,6 +21,7 @@ internal static class LspciCommand
         ModelPlatform.Register();
         QemuPlatform.Register();
         SysfsPlatform.Register();
+        CosimPlatform.Register();
 
         var verbose = new Option<bool>("--verbose", "-v")
         {
