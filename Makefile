@@ -21,7 +21,7 @@ REGC_OUT := --sv hw/rtl/gen --cs hw/registers/gen --c hw/include/virtiohw --md d
 EPGEN    := $(DOTNET) run --project hw/epgen -c $(CONFIG) --
 ENDPOINTS := $(sort $(wildcard hw/endpoints/*.yaml))
 
-.PHONY: help build test deps regs regc-check check-generated lint synth cosim cosim-clean run demo pack clean
+.PHONY: help build test deps regs regc-check check-generated lint synth cosim cosim-clean run demo pack clean bench bench-quick fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -70,6 +70,15 @@ cosim-clean: ## remove the co-simulation build (build/cosim)
 
 demo: ## the ISM demonstration on the model: two devices of one domain share a region (virtiohw demo)
 	@$(DOTNET) run --project hostsw/VirtioHw.Cli -c $(CONFIG) -- demo
+
+bench: ## every benchmark side by side with its alternatives; rewrites BENCHMARKS.md and docs/bench/*.png (bench/README.md)
+	@$(MAKE) --no-print-directory -f bench/bench.mk DOTNET=$(DOTNET) CONFIG=$(CONFIG) bench
+
+bench-quick: ## a smaller run of every benchmark (under a minute); prints the tables, leaves BENCHMARKS.md alone
+	@$(MAKE) --no-print-directory -f bench/bench.mk DOTNET=$(DOTNET) CONFIG=$(CONFIG) bench-quick
+
+fuzz: ## seeded fuzzing of every input for FUZZ_SECONDS per target (FUZZ_SEED); tests/VirtioHw.Fuzz/README.md
+	@$(MAKE) --no-print-directory -f tests/fuzz.mk DOTNET=$(DOTNET) CONFIG=$(CONFIG) fuzz
 
 run: ## run the virtiohw CLI from the tree: make run ARGS='regs list'
 	@$(DOTNET) run --project hostsw/VirtioHw.Cli -c $(CONFIG) -- $(ARGS)
