@@ -1,0 +1,110 @@
+using VirtioHw.Cosim;
+using VirtioHw.Host.Platforms;
+
+namespace VirtioHw.Platforms.Cosim.Tests;
+
+/// <summary>Platform options, waveforms of every instance, and the registry name.</summary>
+public sealed class SettingsTests
+{
+    [Test]
+    public void Options_NameTheEndpointsTraceAndTimeout()
+    {
+        CosimPlatformSettings settings = CosimPlatformSettings.FromOptions(PlatformOptions.Parse(
+            ["endpoints=virtio-ism@00:04.0,ivshmem@00:05.0", "mmio=none", "firmware=manual", "trace=/tmp/x.fst", "timeout=500"]));
+        Assert.Multiple(() =>
+        {
+            Assert.That(settings.PciEndpoints.Select(p => $"{p.Description.Name}@{p.Address}"), Is.EqualTo(new[] { "virtio-ism@00:04.0", "ivshmem@00:05.0" }));
+            Assert.That(settings.MmioDevices, Is.Empty);
+            Assert.That(settings.RunFirmware, Is.False);
+            Assert.That(settings.Trace, Is.EqualTo("/tmp/x.fst"));
+            Assert.That(settings.TimeoutCycles, Is.EqualTo(500));
+        });
+    }
+
+    [TestCase("trace=/tmp/x.vcd", "only FST waveforms")]
+    [TestCase("timeout=0", "timeout=0")]
+    [TestCase("colour=red", "unknown rtl platform option 'colour'")]
+    [TestCase("endpoints=virtio-ism", "is not NAME@bb:dd.f")]
+    public void Options_Malformed_AreOneLineNamingTheOption(string option, string message)
+    {
+        var e = Assert.Throws<ArgumentException>(() => CosimPlatformSettings.FromOptions(PlatformOptions.Parse([option])))!;
+        Assert.That(e.Message, Does.Contain(message).And.Not.Contain("\n"));
+    }
+
+    [Test]
+    public void Default_IsLaidOutLikeTheModel()
+    {
+        Assert.That(CosimPlatformSettings.Default.PciEndpoints.Select(p => $"{p.Description.Name}@{p.Address}"),
+            Is.EqualTo(Model.ModelPlatformSettings.Default.PciEndpoints.Select(p => $"{p.Description.Name}@{p.Address}")));
+    }
+
+    [Test]
+    public void Registry_CreatesTheRtlPlatform()
+    {
+        CosimPlatform.Register();
+        Assert.That(PlatformFactory.Available, Does.Contain("rtl"));
+    }
+
+    [Test]
+    public async Task Trace_WritesOneFstWaveformPerInstance()
+    {
+        string folder = Directory.CreateTempSubdirectory("virtiohw-trace").FullName;
+        try
+        {
+            await using (CosimPlatform platform = Rtl.Create(new CosimPlatformSettings
+            {
+                PciEndpoints = [new(Rtl.Ism, Rtl.IsmDescription), new(new(0, 2, 0), Rtl.IsmDescription)],
+                Firmware = _ => null,
+                Trace = Path.Combine(folder, "run.fst"),
+            }))
+            {
+                platform.ReadConfig32(Rtl.Ism, 0);
+            }
+
+            string[] files = [.. Directory.GetFiles(folder).Select(Path.GetFileName).Order()!];
+            Assert.Multiple(() =>
+            {
+                Assert.That(files, Is.EqualTo(new[] { "run-virtio-ism-00.01.0.fst", "run-virtio-ism-00.02.0.fst" }));
+                Assert.That(files.Select(f => new FileInfo(Path.Combine(folder, f)).Length), Is.All.GreaterThan(0));
+            });
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public void Demo_WithoutTheLibraries_IsOneLineSayingToRunMakeCosim()
+    {
+        string empty = Directory.CreateTempSubdirectory("virtiohw-nocosim").FullName;
+        try
+        {
+            Virtiohw.Result r = Virtiohw.Run(new Dictionary<string, string> { [CosimLibrary.DirectoryVariable] = empty }, "demo", "--platform", "rtl");
+            Assert.Multiple(() =>
+            {
+                Assert.That(r.ExitCode, Is.Not.Zero);
+                Assert.That(r.Stderr.TrimEnd().Split('\n'), Has.Length.EqualTo(1));
+                Assert.That(r.Stderr, Does.StartWith("virtiohw: ").And.Contain("make cosim"));
+            });
+        }
+        finally
+        {
+            Directory.Delete(empty, recursive: true);
+        }
+    }
+
+    [TestCase("--trace", "/tmp/x.vcd", "--platform", "rtl", "only FST waveforms")]
+    [TestCase("--trace", "/tmp/x.fst", "--platform", "model", "--trace needs --platform rtl")]
+    [TestCase("--trace", "/nonexistent-folder/x.fst", "--platform", "rtl", "does not exist")]
+    public void Demo_WithABadTrace_IsOneLine(string a, string b, string c, string d, string message)
+    {
+        Virtiohw.Result r = Virtiohw.Run(new Dictionary<string, string>(), "demo", a, b, c, d);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.Not.Zero);
+            Assert.That(r.Stderr, Does.StartWith("virtiohw: ").And.Contain(message));
+            Assert.That(r.Stdout, Is.Empty);
+        });
+    }
+}
