@@ -21,6 +21,7 @@ public sealed class ShortRunTests
         ["mmio"] = 40,
         ["ism"] = 20,
         ["ivshmem"] = 15,
+        ["domain"] = 15,
     };
 
     public static IEnumerable<string> Targets => TargetCatalog.Names;
