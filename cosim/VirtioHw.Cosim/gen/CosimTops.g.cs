@@ -10,6 +10,7 @@ public static class CosimTops
     /// <summary>The top modules' names, sorted.</summary>
     public static IReadOnlyList<string> Names { get; } =
     [
+        "dmabuf_endpoint_top",
         "fw_csr_reg_top",
         "ism_config_reg_top",
         "ism_endpoint_top",
@@ -34,6 +35,7 @@ public static class CosimTops
     /// <exception cref="CosimLibraryException">Its library is not built, or was built from other RTL.</exception>
     public static CosimTop Create(string name) => name switch
     {
+        "dmabuf_endpoint_top" => new DmabufEndpointTop(),
         "fw_csr_reg_top" => new FwCsrRegTop(),
         "ism_config_reg_top" => new IsmConfigRegTop(),
         "ism_endpoint_top" => new IsmEndpointTop(),

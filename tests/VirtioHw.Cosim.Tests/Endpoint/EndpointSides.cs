@@ -34,7 +34,7 @@ internal sealed class ModelEndpointSide : IEndpointSide, IRootPort
     public ModelEndpointSide(EndpointDescription description)
     {
         Memory = new byte[description.BackingMemory];
-        _model = new VirtioPciEndpointModel(description, this, new SharedMemoryBacking(Memory));
+        _model = new VirtioPciEndpointModel(description, this, Memory.Length == 0 ? null : new SharedMemoryBacking(Memory));
     }
 
     public byte[] Memory { get; }
@@ -95,7 +95,7 @@ internal sealed class ModelEndpointSide : IEndpointSide, IRootPort
 }
 
 /// <summary>
-/// The Verilated ISM endpoint: every access is one AXI4-Lite word access with byte strobes on its
+/// A Verilated endpoint top: every access is one AXI4-Lite word access with byte strobes on its
 /// port; after it the top runs a few cycles so that effects that follow the response (an MSI
 /// message) have left.
 /// </summary>
@@ -104,29 +104,51 @@ internal sealed class RtlEndpointSide : IEndpointSide
     /// <summary>Cycles after each access for messages to leave the top.</summary>
     private const uint SettleCycles = 8;
 
-    private readonly IsmEndpointTop _top;
+    private readonly CosimTop _top;
+    private readonly IMsiSource _msi;
+    private readonly IReadOnlyDictionary<EndpointPort, IAxiLiteSlave> _ports;
 
-    public RtlEndpointSide(IsmEndpointTop top, ulong backingBytes)
+    /// <param name="top">The top; disposed with this.</param>
+    /// <param name="ports">Its AXI4-Lite slave of each port it has.</param>
+    /// <param name="backingBytes">Memory to attach to its memory master, if it has one.</param>
+    public RtlEndpointSide(CosimTop top, IReadOnlyDictionary<EndpointPort, IAxiLiteSlave> ports, ulong backingBytes)
     {
         _top = top;
+        _msi = (IMsiSource)top;
+        _ports = ports;
         Memory = new byte[backingBytes];
-        _top.AttachMemory(Memory);
+        if (top is IMemoryMaster master) master.AttachMemory(Memory);
+    }
+
+    public static RtlEndpointSide Ism(ulong backingBytes)
+    {
+        var top = Cosim.Create<IsmEndpointTop>(IsmEndpointTop.TopName);
+        return new(top, new Dictionary<EndpointPort, IAxiLiteSlave>
+        {
+            [EndpointPort.Cfg] = top.Cfg, [EndpointPort.Bar0] = top.Bar0, [EndpointPort.Bar1] = top.Bar1,
+            [EndpointPort.Bar2] = top.Bar2, [EndpointPort.Fw] = top.Fw,
+        }, backingBytes);
+    }
+
+    public static RtlEndpointSide Dmabuf()
+    {
+        var top = Cosim.Create<DmabufEndpointTop>(DmabufEndpointTop.TopName);
+        return new(top, new Dictionary<EndpointPort, IAxiLiteSlave>
+        {
+            [EndpointPort.Cfg] = top.Cfg, [EndpointPort.Bar0] = top.Bar0, [EndpointPort.Bar1] = top.Bar1, [EndpointPort.Fw] = top.Fw,
+        }, 0);
     }
 
     public byte[] Memory { get; }
 
-    public IsmEndpointTop Top => _top;
+    public CosimTop Top => _top;
+
+    /// <summary>Memory master accesses outside the attached memory (0 without a memory master).</summary>
+    public ulong OutsideAccesses => _top is IMemoryMaster master ? master.OutsideAccesses : 0;
 
     public uint Access(EndpointAccess a)
     {
-        IAxiLiteSlave port = a.Port switch
-        {
-            EndpointPort.Cfg => _top.Cfg,
-            EndpointPort.Bar0 => _top.Bar0,
-            EndpointPort.Bar1 => _top.Bar1,
-            EndpointPort.Bar2 => _top.Bar2,
-            _ => _top.Fw,
-        };
+        IAxiLiteSlave port = _ports[a.Port];
         int lane = (int)(a.Offset & 3);
         uint result = 0;
         if (a.Write) port.AxiWrite(a.Offset & ~3u, (a.Value & a.Mask) << (8 * lane), (byte)(((1u << a.Width) - 1) << lane));
@@ -138,7 +160,7 @@ internal sealed class RtlEndpointSide : IEndpointSide
     public List<(ulong Address, uint Data)> TakeMessages()
     {
         var taken = new List<(ulong, uint)>();
-        while (_top.TryPopMsi(out ulong address, out uint data)) taken.Add((address, data));
+        while (_msi.TryPopMsi(out ulong address, out uint data)) taken.Add((address, data));
         return taken;
     }
 

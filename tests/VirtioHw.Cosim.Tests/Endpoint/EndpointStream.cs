@@ -68,7 +68,9 @@ internal sealed class EndpointStream
 
     public EndpointAccess Next()
     {
-        int pick = _rng.Next(100);
+        // Without shared memory (dmabuf) the stream leaves out the window and notify area picks, the last ones.
+        bool shared = _description.SharedMemory.Any(r => r.Kind == SharedMemoryKind.Chunks);
+        int pick = _rng.Next(shared ? 100 : 84);
         return pick switch
         {
             < 22 => FwWrite(),
@@ -121,7 +123,9 @@ internal sealed class EndpointStream
     /// <summary>A chunk's backing address: mostly whole chunks, sometimes unaligned or running past the end.</summary>
     private uint ChunkAddress()
     {
-        ulong chunk = _description.SharedMemory.First(r => r.Kind == SharedMemoryKind.Chunks).GranuleSize;
+        SharedMemoryRegion? region = _description.SharedMemory.FirstOrDefault(r => r.Kind == SharedMemoryKind.Chunks);
+        if (region is null) return Word();  // no chunk window: the registers only hold it
+        ulong chunk = region.GranuleSize;
         ulong backing = _description.BackingMemory;
         return _rng.Next(6) switch
         {
@@ -209,7 +213,8 @@ internal sealed class EndpointStream
         {
             < 3 => _map.Find("common cfg"),
             3 => _map.Find("ISR"),
-            4 => _map.Find("device cfg"),
+            4 when _description.Virtio!.Device is not null => _map.Find("device cfg"),
+            4 => _map.Find("ISR"),
             _ => _map.Find("notify region"),
         };
         int width = Width();
