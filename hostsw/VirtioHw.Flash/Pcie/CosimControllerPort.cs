@@ -54,10 +54,13 @@ public sealed class CosimControllerPort : SpiControllerPort
 
     public override void Wait(TimeSpan duration) => _flash.Clock.Advance(duration);
 
+    private bool _disposed;
+
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && !_disposed)
         {
+            _disposed = true;
             Top.CycleHook = null;
             Top.Dispose();
         }

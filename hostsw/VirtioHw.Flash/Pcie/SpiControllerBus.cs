@@ -107,17 +107,17 @@ public sealed class SpiControllerBus : SpiBus
         long lastProgress = Stopwatch.GetTimestamp();
         while (!data.IsEmpty)
         {
+            // Whole words only, the tail byte by byte: waiting for a word's room costs less than
+            // four single-byte writes.
             int room = _fifoDepth - TxLevel(ReadStatus());
-            if (room == 0)
+            int n = data.Length >= 4 ? Math.Min(data.Length, room) & ~3 : Math.Min(data.Length, room);
+            if (n == 0)
             {
                 CheckStall(lastProgress, "send");
                 continue;
             }
 
             lastProgress = Stopwatch.GetTimestamp();
-
-            // Whole words while they fit; the tail byte by byte.
-            int n = Math.Min(data.Length, room >= 4 ? room & ~3 : room);
             Push(data[..n]);
             data = data[n..];
         }
@@ -212,7 +212,13 @@ public sealed class SpiControllerBus : SpiBus
         long lastProgress = Stopwatch.GetTimestamp();
         while (!data.IsEmpty)
         {
+            // Whole words while four or more bytes are still due; single bytes only for the tail.
             int available = Math.Min(RxLevel(ReadStatus()), data.Length);
+            if (available < data.Length)
+            {
+                available &= ~3;
+            }
+
             if (available == 0)
             {
                 CheckStall(lastProgress, "receive");

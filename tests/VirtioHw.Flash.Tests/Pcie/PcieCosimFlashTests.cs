@@ -1,4 +1,5 @@
 using VirtioHw.Flash;
+using VirtioHw.Registers;
 
 namespace VirtioHw.Flash.Tests.Pcie;
 
@@ -12,7 +13,11 @@ public class PcieCosimFlashTests
     private CosimFlashHarness? _h;
 
     [TearDown]
-    public void TearDown() => _h?.Dispose();
+    public void TearDown()
+    {
+        _h?.Dispose();
+        _h = null;
+    }
 
     private CosimFlashHarness Open(string chip = "W25Q128JV") => _h = new CosimFlashHarness(SimulatedChipSpec.ForName(chip));
 
@@ -101,6 +106,32 @@ public class PcieCosimFlashTests
     }
 
     [Test]
+    public void PageProgramAndRead_MoveFourBytesPerDataRegisterAccess()
+    {
+        CosimFlashHarness.RequireLibrary();
+        var model = new SimulatedFlash(SimulatedChipSpec.ForName("W25Q64JV")) { TimeScale = 0.01 };
+        var port = new CountingPort(new CosimControllerPort(model));
+        using var bus = new SpiControllerBus(port, new SpiBusSettings(SpiBusSettings.PcieCosimBackend) { ClockHz = CosimFlashHarness.SckHz });
+        byte[] page = TestData.Random(256, 76);
+        bus.Command([SpiNorOpcodes.WriteEnable]);
+        port.Reset();
+        bus.CommandWrite([SpiNorOpcodes.PageProgram, 0x00, 0x50, 0x00], page);
+        (int programTx, int programRx) = (port.TxAccesses, port.RxAccesses);
+        bus.Wait(TimeSpan.FromMilliseconds(10));
+        byte[] back = new byte[256];
+        port.Reset();
+        bus.CommandRead([SpiNorOpcodes.Read, 0x00, 0x50, 0x00], back);
+        Assert.Multiple(() =>
+        {
+            Assert.That(back, Is.EqualTo(page));
+            Assert.That(programTx, Is.EqualTo(1 + 64), "opcode and address in one word, then 64 words of data");
+            Assert.That(programRx, Is.Zero, "a write takes nothing back");
+            Assert.That(port.TxAccesses, Is.EqualTo(1), "the read's header is one word; its data comes from filler bytes");
+            Assert.That(port.RxAccesses, Is.EqualTo(64));
+        });
+    }
+
+    [Test]
     public void Verify_ACorruptedReadBack_IsReportedWithTheAddress()
     {
         CosimFlashHarness h = Open();
@@ -108,5 +139,51 @@ public class PcieCosimFlashTests
         h.Model.CorruptReads(0x30000 + 777, 0x10);
         var e = Assert.Throws<FlashVerifyException>(() => Write(h, image, 0x30000));
         Assert.That(e!.Mismatches, Is.EqualTo(new[] { 0x30000L + 777 }));
+    }
+
+    /// <summary>Counts the accesses to the controller's data registers on the way through.</summary>
+    private sealed class CountingPort(SpiControllerPort inner) : SpiControllerPort
+    {
+        public int TxAccesses { get; private set; }
+
+        public int RxAccesses { get; private set; }
+
+        public override string Description => inner.Description;
+
+        public override long ControllerClockHz => inner.ControllerClockHz;
+
+        public override TimeProvider Time => inner.Time;
+
+        public void Reset() => (TxAccesses, RxAccesses) = (0, 0);
+
+        public override uint Read(uint offset)
+        {
+            if (offset is SpiFlashCtrl.RxData4.Offset or SpiFlashCtrl.RxData1.Offset)
+            {
+                RxAccesses++;
+            }
+
+            return inner.Read(offset);
+        }
+
+        public override void Write(uint offset, uint value)
+        {
+            if (offset is SpiFlashCtrl.TxData4.Offset or SpiFlashCtrl.TxData1.Offset)
+            {
+                TxAccesses++;
+            }
+
+            inner.Write(offset, value);
+        }
+
+        public override void Wait(TimeSpan duration) => inner.Wait(duration);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+        }
     }
 }
