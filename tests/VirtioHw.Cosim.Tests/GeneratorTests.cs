@@ -108,4 +108,58 @@ public sealed class GeneratorTests
         TopModule b = a with { Ports = [.. a.Ports.Select(p => p.Name == "data_o" ? p with { Fields = [new LayoutField("x", 0, 4, 1)] } : p)] };
         Assert.That(b.Digest(), Is.Not.EqualTo(a.Digest()));
     }
+
+    /// <summary>Port declarations of the memory master and the MSI output; 40 is a 32-bit type, 41 a 64-bit one.</summary>
+    private static string MasterPorts(bool withAck = true)
+    {
+        var ports = new List<(string Name, string Type, string Dir)>
+        {
+            ("mem_req_o", "1", "output"), ("mem_we_o", "1", "output"), ("mem_addr_o", "41", "output"), ("mem_be_o", "2", "output"),
+            ("mem_wdata_o", "40", "output"), ("mem_rdata_i", "40", "input"),
+            ("msi_valid_o", "1", "output"), ("msi_ready_i", "1", "input"), ("msi_addr_o", "41", "output"), ("msi_data_o", "40", "output"),
+        };
+        if (withAck) ports.Add(("mem_ack_i", "1", "input"));
+        return string.Concat(ports.Select((p, i) =>
+            $"<var loc=\"a,9,1,9,2\" name=\"{p.Name}\" dtype_id=\"{p.Type}\" dir=\"{p.Dir}\" pinIndex=\"{10 + i}\" vartype=\"logic\" origName=\"{p.Name}\"/>\n"));
+    }
+
+    private const string WordTypes = """
+        <basicdtype loc="a,1,1,1,1" id="40" name="logic" left="31" right="0"/>
+        <basicdtype loc="a,1,1,1,1" id="41" name="logic" left="63" right="0"/>
+        """;
+
+    [Test]
+    public void MemoryMasterAndMsiOutput_AreServedByTheShim_AndBoundInCSharp()
+    {
+        TopModule top = VerilatorXml.Parse(Top("2", WordTypes, MasterPorts()));
+        string shim = ShimWriter.Write(top, "make cosim");
+        string binding = BindingWriter.Write(top, "make cosim");
+        Assert.Multiple(() =>
+        {
+            Assert.That(shim, Does.Contain("vhw::MemoryPort mem;").And.Contain("vhw::MsiQueue msi;"));
+            Assert.That(shim, Does.Contain("vhw_demo_top_mem_attach(Handle* h, uint8_t* base, uint64_t length)"));
+            Assert.That(shim, Does.Contain("int32_t vhw_demo_top_msi_pop(Handle* h, uint64_t* addr, uint32_t* data)"));
+            Assert.That(binding, Does.Contain("public sealed class DemoTop : CosimTop, IMemoryMaster, IMsiSource"));
+            Assert.That(binding, Does.Contain("public bool TryPopMsi(out ulong address, out uint data)"));
+        });
+    }
+
+    [Test]
+    public void TopWithoutMasterPorts_GetsNoServices()
+    {
+        TopModule top = VerilatorXml.Parse(Top("2", ""));
+        Assert.Multiple(() =>
+        {
+            Assert.That(ShimWriter.Write(top, "make cosim"), Does.Contain("static bool serve(Model&, Services&) { return false; }"));
+            Assert.That(BindingWriter.Write(top, "make cosim"), Does.Not.Contain("IMemoryMaster"));
+        });
+    }
+
+    [Test]
+    public void IncompleteMemoryMaster_IsRefusedNamingTheMissingSignal()
+    {
+        TopModule top = VerilatorXml.Parse(Top("2", WordTypes, MasterPorts(withAck: false)));
+        var e = Assert.Throws<GenException>(() => ShimWriter.Write(top, "make cosim"));
+        Assert.That(e!.Message, Is.EqualTo("demo_top: the memory master needs input mem_ack_i of 1 bit(s)"));
+    }
 }
