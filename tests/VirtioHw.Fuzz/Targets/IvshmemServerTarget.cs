@@ -32,6 +32,7 @@ public sealed class IvshmemServerTarget : FuzzTarget
         string folder = Directory.CreateTempSubdirectory("vhw-fuzz-").FullName;
         var raw = new List<Socket>();
         var clients = new List<IvshmemClient>();
+        int closed = 0;
         using var timeout = new CancellationTokenSource(Settle);
         try
         {
@@ -46,7 +47,7 @@ public sealed class IvshmemServerTarget : FuzzTarget
             int steps = 1 + choices.Choose(16);
             for (int i = 0; i < steps && !choices.IsEmpty; i++)
             {
-                await StepAsync(server, choices, raw, clients, timeout.Token).ConfigureAwait(false);
+                closed += await StepAsync(server, choices, raw, clients, closed, timeout.Token).ConfigureAwait(false);
             }
 
             // Once every connection is gone the server lists nobody, and a well-behaved peer is served.
@@ -91,8 +92,10 @@ public sealed class IvshmemServerTarget : FuzzTarget
         }
     }
 
-    private async Task StepAsync(IvshmemServer server, FuzzInput choices, List<Socket> raw, List<IvshmemClient> clients, CancellationToken cancellationToken)
+    /// <summary>One hostile or well-behaved action (each fault closes one connection); returns how many connections it closed.</summary>
+    private async Task<int> StepAsync(IvshmemServer server, FuzzInput choices, List<Socket> raw, List<IvshmemClient> clients, int closed, CancellationToken cancellationToken)
     {
+        long faultsBefore = FaultsInjected;
         string path = server.Settings.SocketPath;
         switch (choices.Choose(7))
         {
@@ -131,9 +134,9 @@ public sealed class IvshmemServerTarget : FuzzTarget
                 {
                     clients.Add(await IvshmemClient.ConnectAsync(path, Vectors, cancellationToken).ConfigureAwait(false));
                 }
-                catch (IOException) when (server.PeerIds.Count >= MaxPeers)
+                catch (IOException) when (clients.Count + raw.Count + closed >= MaxPeers)
                 {
-                    // Refused: the server is full, which it may say by closing the connection.
+                    // Refused: the server was full (connections closed here may not have been noticed yet).
                 }
 
                 break;
@@ -157,6 +160,8 @@ public sealed class IvshmemServerTarget : FuzzTarget
 
                 break;
         }
+
+        return (int)(FaultsInjected - faultsBefore);
     }
 
     private static Socket Connect(string path)
