@@ -42,6 +42,11 @@ public abstract class ConformanceFixture(PlatformKind kind)
     [TearDown]
     public async Task DisposePlatform()
     {
+        if (Kind == PlatformKind.Cosim && TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
+        {
+            await TestContext.Out.WriteLineAsync(RerunWithTrace());
+        }
+
         for (int i = _owned.Count - 1; i >= 0; i--)
         {
             await _owned[i].DisposeAsync();
@@ -52,6 +57,15 @@ public abstract class ConformanceFixture(PlatformKind kind)
         {
             await _platform.DisposeAsync();
         }
+    }
+
+    /// <summary>The command that runs the current co-simulated test again with a waveform of every instance.</summary>
+    private static string RerunWithTrace()
+    {
+        TestContext.TestAdapter test = TestContext.CurrentContext.Test;
+        string fixture = test.ClassName?[(test.ClassName.LastIndexOf('.') + 1)..] ?? "";
+        return $"re-run with waveforms: {CosimPlatformUnderTest.TraceVariable}=/tmp/virtiohw-trace dotnet test tests/VirtioHw.Conformance.Tests "
+            + $"--filter \"FullyQualifiedName~{fixture}&FullyQualifiedName~Cosim&Name~{test.MethodName}\"";
     }
 
     /// <summary>Enumerates and assigns, as a host does at boot.</summary>

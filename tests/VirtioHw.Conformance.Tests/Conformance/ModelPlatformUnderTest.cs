@@ -23,7 +23,7 @@ internal sealed class ModelPlatformUnderTest : PlatformUnderTest
     ];
 
     public override Platform Create(bool echoQueues) =>
-        new ModelPlatform(echoQueues ? Settings with { Firmware = EchoFirmware.Create } : Settings);
+        new ModelPlatform(echoQueues ? Settings with { Firmware = hardware => EchoFirmware.Create(hardware.Description, hardware.Hal) ?? DefaultFirmware.Create(hardware) } : Settings);
 
     public override (Platform Platform, IReadOnlyList<PciAddress> IsmFunctions)? CreateWithIsmFirmware()
     {
@@ -34,7 +34,8 @@ internal sealed class ModelPlatformUnderTest : PlatformUnderTest
     public override MsiVector? ConnectMmioInterrupt(Platform platform, MmioDeviceWindow window) =>
         ((ModelPlatform)platform).ConnectMmioInterrupt(window);
 
-    private static ExpectedEndpoint Expect(EndpointDescription d, PciAddress? address)
+    /// <summary>What an endpoint built from <paramref name="d"/> is expected to be, at <paramref name="address"/> or (null) behind virtio-mmio.</summary>
+    internal static ExpectedEndpoint Expect(EndpointDescription d, PciAddress? address)
     {
         VirtioHw.Model.PciIdentity id = d.Identity;
         bool mmio = address is null;
@@ -58,43 +59,4 @@ internal sealed class ModelPlatformUnderTest : PlatformUnderTest
     }
 
     private static ExpectedStructure Structure(StructureLocation s) => new(s.Bar, s.Offset, s.Length);
-
-    /// <summary>
-    /// Test firmware for a virtio endpoint of the model: the default firmware's setup, and every
-    /// chain made available on any queue answered by <see cref="EchoRing"/> through the endpoint's
-    /// DMA and its used-buffer interrupt. Other endpoints keep their default firmware.
-    /// </summary>
-    private sealed class EchoFirmware : VirtioFirmware
-    {
-        private readonly Dictionary<ushort, EchoRing> _rings = [];
-
-        private EchoFirmware(IDeviceHal hal, VirtioFirmwareSettings settings)
-            : base(hal, settings)
-        {
-        }
-
-        public static DeviceFirmware Create(EndpointModel hardware) =>
-            hardware.Description.Virtio is null
-                ? DefaultFirmware.Create(hardware)
-                : new EchoFirmware(hardware.Hal, DefaultFirmware.SettingsFor(hardware.Description));
-
-        protected override void OnQueueReady(ushort queue, QueueSetup setup) =>
-            _rings[queue] = new EchoRing(setup.DescriptorArea, setup.DriverArea, setup.DeviceArea, setup.Size, ReadDma, WriteDma);
-
-        protected override void OnQueueNotify(ushort queue, uint data)
-        {
-            if (_rings.TryGetValue(queue, out EchoRing? ring) && ring.ServeAvailable(out _))
-            {
-                NotifyUsed(queue);
-            }
-        }
-
-        protected override void OnQueueReset(ushort queue)
-        {
-            _rings.Remove(queue);
-            base.OnQueueReset(queue);
-        }
-
-        protected override void OnDeviceReset() => _rings.Clear();
-    }
 }

@@ -8,4 +8,7 @@ public enum PlatformKind
 
     /// <summary>The C# hardware model (hw/model) with its firmware.</summary>
     Model,
+
+    /// <summary>The RTL endpoints in co-simulation (cosim/VirtioHw.Platforms.Cosim), laid out like the model's default endpoints.</summary>
+    Cosim,
 }

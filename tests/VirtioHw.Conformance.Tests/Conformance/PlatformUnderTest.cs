@@ -31,6 +31,7 @@ internal abstract class PlatformUnderTest
     {
         PlatformKind.Fake => new FakePlatformUnderTest(),
         PlatformKind.Model => new ModelPlatformUnderTest(),
+        PlatformKind.Cosim => new CosimPlatformUnderTest(),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no such platform"),
     };
 }
