@@ -64,8 +64,13 @@ class Instance {
 
   ~Instance() {
     close_trace();
-    // Verilator keeps a per-thread "current context" pointer; do not leave it dangling.
-    if (Verilated::threadContextp() == ctx_.get()) Verilated::threadContextp(nullptr);
+    // The model's scopes deregister from the calling thread's current context, not from their
+    // own, so that must be this instance's context while the model is torn down (otherwise they
+    // erase entries of, or lock, another instance's possibly freed context). Afterwards no thread
+    // of ours may keep pointing at the context about to be freed.
+    Verilated::threadContextp(ctx_.get());
+    model_.reset();
+    Verilated::threadContextp(nullptr);
   }
 
   Model& model() { return *model_; }

@@ -7,7 +7,7 @@ namespace VirtioHw.Conformance.Tests.Conformance;
 /// <summary>BAR sizing finds the described BARs; assignment places every kind where it belongs.</summary>
 [TestFixture(PlatformKind.Fake)]
 [TestFixture(PlatformKind.Model)]
-[TestFixture(PlatformKind.Cosim, Explicit = true, Reason = CosimPlatformUnderTest.ExplicitReason)]
+[TestFixture(PlatformKind.Cosim)]
 public sealed class BarConformance(PlatformKind kind) : ConformanceFixture(kind)
 {
     private const ulong FourGiB = 1UL << 32;

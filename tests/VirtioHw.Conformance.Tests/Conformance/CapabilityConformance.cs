@@ -10,7 +10,7 @@ namespace VirtioHw.Conformance.Tests.Conformance;
 /// </summary>
 [TestFixture(PlatformKind.Fake)]
 [TestFixture(PlatformKind.Model)]
-[TestFixture(PlatformKind.Cosim, Explicit = true, Reason = CosimPlatformUnderTest.ExplicitReason)]
+[TestFixture(PlatformKind.Cosim)]
 public sealed class CapabilityConformance(PlatformKind kind) : ConformanceFixture(kind)
 {
     [Test]

@@ -13,13 +13,6 @@ namespace VirtioHw.Conformance.Tests.Conformance;
 /// </summary>
 internal sealed class CosimPlatformUnderTest : PlatformUnderTest
 {
-    /// <summary>
-    /// Why the Cosim fixtures run only when selected (<c>--filter FullyQualifiedName~Cosim</c>): a
-    /// whole suite of RTL platforms in one test process ends in a native heap corruption that
-    /// aborts the process, taking the Model and Fake fixtures with it.
-    /// </summary>
-    public const string ExplicitReason = "run on request (--filter FullyQualifiedName~Cosim): many RTL platforms in one test process end in a native heap corruption";
-
     /// <summary>Environment variable naming the folder for waveforms of co-simulated tests.</summary>
     public const string TraceVariable = "VIRTIOHW_TRACE";
 

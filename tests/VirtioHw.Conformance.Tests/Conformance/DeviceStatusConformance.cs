@@ -8,7 +8,7 @@ namespace VirtioHw.Conformance.Tests.Conformance;
 /// </summary>
 [TestFixture(PlatformKind.Fake)]
 [TestFixture(PlatformKind.Model)]
-[TestFixture(PlatformKind.Cosim, Explicit = true, Reason = CosimPlatformUnderTest.ExplicitReason)]
+[TestFixture(PlatformKind.Cosim)]
 public sealed class DeviceStatusConformance(PlatformKind kind) : ConformanceFixture(kind)
 {
     private static readonly ulong Version1 = VirtioFeatures.Bit(VirtioFeatures.Version1);

@@ -7,7 +7,7 @@ namespace VirtioHw.Conformance.Tests.Conformance;
 /// <summary>Enumeration finds exactly the described functions, with their identity.</summary>
 [TestFixture(PlatformKind.Fake)]
 [TestFixture(PlatformKind.Model)]
-[TestFixture(PlatformKind.Cosim, Explicit = true, Reason = CosimPlatformUnderTest.ExplicitReason)]
+[TestFixture(PlatformKind.Cosim)]
 public sealed class EnumerationConformance(PlatformKind kind) : ConformanceFixture(kind)
 {
     [Test]

@@ -13,7 +13,7 @@ namespace VirtioHw.Conformance.Tests.Conformance;
 /// </summary>
 [TestFixture(PlatformKind.Fake)]
 [TestFixture(PlatformKind.Model)]
-[TestFixture(PlatformKind.Cosim, Explicit = true, Reason = CosimPlatformUnderTest.ExplicitReason)]
+[TestFixture(PlatformKind.Cosim)]
 [CancelAfter(30_000)]
 public sealed class IsmControlQueueConformance(PlatformKind kind) : ConformanceFixture(kind)
 {

@@ -11,7 +11,7 @@ namespace VirtioHw.Conformance.Tests.Conformance;
 /// </summary>
 [TestFixture(PlatformKind.Fake)]
 [TestFixture(PlatformKind.Model)]
-[TestFixture(PlatformKind.Cosim, Explicit = true, Reason = CosimPlatformUnderTest.ExplicitReason)]
+[TestFixture(PlatformKind.Cosim)]
 public sealed class QueueConformance(PlatformKind kind) : ConformanceFixture(kind)
 {
     protected override bool EchoQueues => true;

@@ -7,7 +7,7 @@ namespace VirtioHw.Conformance.Tests.Conformance;
 /// <summary>Shared memory regions found on both transports where their descriptions put them.</summary>
 [TestFixture(PlatformKind.Fake)]
 [TestFixture(PlatformKind.Model)]
-[TestFixture(PlatformKind.Cosim, Explicit = true, Reason = CosimPlatformUnderTest.ExplicitReason)]
+[TestFixture(PlatformKind.Cosim)]
 public sealed class SharedMemoryConformance(PlatformKind kind) : ConformanceFixture(kind)
 {
     [Test]
