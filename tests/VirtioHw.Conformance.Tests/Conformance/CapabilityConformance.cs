@@ -11,6 +11,7 @@ namespace VirtioHw.Conformance.Tests.Conformance;
 [TestFixture(PlatformKind.Fake)]
 [TestFixture(PlatformKind.Model)]
 [TestFixture(PlatformKind.Cosim)]
+[TestFixture(PlatformKind.Qemu)]
 public sealed class CapabilityConformance(PlatformKind kind) : ConformanceFixture(kind)
 {
     [Test]

@@ -8,6 +8,7 @@ namespace VirtioHw.Conformance.Tests.Conformance;
 [TestFixture(PlatformKind.Fake)]
 [TestFixture(PlatformKind.Model)]
 [TestFixture(PlatformKind.Cosim)]
+[TestFixture(PlatformKind.Qemu)]
 public sealed class EnumerationConformance(PlatformKind kind) : ConformanceFixture(kind)
 {
     [Test]
@@ -15,7 +16,7 @@ public sealed class EnumerationConformance(PlatformKind kind) : ConformanceFixtu
     {
         IReadOnlyList<PciFunction> found = PciEnumerator.Enumerate(Platform);
 
-        Assert.That(found.Select(f => f.Address), Is.EqualTo(PciEndpoints.Select(e => e.Address!.Value)));
+        Assert.That(found.Select(f => f.Address).Except(Target.PlatformFunctions), Is.EqualTo(PciEndpoints.Select(e => e.Address!.Value)));
     }
 
     [Test]

@@ -11,4 +11,7 @@ public enum PlatformKind
 
     /// <summary>The RTL endpoints in co-simulation (cosim/VirtioHw.Platforms.Cosim), laid out like the model's default endpoints.</summary>
     Cosim,
+
+    /// <summary>A real QEMU 7.2 (hostsw/VirtioHw.Platforms.Qemu) with devices nobody on this team wrote.</summary>
+    Qemu,
 }

@@ -27,11 +27,22 @@ internal abstract class PlatformUnderTest
     /// <summary>The interrupt of a virtio-mmio device as a vector, or null when the platform offers none (then the transport polls).</summary>
     public virtual MsiVector? ConnectMmioInterrupt(Platform platform, MmioDeviceWindow window) => null;
 
+    /// <summary>Functions the platform has of its own (a chipset), present but not under test.</summary>
+    public virtual IReadOnlyList<PciAddress> PlatformFunctions => [];
+
+    /// <summary>
+    /// Null when the devices refuse FEATURES_OK for a feature set they cannot take (unoffered bits,
+    /// no VIRTIO_F_VERSION_1), as this kit's devices do; otherwise why they do not (the
+    /// specification lets a device accept and mask).
+    /// </summary>
+    public virtual string? AcceptsAnyFeatureSet => null;
+
     public static PlatformUnderTest For(PlatformKind kind) => kind switch
     {
         PlatformKind.Fake => new FakePlatformUnderTest(),
         PlatformKind.Model => new ModelPlatformUnderTest(),
         PlatformKind.Cosim => new CosimPlatformUnderTest(),
+        PlatformKind.Qemu => new QemuPlatformUnderTest(),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no such platform"),
     };
 }
