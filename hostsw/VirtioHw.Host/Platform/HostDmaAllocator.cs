@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 
 namespace VirtioHw.Host.Platforms;
@@ -107,6 +108,27 @@ public sealed class HostDmaAllocator : IDisposable
             region.CopyIn(offset, source);
             return true;
         }
+    }
+
+    /// <summary>
+    /// A host read of <paramref name="width"/> bytes (1 to 8) that no device claimed: the value in
+    /// host memory, or all-ones (a master abort) where nothing is allocated.
+    /// </summary>
+    public ulong ReadValue(ulong busAddress, int width)
+    {
+        Span<byte> bytes = stackalloc byte[sizeof(ulong)];
+        bytes.Clear();
+        return TryRead(busAddress, bytes[..width])
+            ? BinaryPrimitives.ReadUInt64LittleEndian(bytes)
+            : ulong.MaxValue >> (64 - (8 * width));
+    }
+
+    /// <summary>The write counterpart of <see cref="ReadValue"/>: dropped where nothing is allocated.</summary>
+    public void WriteValue(ulong busAddress, int width, ulong value)
+    {
+        Span<byte> bytes = stackalloc byte[sizeof(ulong)];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, value);
+        TryWrite(busAddress, bytes[..width]);
     }
 
     /// <summary>Disposes every region still allocated.</summary>

@@ -180,11 +180,7 @@ public sealed class ModelPlatform : Platform
             }
         }
 
-        Span<byte> bytes = stackalloc byte[sizeof(ulong)];
-        bytes.Clear();
-        return _systemMemory.TryRead(address, bytes[..width])
-            ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes)
-            : ulong.MaxValue >> (64 - (8 * width));
+        return _systemMemory.ReadValue(address, width);
     }
 
     public override void WriteMemory(ulong address, int width, ulong value)
@@ -209,9 +205,7 @@ public sealed class ModelPlatform : Platform
             }
         }
 
-        Span<byte> bytes = stackalloc byte[sizeof(ulong)];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, value);
-        _systemMemory.TryWrite(address, bytes[..width]);
+        _systemMemory.WriteValue(address, width, value);
     }
 
     public override MsiVector AllocateMsiVector() => _msi.Allocate();
