@@ -17,7 +17,7 @@
 // Version of this register block.
 #define FW_CSR_VERSION_OFFSET 0x4u
 #define FW_CSR_VERSION_WIDTH 32u
-#define FW_CSR_VERSION_RESET 0x10001u
+#define FW_CSR_VERSION_RESET 0x10002u
 #define FW_CSR_VERSION_MINOR_SHIFT 0u
 #define FW_CSR_VERSION_MINOR_BITS 16u
 #define FW_CSR_VERSION_MINOR_MASK 0xffffu
@@ -122,8 +122,11 @@
 #define FW_CSR_CHUNK_PERM_VALID_SHIFT 2u
 #define FW_CSR_CHUNK_PERM_VALID_BITS 1u
 #define FW_CSR_CHUNK_PERM_VALID_MASK 0x4u
+#define FW_CSR_CHUNK_PERM_SYSTEM_SHIFT 3u
+#define FW_CSR_CHUNK_PERM_SYSTEM_BITS 1u
+#define FW_CSR_CHUNK_PERM_SYSTEM_MASK 0x8u
 
-// Backing memory address of the chunk slot.
+// Backing memory address of the chunk slot, or its bus address in system memory when chunk_perm.system is set.
 #define FW_CSR_CHUNK_ADDR_OFFSET 0x30u
 #define FW_CSR_CHUNK_ADDR_WIDTH 64u
 #define FW_CSR_CHUNK_ADDR_RESET 0x0ull

@@ -31,14 +31,14 @@ public static class FwCsr
     {
         public const uint Offset = 0x4;
         public const int Width = 32;
-        public const ulong ResetValue = 0x10001;
+        public const ulong ResetValue = 0x10002;
         /// <summary>Incremented on any change that firmware must know about.</summary>
         public static class Minor
         {
             public const int Shift = 0;
             public const int Bits = 16;
             public const ulong Mask = 0xffff;
-            public const ulong Reset = 0x1;
+            public const ulong Reset = 0x2;
         }
         /// <summary>Incremented on incompatible changes.</summary>
         public static class Major
@@ -256,9 +256,17 @@ public static class FwCsr
             public const ulong Mask = 0x4;
             public const ulong Reset = 0x0;
         }
+        /// <summary>The slot maps host system memory (a driver's buffer, reached by the endpoint's DMA while bus mastering is on) instead of backing memory; chunk_addr is then a bus address, 4 KiB-aligned and below 2^48, or the slot is not mapped.</summary>
+        public static class System
+        {
+            public const int Shift = 3;
+            public const int Bits = 1;
+            public const ulong Mask = 0x8;
+            public const ulong Reset = 0x0;
+        }
     }
 
-    /// <summary>Backing memory address of the chunk slot.</summary>
+    /// <summary>Backing memory address of the chunk slot, or its bus address in system memory when chunk_perm.system is set.</summary>
     public static class ChunkAddr
     {
         public const uint Offset = 0x30;
@@ -593,7 +601,7 @@ public static class FwCsr
                 ]),
             new RegisterInfo("version", "Version of this register block.", 0x4, 32, 1, 0x4, false, false,
                 [
-                    new FieldInfo("minor", "Incremented on any change that firmware must know about.", 0, 16, SwAccess.R, HwAccess.NA, 0x1, FieldFlags.None),
+                    new FieldInfo("minor", "Incremented on any change that firmware must know about.", 0, 16, SwAccess.R, HwAccess.NA, 0x2, FieldFlags.None),
                     new FieldInfo("major", "Incremented on incompatible changes.", 16, 16, SwAccess.R, HwAccess.NA, 0x1, FieldFlags.None),
                 ]),
             new RegisterInfo("personality", "What the endpoint is and has, fixed when it is built.", 0x8, 32, 1, 0x4, false, false,
@@ -641,8 +649,9 @@ public static class FwCsr
                     new FieldInfo("read", "The host may read the slot.", 0, 1, SwAccess.RW, HwAccess.R, 0x0, FieldFlags.None),
                     new FieldInfo("write", "The host may write the slot.", 1, 1, SwAccess.RW, HwAccess.R, 0x0, FieldFlags.None),
                     new FieldInfo("valid", "The slot is mapped; unmapped slots read all-ones and drop writes.", 2, 1, SwAccess.RW, HwAccess.R, 0x0, FieldFlags.None),
+                    new FieldInfo("system", "The slot maps host system memory (a driver's buffer, reached by the endpoint's DMA while bus mastering is on) instead of backing memory; chunk_addr is then a bus address, 4 KiB-aligned and below 2^48, or the slot is not mapped.", 3, 1, SwAccess.RW, HwAccess.R, 0x0, FieldFlags.None),
                 ]),
-            new RegisterInfo("chunk_addr", "Backing memory address of the chunk slot.", 0x30, 64, 1, 0x8, false, false,
+            new RegisterInfo("chunk_addr", "Backing memory address of the chunk slot, or its bus address in system memory when chunk_perm.system is set.", 0x30, 64, 1, 0x8, false, false,
                 [
                     new FieldInfo("addr", "", 0, 64, SwAccess.RW, HwAccess.R, 0x0, FieldFlags.None),
                 ]),
@@ -763,6 +772,9 @@ public sealed class FwCsrModel : RegisterBlockModel
 
     /// <summary>chunk_perm.valid: The slot is mapped; unmapped slots read all-ones and drop writes.</summary>
     public bool ChunkPermValid => HwRead(11, 2, 0) != 0;
+
+    /// <summary>chunk_perm.system: The slot maps host system memory (a driver's buffer, reached by the endpoint's DMA while bus mastering is on) instead of backing memory; chunk_addr is then a bus address, 4 KiB-aligned and below 2^48, or the slot is not mapped.</summary>
+    public bool ChunkPermSystem => HwRead(11, 3, 0) != 0;
 
     /// <summary>chunk_addr.addr</summary>
     public ulong ChunkAddr => HwRead(12, 0, 0);

@@ -87,8 +87,11 @@ package fw_csr_reg_pkg;
   localparam int unsigned FW_CSR_CHUNK_PERM_WRITE_WIDTH = 1;
   localparam int unsigned FW_CSR_CHUNK_PERM_VALID_LSB = 2;
   localparam int unsigned FW_CSR_CHUNK_PERM_VALID_WIDTH = 1;
+  localparam int unsigned FW_CSR_CHUNK_PERM_SYSTEM_LSB = 3;
+  localparam int unsigned FW_CSR_CHUNK_PERM_SYSTEM_WIDTH = 1;
 
-  // chunk_addr: 64 bits at 0x30. Backing memory address of the chunk slot.
+  // chunk_addr: 64 bits at 0x30. Backing memory address of the chunk slot, or its bus address in
+  // system memory when chunk_perm.system is set.
   localparam logic [FW_CSR_ADDR_WIDTH-1:0] FW_CSR_CHUNK_ADDR_OFFSET = 8'h30;
   localparam int unsigned FW_CSR_CHUNK_ADDR_ADDR_LSB = 0;
   localparam int unsigned FW_CSR_CHUNK_ADDR_ADDR_WIDTH = 64;
@@ -247,6 +250,9 @@ package fw_csr_reg_pkg;
     struct packed {
       logic q;
     } valid;
+    struct packed {
+      logic q;
+    } system;
   } fw_csr_reg2hw_chunk_perm_t;
 
   typedef struct packed {

@@ -178,7 +178,7 @@ module fw_csr_reg_top #(
   logic [15:0] version_minor_q;
   logic [15:0] version_major_q;
   assign version_hit = in_block && word == 6'h1;
-  assign version_minor_q = 16'h1;  // nothing changes it
+  assign version_minor_q = 16'h2;  // nothing changes it
   assign version_major_q = 16'h1;  // nothing changes it
 
   // ---- personality: 32 bits at 0x8 ----
@@ -467,6 +467,7 @@ module fw_csr_reg_top #(
   logic chunk_perm_read_q;
   logic chunk_perm_write_q;
   logic chunk_perm_valid_q;
+  logic chunk_perm_system_q;
   assign chunk_perm_hit = in_block && word == 6'hb;
   logic chunk_perm_read_wmask;
   assign chunk_perm_read_wmask = (wr_en && chunk_perm_hit) & wstrb_bits[0];
@@ -522,9 +523,28 @@ module fw_csr_reg_top #(
     .clr_i  (1'b0),
     .q_o    (chunk_perm_valid_q)
   );
+  logic chunk_perm_system_wmask;
+  assign chunk_perm_system_wmask = (wr_en && chunk_perm_hit) & wstrb_bits[3];
+  regc_subreg #(
+    .Width     (1),
+    .ResetValue(1'h0),
+    .SwWrite   (1'b1)
+  ) u_chunk_perm_system (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .wmask_i(chunk_perm_system_wmask),
+    .wdata_i(wdata_q[3]),
+    .rmask_i('0),
+    .de_i   (1'b0),
+    .d_i    ('0),
+    .set_i  (1'b0),
+    .clr_i  (1'b0),
+    .q_o    (chunk_perm_system_q)
+  );
   assign reg2hw_o.chunk_perm.read.q = chunk_perm_read_q;
   assign reg2hw_o.chunk_perm.write.q = chunk_perm_write_q;
   assign reg2hw_o.chunk_perm.valid.q = chunk_perm_valid_q;
+  assign reg2hw_o.chunk_perm.system.q = chunk_perm_system_q;
 
   // ---- chunk_addr: 64 bits at 0x30 ----
   logic chunk_addr_hit_lo, chunk_addr_hit_hi;  // the access addresses the low or high word
@@ -909,6 +929,7 @@ module fw_csr_reg_top #(
     reg_rdata[0] |= chunk_perm_hit & chunk_perm_read_q;
     reg_rdata[1] |= chunk_perm_hit & chunk_perm_write_q;
     reg_rdata[2] |= chunk_perm_hit & chunk_perm_valid_q;
+    reg_rdata[3] |= chunk_perm_hit & chunk_perm_system_q;
     reg_rdata[31:0] |= {32{chunk_addr_hit_hi}} & chunk_addr_addr_q[63:32];
     reg_rdata[31:0] |= {32{chunk_addr_hit_lo}} & chunk_addr_addr_q[31:0];
     reg_rdata[15:0] |= {16{devcfg_offset_hit}} & devcfg_offset_offset_q;
