@@ -58,6 +58,16 @@ public abstract class EndpointModel
     /// <summary>One host memory write; false when the endpoint does not decode <paramref name="address"/>.</summary>
     public abstract bool TryWrite(ulong address, int width, ulong value);
 
+    /// <summary>
+    /// Reads ordinary memory (a shared memory window) at <paramref name="address"/>, as far as one
+    /// run goes, under one acquisition of <see cref="Sync"/>; the bytes read, 0 when the address is
+    /// not such memory here (the caller then goes one access at a time).
+    /// </summary>
+    internal virtual int ReadRun(ulong address, Span<byte> destination) => 0;
+
+    /// <summary>The counterpart of <see cref="ReadRun"/>; the bytes consumed, or 0.</summary>
+    internal virtual int WriteRun(ulong address, ReadOnlySpan<byte> source) => 0;
+
     /// <summary>Hardware state that follows every access (an interrupt level, say); runs under <see cref="Sync"/>.</summary>
     internal virtual void AfterAccess()
     {

@@ -87,6 +87,38 @@ public abstract class PciEndpointModel : EndpointModel, IBarAccess
         }
     }
 
+    internal override int ReadRun(ulong address, Span<byte> destination)
+    {
+        lock (Sync)
+        {
+            if (!Function.TryDecode(address, out int bar, out ulong offset)
+                || _bars.Find(bar, offset, out ulong local, out ulong remaining) is not IRunMemoryTarget target)
+            {
+                return 0;
+            }
+
+            int read = target.ReadRun(local, destination[..(int)Math.Min((ulong)destination.Length, remaining)]);
+            AfterAccess();
+            return read;
+        }
+    }
+
+    internal override int WriteRun(ulong address, ReadOnlySpan<byte> source)
+    {
+        lock (Sync)
+        {
+            if (!Function.TryDecode(address, out int bar, out ulong offset)
+                || _bars.Find(bar, offset, out ulong local, out ulong remaining) is not IRunMemoryTarget target)
+            {
+                return 0;
+            }
+
+            int written = target.WriteRun(local, source[..(int)Math.Min((ulong)source.Length, remaining)]);
+            AfterAccess();
+            return written;
+        }
+    }
+
     /// <summary>A read inside BAR <paramref name="bar"/>; holes read 0.</summary>
     ulong IBarAccess.ReadBar(int bar, ulong offset, int width) => ReadBar(bar, offset, width);
 

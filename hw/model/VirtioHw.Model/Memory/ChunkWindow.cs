@@ -10,7 +10,7 @@ namespace VirtioHw.Model;
 /// memory at the slot's address only when the slot is valid and grants that access. Otherwise a
 /// read returns all-ones and a write is dropped.
 /// </summary>
-internal sealed class ChunkWindow : IMemoryTarget
+internal sealed class ChunkWindow : IRunMemoryTarget
 {
     private readonly SharedMemoryBacking _backing;
     private readonly FwCsrModel _csr;
@@ -52,6 +52,38 @@ internal sealed class ChunkWindow : IMemoryTarget
             _backing.Write(slot.Address + (offset & _chunkMask), width, value);
         }
     }
+
+    /// <summary>To the end of the slot at <paramref name="offset"/>, with that slot's permissions.</summary>
+    public int ReadRun(ulong offset, Span<byte> destination)
+    {
+        ref readonly Slot slot = ref _slots[offset >> _chunkShift];
+        Span<byte> run = destination[..RunLength(offset, destination.Length)];
+        if ((slot.Access & (ChunkAccess.Valid | ChunkAccess.Read)) == (ChunkAccess.Valid | ChunkAccess.Read))
+        {
+            _backing.Read(slot.Address + (offset & _chunkMask), run);
+        }
+        else
+        {
+            run.Fill(0xff);
+        }
+
+        return run.Length;
+    }
+
+    /// <summary>To the end of the slot at <paramref name="offset"/>, with that slot's permissions.</summary>
+    public int WriteRun(ulong offset, ReadOnlySpan<byte> source)
+    {
+        ref readonly Slot slot = ref _slots[offset >> _chunkShift];
+        ReadOnlySpan<byte> run = source[..RunLength(offset, source.Length)];
+        if ((slot.Access & (ChunkAccess.Valid | ChunkAccess.Write)) == (ChunkAccess.Valid | ChunkAccess.Write))
+        {
+            _backing.Write(slot.Address + (offset & _chunkMask), run);
+        }
+
+        return run.Length;
+    }
+
+    private int RunLength(ulong offset, int length) => (int)Math.Min((ulong)length, _chunkMask + 1 - (offset & _chunkMask));
 
     private void Commit()
     {

@@ -208,6 +208,45 @@ public sealed class ModelPlatform : Platform
         _systemMemory.WriteValue(address, width, value);
     }
 
+    /// <summary>
+    /// Shared memory windows a run at a time (up to a chunk slot's end under one endpoint lock), the
+    /// rest one access at a time as <see cref="Platform.ReadMemory(ulong, Span{byte})"/> goes.
+    /// </summary>
+    public override void ReadMemory(ulong address, Span<byte> destination)
+    {
+        CheckBlock(address, destination.Length);
+        while (!destination.IsEmpty)
+        {
+            int done = ReadRun(address, destination);
+            if (done == 0)
+            {
+                done = UpToWord(address, destination.Length);
+                base.ReadMemory(address, destination[..done]);
+            }
+
+            destination = destination[done..];
+            address += (ulong)done;
+        }
+    }
+
+    /// <summary>The counterpart of <see cref="ReadMemory(ulong, Span{byte})"/>.</summary>
+    public override void WriteMemory(ulong address, ReadOnlySpan<byte> source)
+    {
+        CheckBlock(address, source.Length);
+        while (!source.IsEmpty)
+        {
+            int done = WriteRun(address, source);
+            if (done == 0)
+            {
+                done = UpToWord(address, source.Length);
+                base.WriteMemory(address, source[..done]);
+            }
+
+            source = source[done..];
+            address += (ulong)done;
+        }
+    }
+
     public override MsiVector AllocateMsiVector() => _msi.Allocate();
 
     public override DmaRegion AllocateDma(int length, int alignment = 4096) => _systemMemory.Allocate(length, alignment);
@@ -269,6 +308,51 @@ public sealed class ModelPlatform : Platform
 
     private PciEndpointModel? Function(PciAddress address) =>
         address.Bus == 0 ? _functions[(address.Device << 3) | address.Function] : null;
+
+    private int ReadRun(ulong address, Span<byte> destination)
+    {
+        if (InPciWindow(address))
+        {
+            foreach (PciEndpointModel endpoint in _pciEndpoints)
+            {
+                int read = endpoint.ReadRun(address, destination);
+                if (read > 0)
+                {
+                    return read;
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    private int WriteRun(ulong address, ReadOnlySpan<byte> source)
+    {
+        if (InPciWindow(address))
+        {
+            foreach (PciEndpointModel endpoint in _pciEndpoints)
+            {
+                int written = endpoint.WriteRun(address, source);
+                if (written > 0)
+                {
+                    return written;
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>The bytes up to the next 8-byte boundary, at most <paramref name="length"/>: one access of the fallback.</summary>
+    private static int UpToWord(ulong address, int length) => Math.Min(length, sizeof(ulong) - (int)(address & (sizeof(ulong) - 1)));
+
+    private static void CheckBlock(ulong address, int length)
+    {
+        if (length > 0 && address > ulong.MaxValue - (ulong)(length - 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(address), $"a block of {length} bytes at 0x{address:x} wraps past the end of the address space");
+        }
+    }
 
     private bool InPciWindow(ulong address)
     {
