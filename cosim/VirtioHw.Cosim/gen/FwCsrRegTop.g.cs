@@ -171,7 +171,7 @@ public sealed class FwCsrRegTop : CosimTop, IAxiLiteSlave
 {
     public const string TopName = "fw_csr_reg_top";
 
-    private const uint PortDigest = 0x9b118dc6;
+    private const uint PortDigest = 0x156a500f;
 
     private readonly FwCsrRegTopHandle _h;
 
@@ -181,18 +181,19 @@ public sealed class FwCsrRegTop : CosimTop, IAxiLiteSlave
     private FwCsrRegTop(FwCsrRegTopHandle handle) : base(TopName, handle) => _h = handle;
 
     /// <summary>The members of <c>reg2hw_o</c>.</summary>
-    public static PackedLayout Reg2hwOLayout { get; } = new(620,
+    public static PackedLayout Reg2hwOLayout { get; } = new(621,
     [
-        new("evt_status.overflow.q", 619, 1, 1),
-        new("evt_pop.pop.q", 618, 1, 1),
-        new("msix_trigger.vector.q", 602, 16, 1),
-        new("msix_trigger.vector.swmod", 601, 1, 1),
-        new("isr_set.queue.q", 600, 1, 1),
-        new("isr_set.config_change.q", 599, 1, 1),
-        new("chunk_index.index.q", 567, 32, 1),
-        new("chunk_perm.read.q", 566, 1, 1),
-        new("chunk_perm.write.q", 565, 1, 1),
-        new("chunk_perm.valid.q", 564, 1, 1),
+        new("evt_status.overflow.q", 620, 1, 1),
+        new("evt_pop.pop.q", 619, 1, 1),
+        new("msix_trigger.vector.q", 603, 16, 1),
+        new("msix_trigger.vector.swmod", 602, 1, 1),
+        new("isr_set.queue.q", 601, 1, 1),
+        new("isr_set.config_change.q", 600, 1, 1),
+        new("chunk_index.index.q", 568, 32, 1),
+        new("chunk_perm.read.q", 567, 1, 1),
+        new("chunk_perm.write.q", 566, 1, 1),
+        new("chunk_perm.valid.q", 565, 1, 1),
+        new("chunk_perm.system.q", 564, 1, 1),
         new("chunk_addr.addr.q", 500, 64, 1),
         new("chunk_commit.commit.q", 499, 1, 1),
         new("devcfg_offset.offset.q", 483, 16, 1),
@@ -286,7 +287,7 @@ public sealed class FwCsrRegTop : CosimTop, IAxiLiteSlave
         new("s_axil_rresp_o", PortDirection.Output, 2, null),
         new("s_axil_rvalid_o", PortDirection.Output, 1, null),
         new("s_axil_rready_i", PortDirection.Input, 1, null),
-        new("reg2hw_o", PortDirection.Output, 620, Reg2hwOLayout),
+        new("reg2hw_o", PortDirection.Output, 621, Reg2hwOLayout),
         new("hw2reg_i", PortDirection.Input, 492, Hw2regILayout),
     ];
 
@@ -393,7 +394,7 @@ public sealed class FwCsrRegTop : CosimTop, IAxiLiteSlave
     /// <summary><c>s_axil_rready_i</c> (input, 1 bit).</summary>
     public bool SAxilRreadyI { get => FwCsrRegTopNative.GetSAxilRreadyI(_h) != 0; set => FwCsrRegTopNative.SetSAxilRreadyI(_h, value ? (byte)1 : (byte)0); }
 
-    /// <summary>Words of <c>reg2hw_o</c> (output, 620 bits).</summary>
+    /// <summary>Words of <c>reg2hw_o</c> (output, 621 bits).</summary>
     public const int Reg2hwOWords = 20;
 
     /// <summary>Reads <c>reg2hw_o</c> into exactly <see cref="Reg2hwOWords"/> words; word 0 holds bits 31:0.</summary>
