@@ -16,5 +16,8 @@ public enum ChunkAccess : uint
     /// <summary>The slot is mapped; without it the other bits have no effect.</summary>
     Valid = (uint)FwCsr.ChunkPerm.Valid.Mask,
 
+    /// <summary>The slot maps host system memory at a bus address (a driver's buffer) instead of backing memory.</summary>
+    System = (uint)FwCsr.ChunkPerm.System.Mask,
+
     ReadWrite = Valid | Read | Write,
 }

@@ -76,7 +76,7 @@ public abstract class EndpointModel
     /// <summary>The window that answers in shared memory region <paramref name="region"/>.</summary>
     internal IMemoryTarget CreateSharedMemoryWindow(SharedMemoryRegion region) => region.Kind switch
     {
-        SharedMemoryKind.Chunks => new ChunkWindow(region, Backing!, Csr),
+        SharedMemoryKind.Chunks => new ChunkWindow(region, Backing!, this),
         SharedMemoryKind.Notify => new IsmNotifyArea(region, Events),
         _ => new PlainWindow(Backing!, region.Offset),
     };
