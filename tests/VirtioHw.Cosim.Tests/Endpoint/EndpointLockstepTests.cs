@@ -4,9 +4,9 @@ using VirtioHw.Model;
 namespace VirtioHw.Cosim.Tests.Endpoint;
 
 /// <summary>
-/// The endpoint lockstep: the C# model endpoint (VirtioPciEndpointModel) and the Verilated
-/// endpoint top take the same seeded stream of config, BAR, firmware CSR and shared memory
-/// accesses, and after every one must agree on the read data, the MSI messages sent and the
+/// The endpoint lockstep: the C# model endpoint (VirtioPciEndpointModel, IvshmemEndpointModel) and
+/// the Verilated endpoint top take the same seeded stream of config, BAR, firmware CSR and shared
+/// memory accesses, and after every one must agree on the read data, the MSI messages sent and the
 /// backing memory. The first divergence names the transaction, the register and both values, and
 /// the seed reproduces it (VHW_LOCKSTEP_SEED, VHW_LOCKSTEP_TRANSACTIONS and VHW_LOCKSTEP_TRACE, as in
 /// cosim/README.md).
@@ -21,12 +21,22 @@ public sealed class EndpointLockstepTests
     [TestCase("virtio-ism", 3)]
     [TestCase("virtio-dmabuf", 1)]
     [TestCase("virtio-dmabuf", 2)]
+    [TestCase("ivshmem", 1)]
+    [TestCase("ivshmem", 2)]
+    [TestCase("ivshmem", 3)]
     public void Lockstep_ModelAndRtlEndpointAgree(string personality, int seed)
     {
         (int s, int n) = LockstepRun.Settings(seed, Transactions);
         EndpointDescription description = EndpointDescriptions.LoadBuiltin(personality);
-        using var model = new ModelEndpointSide(description);
-        using RtlEndpointSide rtl = personality == "virtio-dmabuf" ? RtlEndpointSide.Dmabuf() : RtlEndpointSide.Ism(description.BackingMemory);
+        // An ivshmem peer id other than the description's, as a server would assign it.
+        uint ivPosition = (uint)s * 3;
+        using var model = new ModelEndpointSide(description, ivPosition);
+        using RtlEndpointSide rtl = personality switch
+        {
+            "virtio-dmabuf" => RtlEndpointSide.Dmabuf(),
+            "ivshmem" => RtlEndpointSide.Ivshmem(description.BackingMemory, ivPosition),
+            _ => RtlEndpointSide.Ism(description.BackingMemory),
+        };
         if (Environment.GetEnvironmentVariable(LockstepRun.TraceVariable) is { Length: > 0 } dir)
         {
             Directory.CreateDirectory(dir);

@@ -51,6 +51,10 @@ internal sealed class EndpointMap
             regions.Add(Bar(virtio.Notify, "notify region", null));
             if (virtio.Device is { } device) regions.Add(Bar(device, "device cfg", IsmConfig.Info));
         }
+        if (description.Ivshmem is { } ivshmem)
+        {
+            regions.Add(Bar(ivshmem.Registers, "ivshmem registers", Ivshmem.Info));
+        }
         if (description.Msix is { } msix)
         {
             regions.Add(new(PortOf(msix.TableBar), msix.TableOffset, (ulong)msix.Vectors * MsixTable.EntryMsgAddrLo.Stride, "MSI-X table", MsixTable.Info));

@@ -24,17 +24,21 @@ internal interface IEndpointSide : IDisposable
 /// <summary>
 /// The C# model: config space through ReadConfig/WriteConfig, BARs at the bus addresses the host
 /// programmed into the model's own BARs, the firmware CSR port through its IDeviceHal. MSI-X
-/// messages are the 4-byte writes the model makes upstream.
+/// messages are the 4-byte writes the model makes upstream. A virtio description gives a
+/// VirtioPciEndpointModel, an ivshmem one an IvshmemEndpointModel with peer id <c>ivPosition</c>.
 /// </summary>
 internal sealed class ModelEndpointSide : IEndpointSide, IRootPort
 {
-    private readonly VirtioPciEndpointModel _model;
+    private readonly PciEndpointModel _model;
     private readonly List<(ulong, uint)> _messages = [];
 
-    public ModelEndpointSide(EndpointDescription description)
+    public ModelEndpointSide(EndpointDescription description, uint? ivPosition = null)
     {
         Memory = new byte[description.BackingMemory];
-        _model = new VirtioPciEndpointModel(description, this, Memory.Length == 0 ? null : new SharedMemoryBacking(Memory));
+        SharedMemoryBacking? backing = Memory.Length == 0 ? null : new SharedMemoryBacking(Memory);
+        _model = description.Ivshmem is not null
+            ? new IvshmemEndpointModel(description, this, ivPosition, backing)
+            : new VirtioPciEndpointModel(description, this, backing);
     }
 
     public byte[] Memory { get; }
@@ -123,6 +127,17 @@ internal sealed class RtlEndpointSide : IEndpointSide
     public static RtlEndpointSide Ism(ulong backingBytes)
     {
         var top = Cosim.Create<IsmEndpointTop>(IsmEndpointTop.TopName);
+        return new(top, new Dictionary<EndpointPort, IAxiLiteSlave>
+        {
+            [EndpointPort.Cfg] = top.Cfg, [EndpointPort.Bar0] = top.Bar0, [EndpointPort.Bar1] = top.Bar1,
+            [EndpointPort.Bar2] = top.Bar2, [EndpointPort.Fw] = top.Fw,
+        }, backingBytes);
+    }
+
+    public static RtlEndpointSide Ivshmem(ulong backingBytes, uint ivPosition)
+    {
+        var top = Cosim.Create<IvshmemEndpointTop>(IvshmemEndpointTop.TopName);
+        top.IvPositionI = ivPosition;
         return new(top, new Dictionary<EndpointPort, IAxiLiteSlave>
         {
             [EndpointPort.Cfg] = top.Cfg, [EndpointPort.Bar0] = top.Bar0, [EndpointPort.Bar1] = top.Bar1,

@@ -7,11 +7,12 @@ using Tbl = VirtioHw.Registers.MsixTable;
 namespace VirtioHw.Cosim.Tests.Endpoint;
 
 /// <summary>
-/// Seeded random host and firmware traffic for a virtio endpoint, aimed where behaviour lives:
+/// Seeded random host and firmware traffic for a virtio or ivshmem endpoint, aimed where behaviour lives:
 /// firmware loading queues, chunk slots, device configuration, features, triggers and pops; the
 /// driver's common cfg writes (status, features, queue setup, vectors), notifies, MSI-X table and
 /// message control, config reads of the capability list, and accesses through the chunk window and
-/// the notify area. Values are drawn from the few that matter (queue and vector numbers just past
+/// the notify area; on ivshmem the interrupt mask and status, doorbells of every width, firmware
+/// triggers with MSI-X on and off, and the shared memory. Values are drawn from the few that matter (queue and vector numbers just past
 /// the last, status values of the negotiation) and from random words. Writes that would move the
 /// BARs or switch memory decoding off are left out: BAR decode is the platform's, not the endpoint's.
 /// </summary>
@@ -68,6 +69,7 @@ internal sealed class EndpointStream
 
     public EndpointAccess Next()
     {
+        if (_description.Ivshmem is not null) return NextIvshmem();
         // Without shared memory (dmabuf) the stream leaves out the window and notify area picks, the last ones.
         bool shared = _description.SharedMemory.Any(r => r.Kind == SharedMemoryKind.Chunks);
         int pick = _rng.Next(shared ? 100 : 84);
@@ -259,5 +261,97 @@ internal sealed class EndpointStream
         ulong slot = (ulong)_rng.Next((int)Math.Min(area.Length / area.GranuleSize, 300));
         uint offset = (uint)(area.Offset + slot * area.GranuleSize + (ulong)_rng.Next(4) * 4);
         return new(EndpointPort.Bar2, _rng.Next(6) != 0, offset, 4, Word());
+    }
+
+    /// <summary>
+    /// ivshmem: firmware pops doorbell events and triggers vectors (which set IntrStatus while MSI-X
+    /// is off); the driver writes IntrMask, IntrStatus and Doorbell with every width and strobe,
+    /// reads them back (reading IntrStatus clears it) and turns MSI-X on and off; config reads see
+    /// the interrupt status bit; BAR2 reads and writes go to the shared memory.
+    /// </summary>
+    private EndpointAccess NextIvshmem() => _rng.Next(100) switch
+    {
+        < 14 => IvshmemFwWrite(),
+        < 22 => new(EndpointPort.Fw, false, (uint)_rng.Next((int)Fw.Size / 4 + 2) * 4, 4, 0),
+        < 32 => CfgRead(),
+        < 38 => IvshmemCfgWrite(),
+        < 52 => IvshmemRegisterWrite(),
+        < 64 => IvshmemRegisterRead(),
+        < 70 => TableWrite(),
+        < 74 => Bar1Read(),
+        _ => PlainAccess(),
+    };
+
+    private EndpointAccess IvshmemFwWrite()
+    {
+        (uint offset, uint value) = _rng.Next(6) switch
+        {
+            0 or 1 => (Fw.EvtPop.Offset, 1u),
+            2 or 3 => (Fw.MsixTrigger.Offset, Small(_vectors)),
+            4 => ((uint)_rng.Next((int)Fw.Size / 4) * 4, Word()),
+            _ => (Fw.Scratch.Offset, Word()),
+        };
+        return new(EndpointPort.Fw, true, offset, 4, value);
+    }
+
+    private EndpointAccess IvshmemCfgWrite()
+    {
+        EndpointRegion msix = _map.Find("Msix capability");
+        switch (_rng.Next(3))
+        {
+            case 0:
+                uint command = (Word() & 0xffff) | (uint)PciHeader.Command.MemorySpace.Mask;
+                if (_rng.Next(4) != 0) command |= (uint)PciHeader.Command.BusMaster.Mask;
+                return new(EndpointPort.Cfg, true, PciHeader.Command.Offset, 2, command);
+            case 1:
+                // On, off (IntrStatus takes the triggers) or masked: the edges release pending messages.
+                uint control = _rng.Next(3) switch
+                {
+                    0 => 0u,
+                    1 => (uint)_rng.Next(4) << 14,
+                    _ => (uint)MsixCap.MessageControl.Enable.Mask,
+                };
+                return new(EndpointPort.Cfg, true, (uint)msix.Offset + MsixCap.MessageControl.Offset, 2, control);
+            default:
+                uint offset;
+                do offset = (uint)_rng.Next(0x100); while (offset is >= 0x04 and < 0x06 or >= 0x10 and < 0x28);
+                return new(EndpointPort.Cfg, true, offset, 1, Word());
+        }
+    }
+
+    private EndpointAccess IvshmemRegisterWrite()
+    {
+        uint registers = (uint)_map.Find("ivshmem registers").Offset;
+        int width = Width();
+        uint offset = _rng.Next(5) switch
+        {
+            0 => Ivshmem.IntrMask.Offset,
+            1 => Ivshmem.IntrStatus.Offset,
+            2 => Ivshmem.IvPosition.Offset,
+            _ => Ivshmem.Doorbell.Offset,
+        };
+        offset += (uint)_rng.Next(4 / width) * (uint)width;
+        uint value = _rng.Next(3) == 0 ? (uint)_rng.Next(2) : Word();
+        return new(EndpointPort.Bar0, true, registers + offset, width, value);
+    }
+
+    private EndpointAccess IvshmemRegisterRead()
+    {
+        EndpointRegion registers = _map.Find("ivshmem registers");
+        int width = Width();
+        uint span = _rng.Next(4) == 0 ? (uint)registers.Length : Ivshmem.Size;
+        return new(EndpointPort.Bar0, false, (uint)registers.Offset + (uint)_rng.Next((int)(span / (uint)width)) * (uint)width, width, 0);
+    }
+
+    /// <summary>The shared memory: mostly its first pages, sometimes its last, any width.</summary>
+    private EndpointAccess PlainAccess()
+    {
+        SharedMemoryRegion region = _description.SharedMemory[0];
+        int width = Width();
+        ulong within = (ulong)_rng.Next(1024) * 4;
+        if (_rng.Next(4) == 0) within = region.Length - 4096 + within;
+        uint offset = (uint)(region.Offset + within + (ulong)_rng.Next(4)) & ~((uint)width - 1);
+        bool write = _rng.Next(2) == 0;
+        return new(EndpointPort.Bar2, write, offset, width, write ? Word() : 0);
     }
 }
