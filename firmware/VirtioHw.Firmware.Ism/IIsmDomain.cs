@@ -56,6 +56,14 @@ public interface IIsmDomain
 public interface IIsmDomainMember
 {
     void OnDomainEvent(IsmDomainEvent domainEvent);
+
+    /// <summary>
+    /// The domain is gone (its server died or hung up): every region the member referred to is
+    /// lost and no operation will succeed again. Called once, from any thread.
+    /// </summary>
+    void OnDomainLost()
+    {
+    }
 }
 
 /// <summary>

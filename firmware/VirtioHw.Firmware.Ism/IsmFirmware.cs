@@ -101,6 +101,9 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
         }
     }
 
+    /// <summary>The domain is gone and the regions with it: DEVICE_NEEDS_RESET tells the driver (with a configuration change).</summary>
+    public void OnDomainLost() => Csr.SetNeedsReset();
+
     protected override void OnBoot()
     {
         base.OnBoot();
@@ -165,7 +168,15 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
 
         foreach (ulong token in _tokenBySlot.Values.ToArray())
         {
-            _domain.Detach(DevId, token);
+            try
+            {
+                _domain.Detach(DevId, token);
+            }
+            catch (IsmDomainUnavailableException)
+            {
+                // The domain is gone and the region with it; the slots are freed all the same.
+            }
+
             Unmap(token);
         }
     }
