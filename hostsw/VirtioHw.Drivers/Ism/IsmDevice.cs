@@ -88,6 +88,7 @@ public sealed class IsmDevice : IAsyncDisposable
         VirtioQueue control = transport.SetupQueue(0);
         VirtioQueue events = transport.SetupQueue(1);
         var device = new IsmDevice(transport, control, events);
+        transport.DeviceNeedsReset += (_, _) => device.OnNeedsReset();
         device._workers.Add(transport.RunInterruptsAsync(device._stop.Token));
         transport.DriverOk();
         device._workers.Add(device.ReceiveEventsAsync(device._stop.Token));
@@ -293,14 +294,24 @@ public sealed class IsmDevice : IAsyncDisposable
         }
     }
 
+    /// <summary>The device set DEVICE_NEEDS_RESET: event readers end with the error, and so does any command it refuses from now on.</summary>
+    private void OnNeedsReset() => _received.Writer.TryComplete(NeedsResetError());
+
+    private IsmDeviceNeedsResetException NeedsResetError() =>
+        new($"{_transport.Location} reports DEVICE_NEEDS_RESET: its domain is gone or it lost events, and its regions with it; reopen the device");
+
     internal void Kick(ulong firstChunkOffset) =>
         Notify.Write32(firstChunkOffset / ChunkSize * NotifySize, 1);
 
     private async Task<byte[]> CommandAsync(byte[] request, int replyLength, string name, CancellationToken cancellationToken)
     {
         (IsmAck ack, byte[] reply) = await SendAsync(request, replyLength, cancellationToken).ConfigureAwait(false);
-        return ack == IsmAck.Ok ? reply : throw IsmException.FromAck(ack, name);
+        return ack == IsmAck.Ok ? reply : throw Refused(ack, name);
     }
+
+    /// <summary>The exception for a refused command: a device that needs a reset says so rather than its ack.</summary>
+    private IsmException Refused(IsmAck ack, string name) =>
+        ack == IsmAck.Error && _transport.NeedsReset ? NeedsResetError() : IsmException.FromAck(ack, name);
 
     private async Task SimpleCommandAsync(byte cls, byte command, string name, CancellationToken cancellationToken, params ulong[] fields)
     {
@@ -331,7 +342,7 @@ public sealed class IsmDevice : IAsyncDisposable
 
             if (ack != IsmAck.Ok)
             {
-                throw IsmException.FromAck(ack, name);
+                throw Refused(ack, name);
             }
 
             var chunks = new ulong[num];

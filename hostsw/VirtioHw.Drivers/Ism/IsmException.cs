@@ -65,3 +65,9 @@ public sealed class IsmTooBigException(string message, ulong needed) : IsmExcept
 
 /// <summary>VIRTIO_ISM_ERR: a malformed or disallowed command (a grant without the manage permission, say).</summary>
 public sealed class IsmCommandFailedException(string message) : IsmException(IsmAck.Error, message);
+
+/// <summary>
+/// The device reports DEVICE_NEEDS_RESET: it stopped working (its communication domain is gone,
+/// or it lost events) and every region it had mapped is lost. Reopen the device (or rejoin the domain).
+/// </summary>
+public sealed class IsmDeviceNeedsResetException(string message) : IsmException(IsmAck.Error, message);
