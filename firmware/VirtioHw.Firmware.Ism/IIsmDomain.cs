@@ -32,6 +32,22 @@ public interface IIsmDomain
     /// <summary>VIRTIO_ISM_CTRL_ALLOC_REGION: a new region of <paramref name="size"/> bytes, cleared, referred to by <paramref name="devid"/>.</summary>
     IsmMapResult Allocate(ulong devid, ulong size, IsmChunkLimits limits);
 
+    /// <summary>
+    /// VIRTIO_ISM_CTRL_ALLOC_REGION without VIRTIO_ISM_F_DEV_MEM: a region in the allocating
+    /// driver's buffer at bus address <paramref name="buffer"/> (already cleared by the device),
+    /// chunk i at <c>buffer + i * ChunkSize</c> in system memory, referred to by <paramref name="devid"/>.
+    /// When its last referrer detaches, the allocator gets a BUFFER_FREE event.
+    /// </summary>
+    /// <remarks>
+    /// Only members that share the allocator's system memory can map such a region. A domain whose
+    /// members cannot (one behind a domain server, whose members are other processes) keeps this
+    /// default and refuses with VIRTIO_ISM_ERR: the command is well-formed, but the region could
+    /// not be what the domain promises, memory every member reaches; NOMEM and NOSPEC would tell
+    /// the driver to retry smaller or later, which cannot help.
+    /// </remarks>
+    IsmMapResult AllocateInDriverMemory(ulong devid, ulong size, ulong buffer, IsmChunkLimits limits) =>
+        IsmMapResult.Failed(IsmAck.Error);
+
     /// <summary>VIRTIO_ISM_CTRL_QUERY_INFO: the region's size and the permissions <paramref name="devid"/> holds on it.</summary>
     IsmQueryResult Query(ulong devid, ulong token);
 
@@ -69,7 +85,8 @@ public interface IIsmDomainMember
 /// <summary>
 /// An event for one member: <paramref name="Type"/> one of the <see cref="IsmWire"/> event types,
 /// the region by its token, the devid of the device that caused it, and for ATTACH and DETACH the
-/// referrers other than the receiver.
+/// referrers other than the receiver. BUFFER_FREE goes to the allocator of a region in driver
+/// memory once nobody refers to it (the receiver knows the buffer by the token).
 /// </summary>
 public readonly record struct IsmDomainEvent(ulong Type, ulong Token, ulong DevId, ulong Peers);
 
@@ -81,9 +98,11 @@ public readonly record struct IsmChunkLimits(long ReplyChunks, int FreeSlots);
 
 /// <summary>
 /// The outcome of an alloc or attach. On OK: the token, the region size and its chunks in region
-/// order; on E2BIG: <see cref="ChunkCount"/> is the number of chunks to make room for.
+/// order, addresses in domain memory, or bus addresses in system memory when
+/// <see cref="SystemMemory"/> (a region in its allocator's buffer); on E2BIG:
+/// <see cref="ChunkCount"/> is the number of chunks to make room for.
 /// </summary>
-public sealed record IsmMapResult(IsmAck Ack, ulong Token = 0, ulong Size = 0, IReadOnlyList<ulong>? Chunks = null, ulong ChunkCount = 0)
+public sealed record IsmMapResult(IsmAck Ack, ulong Token = 0, ulong Size = 0, IReadOnlyList<ulong>? Chunks = null, ulong ChunkCount = 0, bool SystemMemory = false)
 {
     public static IsmMapResult Failed(IsmAck ack) => new(ack);
 }

@@ -155,6 +155,45 @@ public sealed class IsmDomain : IIsmDomain
         }
     }
 
+    /// <summary>
+    /// A region in the allocator's buffer: every member of this domain runs on one platform and
+    /// shares its system memory, so every member can map it. The chunk pool is not touched.
+    /// </summary>
+    public IsmMapResult AllocateInDriverMemory(ulong devid, ulong size, ulong buffer, IsmChunkLimits limits)
+    {
+        lock (_sync)
+        {
+            if (size == 0 || !_members.ContainsKey(devid) || buffer > ulong.MaxValue - size)
+            {
+                return IsmMapResult.Failed(IsmAck.Error);
+            }
+
+            ulong needed = (size + ChunkSize - 1) / ChunkSize;
+            if (needed > (ulong)Math.Max(0, limits.ReplyChunks))
+            {
+                return new IsmMapResult(IsmAck.TooBig, ChunkCount: needed);
+            }
+
+            int count = (int)needed;
+            if (count > limits.FreeSlots)
+            {
+                return IsmMapResult.Failed(IsmAck.NoSpace);
+            }
+
+            var chunks = new ulong[count];
+            for (int i = 0; i < count; i++)
+            {
+                chunks[i] = buffer + ((ulong)i * ChunkSize);
+            }
+
+            var region = new RegionState(NewToken(), size, chunks) { Allocator = devid, SystemMemory = true };
+            region.Dedicated[devid] = IsmPermissions.Owner;
+            region.Referrers.Add(devid);
+            _regions.Add(region.Token, region);
+            return new IsmMapResult(IsmAck.Ok, region.Token, size, chunks, (ulong)count, SystemMemory: true);
+        }
+    }
+
     public IsmQueryResult Query(ulong devid, ulong token)
     {
         lock (_sync)
@@ -208,7 +247,7 @@ public sealed class IsmDomain : IIsmDomain
 
             region.Referrers.Add(devid);
             TellPeers(region, IsmWire.EventAttach, devid);
-            return new IsmMapResult(IsmAck.Ok, token, region.Size, region.Chunks, (ulong)count);
+            return new IsmMapResult(IsmAck.Ok, token, region.Size, region.Chunks, (ulong)count, region.SystemMemory);
         }
     }
 
@@ -282,7 +321,11 @@ public sealed class IsmDomain : IIsmDomain
         }
     }
 
-    /// <summary>Drops the referral, tells the remaining referrers, and frees (and clears) the region when none is left. Caller holds the lock.</summary>
+    /// <summary>
+    /// Drops the referral, tells the remaining referrers, and frees the region when none is left:
+    /// chunks of domain memory are cleared and return to the pool; a driver's buffer is the
+    /// allocator's again, which it learns from a BUFFER_FREE event. Caller holds the lock.
+    /// </summary>
     private void DetachLocked(RegionState region, ulong devid)
     {
         region.Referrers.Remove(devid);
@@ -290,6 +333,17 @@ public sealed class IsmDomain : IIsmDomain
         if (region.Referrers.Count == 0)
         {
             _regions.Remove(region.Token);
+            if (region.SystemMemory)
+            {
+                // An allocator that has left the domain has no driver to tell.
+                if (_members.TryGetValue(region.Allocator, out IIsmDomainMember? allocator))
+                {
+                    allocator.OnDomainEvent(new IsmDomainEvent(IsmWire.EventBufferFree, region.Token, devid, 0));
+                }
+
+                return;
+            }
+
             foreach (ulong address in region.Chunks)
             {
                 // Cleared now as well as on the next allocation: a freed region leaves nothing behind.
@@ -365,8 +419,14 @@ public sealed class IsmDomain : IIsmDomain
 
         public ulong Size { get; } = size;
 
-        /// <summary>Addresses of the chunks in domain memory, in region order.</summary>
+        /// <summary>Addresses of the chunks in domain memory (bus addresses in system memory when <see cref="SystemMemory"/>), in region order.</summary>
         public ulong[] Chunks { get; } = chunks;
+
+        /// <summary>The region lives in its allocator's buffer, not in domain memory.</summary>
+        public bool SystemMemory { get; init; }
+
+        /// <summary>The devid that allocated the region.</summary>
+        public ulong Allocator { get; init; }
 
         public IsmPermissions DefaultPermissions { get; set; } = IsmPermissions.Default;
 

@@ -7,7 +7,7 @@ namespace VirtioHw.Firmware.Ism;
 /// The virtio-ism device firmware: it reports the domain's cdid, its own devid and the chunk and
 /// notify sizes in the device configuration, serves the controlq (alloc, query, attach, detach,
 /// grant, event vector) by DMA, programs the chunk table for the regions it maps, and sends the
-/// domain's events (update, attach, detach) on the eventq or on a bound MSI-X vector.
+/// domain's events (update, attach, detach, buffer free) on the eventq or on a bound MSI-X vector.
 /// </summary>
 /// <remarks>
 /// The domain (<see cref="IIsmDomain"/>, in this process or behind a domain server) holds the
@@ -15,8 +15,12 @@ namespace VirtioHw.Firmware.Ism;
 /// vectors. Controlq commands and kicks run on the firmware's own task; domain events arrive on
 /// any thread and take only the eventq lock, which is never held while calling the domain. An
 /// event can overtake the reply of the alloc or attach that makes its region known here; it waits
-/// until the command has mapped the region. The regions need VIRTIO_ISM_F_DEV_MEM: without it
-/// alloc and attach are answered with VIRTIO_ISM_ERR.
+/// until the command has mapped the region.
+/// Without VIRTIO_ISM_F_DEV_MEM an alloc takes the driver's buffer (page-aligned, the region size
+/// a whole number of chunks), clears it by DMA and maps its chunks in order with chunk slots that
+/// reach system memory; an attach records the attacher's buffer, unused, and maps whatever memory
+/// the region is in. The allocator's driver gets BUFFER_FREE when nobody refers to the region any
+/// more, never while a slot of this device still maps the buffer.
 /// </remarks>
 public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
 {
@@ -34,6 +38,9 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
     private readonly Dictionary<uint, ulong> _tokenBySlot = [];
     private readonly Dictionary<ulong, Mapping> _mapped = [];
     private readonly List<IsmDomainEvent> _early = [];
+
+    // Buffers of regions this device allocated in driver memory, by token, until their BUFFER_FREE.
+    private readonly Dictionary<ulong, ulong> _driverBuffers = [];
     private bool[] _slotUsed = [];
 
     // Kept with _slotUsed so that a command costs the same whatever the window's size and the number
@@ -50,7 +57,7 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
     public IsmFirmware(IDeviceHal hal, IsmFirmwareSettings settings, IIsmDomain domain)
         : base(hal, new VirtioFirmwareSettings
         {
-            DeviceFeatures = (settings?.DeviceFeatures ?? 0) | (1UL << IsmWire.FeatureDevMem),
+            DeviceFeatures = (settings?.DeviceFeatures ?? 0) | (settings?.DeviceMemory != false ? 1UL << IsmWire.FeatureDevMem : 0),
             QueueMaxSizes = settings?.QueueMaxSizes ?? throw new ArgumentNullException(nameof(settings)),
         })
     {
@@ -87,6 +94,17 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
     {
         lock (_eventLock)
         {
+            if (domainEvent.Type == IsmWire.EventBufferFree)
+            {
+                // Every slot that mapped the buffer is unmapped by now (referrers unmap before they detach).
+                if (_driverBuffers.Remove(domainEvent.Token, out ulong buffer))
+                {
+                    Queue(BufferFreeEvent(buffer));
+                }
+
+                return;
+            }
+
             if (!_mapped.TryGetValue(domainEvent.Token, out Mapping? mapping))
             {
                 if (_early.Count < EarlyEventLimit)
@@ -168,6 +186,7 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
 
         foreach (ulong token in _tokenBySlot.Values.ToArray())
         {
+            UnmapSystemMemory(token);
             try
             {
                 _domain.Detach(DevId, token);
@@ -244,6 +263,14 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
         BinaryPrimitives.WriteUInt64LittleEndian(ev, IsmWire.EventUpdate);
         BinaryPrimitives.WriteUInt64LittleEndian(ev.AsSpan(8), offset);
         BinaryPrimitives.WriteUInt64LittleEndian(ev.AsSpan(16), devid);
+        return ev;
+    }
+
+    private static byte[] BufferFreeEvent(ulong buffer)
+    {
+        var ev = new byte[IsmWire.BufferFreeEventSize];
+        BinaryPrimitives.WriteUInt64LittleEndian(ev, IsmWire.EventBufferFree);
+        BinaryPrimitives.WriteUInt64LittleEndian(ev.AsSpan(8), buffer);
         return ev;
     }
 
@@ -332,9 +359,9 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
         {
             return (command[0], command[1]) switch
             {
-                (IsmWire.ClassAlloc, IsmWire.AllocRegion) when data.Length >= 8 => Allocate(Le64(data, 0), capacity),
+                (IsmWire.ClassAlloc, IsmWire.AllocRegion) when data.Length >= 8 => Allocate(data, capacity),
                 (IsmWire.ClassQuery, IsmWire.QueryInfo) when data.Length >= 8 => Query(Le64(data, 0)),
-                (IsmWire.ClassAttach, IsmWire.AttachRegion) when data.Length >= 16 => Attach(Le64(data, 0), (IsmPermissions)Le64(data, 1), capacity),
+                (IsmWire.ClassAttach, IsmWire.AttachRegion) when data.Length >= 16 => Attach(data, capacity),
                 (IsmWire.ClassDetach, IsmWire.DetachRegion) when data.Length >= 8 => Detach(Le64(data, 0)),
                 (IsmWire.ClassGrant, IsmWire.GrantSetDefault) when data.Length >= 16 => [(byte)_domain.Grant(DevId, Le64(data, 0), (IsmPermissions)Le64(data, 1), null)],
                 (IsmWire.ClassGrant, IsmWire.GrantSetForDevice) when data.Length >= 24 => [(byte)_domain.Grant(DevId, Le64(data, 0), (IsmPermissions)Le64(data, 1), Le64(data, 2))],
@@ -358,15 +385,77 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
 
     private bool DeviceMemory => (NegotiatedFeatures & (1UL << IsmWire.FeatureDevMem)) != 0;
 
-    private byte[] Allocate(ulong size, long capacity)
+    /// <summary>struct virtio_ism_ctrl_alloc: size, and the driver's buffer without DEV_MEM.</summary>
+    private byte[] Allocate(ReadOnlySpan<byte> data, long capacity)
     {
-        if (!DeviceMemory || size == 0)
+        ulong size = Le64(data, 0);
+        if (DeviceMemory)
+        {
+            if (size == 0)
+            {
+                return [(byte)IsmAck.Error];
+            }
+
+            IsmMapResult result = _domain.Allocate(DevId, size, Limits(capacity));
+            return MapReply(result, result.Token, ChunkAccess.ReadWrite);
+        }
+
+        // The buffer is the region: a slot maps a whole chunk, so a shorter last chunk would expose
+        // memory past the buffer's end; and the chunk table keeps system addresses as page numbers.
+        if (data.Length < 16 || size == 0 || size % _domain.ChunkSize != 0 || !ValidBuffer(Le64(data, 1), size))
         {
             return [(byte)IsmAck.Error];
         }
 
-        IsmMapResult result = _domain.Allocate(DevId, size, Limits(capacity));
-        return MapReply(result, result.Token, ChunkAccess.ReadWrite);
+        ulong buffer = Le64(data, 1);
+        IsmChunkLimits limits = Limits(capacity);
+        ulong count = size / _domain.ChunkSize;
+        if (count > (ulong)Math.Max(0, limits.ReplyChunks))
+        {
+            // Nothing is cleared or allocated until the reply can list the chunks.
+            return MapReply(new IsmMapResult(IsmAck.TooBig, ChunkCount: count), 0, ChunkAccess.None);
+        }
+
+        if (count > (ulong)limits.FreeSlots)
+        {
+            return [(byte)IsmAck.NoSpace];
+        }
+
+        // The region's memory is cleared before it is handed out; a buffer DMA cannot reach is no region.
+        if (!ClearSystemMemory(buffer, size))
+        {
+            return [(byte)IsmAck.Error];
+        }
+
+        IsmMapResult mapped = _domain.AllocateInDriverMemory(DevId, size, buffer, limits);
+        if (mapped.Ack == IsmAck.Ok)
+        {
+            lock (_eventLock)
+            {
+                _driverBuffers[mapped.Token] = buffer;
+            }
+        }
+
+        return MapReply(mapped, mapped.Token, ChunkAccess.ReadWrite);
+    }
+
+    /// <summary>A driver's buffer of <paramref name="size"/> bytes: given, page-aligned, and wholly below 2^48 (what a chunk slot can address).</summary>
+    private static bool ValidBuffer(ulong buffer, ulong size) =>
+        buffer != 0 && buffer % IsmWire.BufferAlignment == 0 && size <= IsmWire.SystemAddressLimit && buffer <= IsmWire.SystemAddressLimit - size;
+
+    private bool ClearSystemMemory(ulong address, ulong length)
+    {
+        var zeros = new byte[(int)Math.Min(length, 64 * 1024)];
+        for (ulong done = 0; done < length; done += (ulong)zeros.Length)
+        {
+            int step = (int)Math.Min((ulong)zeros.Length, length - done);
+            if (!Hal.DmaWrite(address + done, zeros.AsSpan(0, step)))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private byte[] Query(ulong token)
@@ -383,29 +472,69 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
         return reply;
     }
 
-    private byte[] Attach(ulong token, IsmPermissions access, long capacity)
+    /// <summary>
+    /// struct virtio_ism_ctrl_attach: token, rw_perm, and without DEV_MEM the attacher's buffer,
+    /// which is recorded and not used (the specification asks for it only to bound what attaching
+    /// costs a driver); the slots map the memory the region is in, wherever its allocator put it.
+    /// </summary>
+    private byte[] Attach(ReadOnlySpan<byte> data, long capacity)
     {
+        ulong token = Le64(data, 0);
+        var access = (IsmPermissions)Le64(data, 1);
+        ulong buffer = 0;
         if (!DeviceMemory)
         {
-            return [(byte)(_domain.Query(DevId, token).Ack == IsmAck.NoEntry ? IsmAck.NoEntry : IsmAck.Error)];
+            if (data.Length < 24)
+            {
+                return [(byte)IsmAck.Error];
+            }
+
+            buffer = Le64(data, 2);
+            IsmQueryResult region = _domain.Query(DevId, token);
+            if (region.Ack != IsmAck.Ok)
+            {
+                return [(byte)region.Ack];
+            }
+
+            if (!ValidBuffer(buffer, region.Size))
+            {
+                return [(byte)IsmAck.Error];
+            }
         }
 
         IsmMapResult result = _domain.Attach(DevId, token, access, Limits(capacity));
         ChunkAccess chunkAccess = ChunkAccess.Valid
             | ((access & IsmPermissions.Read) != 0 ? ChunkAccess.Read : 0)
             | ((access & IsmPermissions.Write) != 0 ? ChunkAccess.Write : 0);
-        return MapReply(result, result.Size, chunkAccess);
+        return MapReply(result, result.Size, chunkAccess, buffer);
     }
 
     private byte[] Detach(ulong token)
     {
+        // Slots onto a driver's buffer go first: the detach may free it (BUFFER_FREE to its driver).
+        bool unmapped = UnmapSystemMemory(token);
         IsmAck ack = _domain.Detach(DevId, token);
-        if (ack == IsmAck.Ok)
+        if (ack == IsmAck.Ok && !unmapped)
         {
             Unmap(token);
         }
 
         return [(byte)ack];
+    }
+
+    /// <summary>Unmaps the region first when its slots reach a driver's buffer; whether it did.</summary>
+    private bool UnmapSystemMemory(ulong token)
+    {
+        lock (_eventLock)
+        {
+            if (!_mapped.TryGetValue(token, out Mapping? mapping) || !mapping.SystemMemory)
+            {
+                return false;
+            }
+        }
+
+        Unmap(token);
+        return true;
     }
 
     private byte[] BindVector(ulong token, ulong vector)
@@ -431,8 +560,12 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
     private IsmChunkLimits Limits(long capacity) =>
         new((capacity - 1 - IsmWire.ChunkReplyHeaderSize) / 8, _freeSlotCount);
 
-    /// <summary>The reply to an alloc or attach; on OK the region is mapped into the lowest free slots first.</summary>
-    private byte[] MapReply(IsmMapResult result, ulong first, ChunkAccess access)
+    /// <summary>
+    /// The reply to an alloc or attach (<paramref name="first"/> its first word, token or size); on
+    /// OK the region is mapped with <paramref name="access"/> into the lowest free slots first, and
+    /// the buffer an attach without DEV_MEM passed is kept with the mapping (0 for none).
+    /// </summary>
+    private byte[] MapReply(IsmMapResult result, ulong first, ChunkAccess access, ulong buffer = 0)
     {
         if (result.Ack == IsmAck.TooBig)
         {
@@ -449,7 +582,7 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
 
         uint[] slots = FreeSlots(chunks.Count)
             ?? throw new InvalidOperationException("the domain granted more chunks than the device had free slots");
-        Map(result.Token, chunks, slots, access);
+        Map(result.Token, chunks, slots, result.SystemMemory ? access | ChunkAccess.System : access, buffer);
         return ChunkReply(first, slots);
     }
 
@@ -486,7 +619,7 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
     }
 
     /// <summary>Maps the region's chunks, in order, into <paramref name="slots"/>, then hands it the events that came early.</summary>
-    private void Map(ulong token, IReadOnlyList<ulong> chunks, uint[] slots, ChunkAccess access)
+    private void Map(ulong token, IReadOnlyList<ulong> chunks, uint[] slots, ChunkAccess access, ulong buffer)
     {
         for (int i = 0; i < slots.Length; i++)
         {
@@ -498,7 +631,7 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
         _tokenBySlot[slots[0]] = token;
         lock (_eventLock)
         {
-            var mapping = new Mapping(slots);
+            var mapping = new Mapping(slots) { SystemMemory = (access & ChunkAccess.System) != 0, AttachBuffer = buffer };
             _mapped[token] = mapping;
             foreach (IsmDomainEvent early in _early.Where(e => e.Token == token).ToArray())
             {
@@ -541,5 +674,11 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
 
         /// <summary>MSI-X vector bound by EVENT_VECTOR, or <see cref="VirtioFirmware.NoVector"/> for the eventq.</summary>
         public ushort EventVector { get; set; } = NoVector;
+
+        /// <summary>The slots reach system memory (a driver's buffer) rather than domain memory.</summary>
+        public bool SystemMemory { get; init; }
+
+        /// <summary>The buffer the driver passed with an attach without DEV_MEM (recorded, not used); 0 for none.</summary>
+        public ulong AttachBuffer { get; init; }
     }
 }

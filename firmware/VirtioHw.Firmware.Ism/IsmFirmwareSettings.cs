@@ -3,8 +3,14 @@ namespace VirtioHw.Firmware.Ism;
 /// <summary>What an ISM firmware is built with; taken at construction and not changed after.</summary>
 public sealed record IsmFirmwareSettings
 {
-    /// <summary>Feature bits to offer besides VIRTIO_ISM_F_DEV_MEM (always offered) and VIRTIO_F_VERSION_1.</summary>
+    /// <summary>Feature bits to offer besides VIRTIO_ISM_F_DEV_MEM (see <see cref="DeviceMemory"/>) and VIRTIO_F_VERSION_1.</summary>
     public ulong DeviceFeatures { get; init; }
+
+    /// <summary>
+    /// Whether the device offers VIRTIO_ISM_F_DEV_MEM (regions in device memory). Without it, or
+    /// when the driver does not accept it, regions live in the memory the driver passes with alloc.
+    /// </summary>
+    public bool DeviceMemory { get; init; } = true;
 
     /// <summary>Largest size of controlq and eventq.</summary>
     public IReadOnlyList<ushort> QueueMaxSizes { get; init; } = [256, 256];

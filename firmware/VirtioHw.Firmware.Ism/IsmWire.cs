@@ -47,6 +47,18 @@ public static class IsmWire
     /// <summary>struct virtio_ism_event_attach_detach: ev_type, offset, devid, peers.</summary>
     public const int AttachDetachEventSize = 32;
 
+    /// <summary>struct virtio_ism_event_buffer_free: ev_type, buffer (a 64-bit bus address).</summary>
+    public const int BufferFreeEventSize = 16;
+
+    /// <summary>
+    /// Alignment the device requires of a driver's buffer (alloc and attach without
+    /// VIRTIO_ISM_F_DEV_MEM): a page, the unit the chunk table keeps a system-memory address in.
+    /// </summary>
+    public const ulong BufferAlignment = 4096;
+
+    /// <summary>One past the highest system-memory address a chunk slot reaches (fw_csr chunk_perm.system).</summary>
+    public const ulong SystemAddressLimit = 1UL << 48;
+
     /// <summary>The header of a command: class and command bytes.</summary>
     public const int CommandHeaderSize = 2;
 
