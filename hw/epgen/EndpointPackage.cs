@@ -105,11 +105,18 @@ public static class EndpointPackage
                 _ => "PLAIN",
             };
             Structure(L, r, new StructureLocation(region.Bar, region.Offset, region.Length));
+            Param(L, "logic [7:0]", r + "_SHMID", 8, region.ShmId);
             if (region.Kind != SharedMemoryKind.Plain)
             {
                 Param(L, "int unsigned", r + "_SHIFT", 0, (ulong)ulong.Log2(region.GranuleSize));
                 Param(L, "int unsigned", r + "_SLOTS", 0, region.Length / region.GranuleSize);
             }
+        }
+        if (description.Mmio is { } mmio)
+        {
+            // Behind virtio-mmio: where the register window and the shared memory regions' BAR sit.
+            Param(L, "logic [63:0]", "MMIO_BASE", 64, mmio.Base);
+            Param(L, "logic [63:0]", "MMIO_SHM_BASE", 64, mmio.SharedMemoryBase);
         }
         L();
 

@@ -50,6 +50,7 @@ package ivshmem_ep_pkg;
   localparam int unsigned PLAIN_BAR = 2;
   localparam logic [63:0] PLAIN_OFFSET = 64'h0;
   localparam logic [63:0] PLAIN_LENGTH = 64'h400000;
+  localparam logic [7:0] PLAIN_SHMID = 8'h0;
 
   // ---- the capability list: where the writable capabilities sit (0: absent), and every
   //      word of config space 0x40-0xff as the model reads it after reset ----

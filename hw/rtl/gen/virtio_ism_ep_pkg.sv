@@ -60,13 +60,17 @@ package virtio_ism_ep_pkg;
   localparam int unsigned CHUNKS_BAR = 2;
   localparam logic [63:0] CHUNKS_OFFSET = 64'h0;
   localparam logic [63:0] CHUNKS_LENGTH = 64'h2000000;
+  localparam logic [7:0] CHUNKS_SHMID = 8'h1;
   localparam int unsigned CHUNKS_SHIFT = 17;
   localparam int unsigned CHUNKS_SLOTS = 256;
   localparam int unsigned NOTIFY_AREA_BAR = 2;
   localparam logic [63:0] NOTIFY_AREA_OFFSET = 64'h2000000;
   localparam logic [63:0] NOTIFY_AREA_LENGTH = 64'h100000;
+  localparam logic [7:0] NOTIFY_AREA_SHMID = 8'h2;
   localparam int unsigned NOTIFY_AREA_SHIFT = 12;
   localparam int unsigned NOTIFY_AREA_SLOTS = 256;
+  localparam logic [63:0] MMIO_BASE = 64'hfe000000;
+  localparam logic [63:0] MMIO_SHM_BASE = 64'h4000000000;
 
   // ---- the capability list: where the writable capabilities sit (0: absent), and every
   //      word of config space 0x40-0xff as the model reads it after reset ----
