@@ -8,11 +8,20 @@ using VirtioHw.Registers;
 namespace VirtioHw.Drivers.Ism;
 
 /// <summary>
-/// The driver of a virtio-ism device: negotiates VIRTIO_ISM_F_DEV_MEM, sets up controlq and
-/// eventq, reads the configuration (cdid, devid, chunk and notify sizes), finds the regions and
-/// notify areas, and offers every controlq command as an async call. A refused command throws
-/// the <see cref="IsmException"/> subclass of its ack; events arrive through <see cref="ReadEventsAsync"/>.
+/// The driver of a virtio-ism device: negotiates VIRTIO_ISM_F_DEV_MEM (or, by its settings, leaves
+/// it off and provides the region memory itself), sets up controlq and eventq, reads the
+/// configuration (cdid, devid, chunk and notify sizes), finds the regions and notify areas, and
+/// offers every controlq command as an async call. A refused command throws the
+/// <see cref="IsmException"/> subclass of its ack; events arrive through <see cref="ReadEventsAsync"/>.
 /// </summary>
+/// <remarks>
+/// Without DEV_MEM, alloc passes a buffer of platform DMA memory of the region's size (page-aligned;
+/// the device wants the size a whole number of chunks) that stays allocated until the device's
+/// BUFFER_FREE event names it, which the driver hands on as an event after freeing it; attach
+/// passes a buffer of the region's size (queried first) that is freed after the detach. A buffer
+/// still waiting for its BUFFER_FREE when the device is disposed stays with the platform, which
+/// releases it when it is disposed itself: another device may map it still.
+/// </remarks>
 public sealed class IsmDevice : IAsyncDisposable
 {
     private const int EventBuffers = 16;
@@ -30,11 +39,17 @@ public sealed class IsmDevice : IAsyncDisposable
     private readonly SemaphoreSlim _commandLock = new(1, 1);
     private readonly HashSet<ushort> _updateEntries = [];
 
-    private IsmDevice(VirtioTransport transport, VirtioQueue control, VirtioQueue events)
+    // Driver memory without DEV_MEM: allocated regions' buffers by bus address until their BUFFER_FREE,
+    // attached regions' buffers by token until their detach. Both under their own lock.
+    private readonly Dictionary<ulong, DmaRegion> _allocBuffers = [];
+    private readonly Dictionary<ulong, DmaRegion> _attachBuffers = [];
+
+    private IsmDevice(VirtioTransport transport, VirtioQueue control, VirtioQueue events, bool deviceMemory)
     {
         _transport = transport;
         _control = control;
         _events = events;
+        DeviceMemory = deviceMemory;
         Span<byte> cdid = stackalloc byte[16];
         BinaryPrimitives.WriteUInt64BigEndian(cdid, transport.ReadDeviceConfig64((int)IsmConfig.CdidHi.Offset));
         BinaryPrimitives.WriteUInt64BigEndian(cdid[8..], transport.ReadDeviceConfig64((int)IsmConfig.CdidLo.Offset));
@@ -58,28 +73,38 @@ public sealed class IsmDevice : IAsyncDisposable
 
     public ulong NotifySize { get; }
 
+    /// <summary>Whether VIRTIO_ISM_F_DEV_MEM was negotiated: regions in device memory rather than in buffers of this driver.</summary>
+    public bool DeviceMemory { get; }
+
     /// <summary>The device memory regions are mapped into (shmid 1).</summary>
     public VirtioSharedMemoryRegion Regions { get; }
 
     /// <summary>The notify-addresses (shmid 2).</summary>
     public VirtioSharedMemoryRegion Notify { get; }
 
+    /// <summary>Brings up the device behind <paramref name="transport"/> with VIRTIO_ISM_F_DEV_MEM; see <see cref="OpenAsync(VirtioTransport, IsmDeviceSettings, CancellationToken)"/>.</summary>
+    /// <exception cref="VirtioException">The device is not virtio-ism, or does not provide the region memory itself.</exception>
+    public static Task<IsmDevice> OpenAsync(VirtioTransport transport, CancellationToken cancellationToken = default) =>
+        OpenAsync(transport, new IsmDeviceSettings(), cancellationToken);
+
     /// <summary>
     /// Brings up the device behind <paramref name="transport"/>: features (VIRTIO_ISM_F_DEV_MEM
-    /// required), both queues, interrupts, DRIVER_OK, eventq buffers. The device owns the
-    /// transport from then on and disposes it.
+    /// required, or left off, as <paramref name="settings"/> say), both queues, interrupts,
+    /// DRIVER_OK, eventq buffers. The device owns the transport from then on and disposes it.
     /// </summary>
-    /// <exception cref="VirtioException">The device is not virtio-ism, or does not provide the region memory itself.</exception>
-    public static async Task<IsmDevice> OpenAsync(VirtioTransport transport, CancellationToken cancellationToken = default)
+    /// <exception cref="VirtioException">The device is not virtio-ism, or does not provide the region memory itself when the settings ask for it.</exception>
+    public static async Task<IsmDevice> OpenAsync(VirtioTransport transport, IsmDeviceSettings settings, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(settings);
         if (transport.DeviceType != IsmProtocol.DeviceType)
         {
             throw new VirtioException($"{transport.Location} is virtio device {transport.DeviceType}, not virtio-ism ({IsmProtocol.DeviceType})");
         }
 
-        ulong features = await transport.InitializeAsync(1UL << IsmProtocol.FeatureDevMem, cancellationToken).ConfigureAwait(false);
-        if ((features & (1UL << IsmProtocol.FeatureDevMem)) == 0)
+        ulong wanted = settings.DeviceMemory ? 1UL << IsmProtocol.FeatureDevMem : 0;
+        ulong features = await transport.InitializeAsync(wanted, cancellationToken).ConfigureAwait(false);
+        if ((features & wanted) != wanted)
         {
             transport.Fail();
             throw new VirtioException($"{transport.Location}: the device does not offer VIRTIO_ISM_F_DEV_MEM, which this driver needs");
@@ -87,7 +112,7 @@ public sealed class IsmDevice : IAsyncDisposable
 
         VirtioQueue control = transport.SetupQueue(0);
         VirtioQueue events = transport.SetupQueue(1);
-        var device = new IsmDevice(transport, control, events);
+        var device = new IsmDevice(transport, control, events, settings.DeviceMemory);
         transport.DeviceNeedsReset += (_, _) => device.OnNeedsReset();
         device._workers.Add(transport.RunInterruptsAsync(device._stop.Token));
         transport.DriverOk();
@@ -96,14 +121,55 @@ public sealed class IsmDevice : IAsyncDisposable
         return device;
     }
 
-    /// <summary>Allocates a region of at least <paramref name="size"/> bytes (VIRTIO_ISM_CTRL_ALLOC_REGION); this device has it mapped.</summary>
+    /// <summary>
+    /// Allocates a region of at least <paramref name="size"/> bytes (VIRTIO_ISM_CTRL_ALLOC_REGION);
+    /// this device has it mapped. Without DEV_MEM the region is a buffer of <paramref name="size"/>
+    /// bytes of platform DMA memory, kept until the device's BUFFER_FREE event.
+    /// </summary>
     public async Task<IsmRegion> AllocateAsync(ulong size, CancellationToken cancellationToken = default)
     {
-        var request = new byte[2 + 8];
-        request[0] = IsmProtocol.ClassAlloc;
-        BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(2), size);
-        (ulong token, ulong[] chunks) = await ChunkCommandAsync(request, "alloc", cancellationToken).ConfigureAwait(false);
-        return new IsmRegion(this, token, size, chunks);
+        if (DeviceMemory)
+        {
+            var request = new byte[2 + 8];
+            request[0] = IsmProtocol.ClassAlloc;
+            BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(2), size);
+            (ulong token, ulong[] chunks) = await ChunkCommandAsync(request, "alloc", cancellationToken).ConfigureAwait(false);
+            return new IsmRegion(this, token, size, chunks);
+        }
+
+        DmaRegion buffer = AllocateBuffer(size);
+        try
+        {
+            var request = new byte[2 + 16];
+            request[0] = IsmProtocol.ClassAlloc;
+            BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(2), size);
+            BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(10), buffer.BusAddress);
+            (ulong token, ulong[] chunks) = await ChunkCommandAsync(request, "alloc", cancellationToken).ConfigureAwait(false);
+            lock (_allocBuffers)
+            {
+                _allocBuffers.Add(buffer.BusAddress, buffer);
+            }
+
+            return new IsmRegion(this, token, size, chunks);
+        }
+        catch
+        {
+            // Refused: the device did not take the buffer.
+            buffer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Buffers of allocated regions that wait for their BUFFER_FREE event (without DEV_MEM).</summary>
+    public int PendingBuffers
+    {
+        get
+        {
+            lock (_allocBuffers)
+            {
+                return _allocBuffers.Count;
+            }
+        }
     }
 
     /// <summary>Size of the region and this device's permissions on it (VIRTIO_ISM_CTRL_QUERY_INFO).</summary>
@@ -116,20 +182,59 @@ public sealed class IsmDevice : IAsyncDisposable
         return (BinaryPrimitives.ReadUInt64LittleEndian(reply.AsSpan(1)), (IsmPermissions)BinaryPrimitives.ReadUInt64LittleEndian(reply.AsSpan(9)));
     }
 
-    /// <summary>Maps the region of <paramref name="token"/> with <paramref name="access"/> (read, write or both) (VIRTIO_ISM_CTRL_ATTACH_REGION).</summary>
+    /// <summary>
+    /// Maps the region of <paramref name="token"/> with <paramref name="access"/> (read, write or
+    /// both) (VIRTIO_ISM_CTRL_ATTACH_REGION). Without DEV_MEM the region's size is queried first and
+    /// a buffer of that size passed along, as the specification asks; it is freed after the detach.
+    /// </summary>
     public async Task<IsmRegion> AttachAsync(ulong token, IsmPermissions access = IsmPermissions.Read | IsmPermissions.Write, CancellationToken cancellationToken = default)
     {
-        var request = new byte[2 + 16];
-        request[0] = IsmProtocol.ClassAttach;
-        BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(2), token);
-        BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(10), (ulong)access);
-        (ulong size, ulong[] chunks) = await ChunkCommandAsync(request, "attach", cancellationToken).ConfigureAwait(false);
-        return new IsmRegion(this, token, size, chunks);
+        DmaRegion? buffer = DeviceMemory ? null : AllocateBuffer((await QueryAsync(token, cancellationToken).ConfigureAwait(false)).Size);
+        try
+        {
+            var request = new byte[2 + (buffer is null ? 16 : 24)];
+            request[0] = IsmProtocol.ClassAttach;
+            BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(2), token);
+            BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(10), (ulong)access);
+            if (buffer is not null)
+            {
+                BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(18), buffer.BusAddress);
+            }
+
+            (ulong size, ulong[] chunks) = await ChunkCommandAsync(request, "attach", cancellationToken).ConfigureAwait(false);
+            if (buffer is not null)
+            {
+                lock (_attachBuffers)
+                {
+                    _attachBuffers.Add(token, buffer);
+                }
+            }
+
+            return new IsmRegion(this, token, size, chunks);
+        }
+        catch
+        {
+            buffer?.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>Drops this device's reference to the region (VIRTIO_ISM_CTRL_DETACH_REGION); the last one frees it.</summary>
-    public Task DetachAsync(ulong token, CancellationToken cancellationToken = default) =>
-        SimpleCommandAsync(IsmProtocol.ClassDetach, 0, "detach", cancellationToken, token);
+    /// <summary>
+    /// Drops this device's reference to the region (VIRTIO_ISM_CTRL_DETACH_REGION); the last one
+    /// frees it. The buffer an attach without DEV_MEM passed is freed now; an allocated region's
+    /// buffer waits for BUFFER_FREE.
+    /// </summary>
+    public async Task DetachAsync(ulong token, CancellationToken cancellationToken = default)
+    {
+        await SimpleCommandAsync(IsmProtocol.ClassDetach, 0, "detach", cancellationToken, token).ConfigureAwait(false);
+        DmaRegion? buffer;
+        lock (_attachBuffers)
+        {
+            _attachBuffers.Remove(token, out buffer);
+        }
+
+        buffer?.Dispose();
+    }
 
     /// <summary>Sets the permissions every device without dedicated ones has (VIRTIO_ISM_CTRL_GRANT_SET_DEFAULT).</summary>
     public Task GrantDefaultAsync(ulong token, IsmPermissions permissions, CancellationToken cancellationToken = default) =>
@@ -266,6 +371,41 @@ public sealed class IsmDevice : IAsyncDisposable
         _received.Writer.TryComplete();
         _stop.Dispose();
         _commandLock.Dispose();
+
+        // The reset detached this device from every region, so no slot of it maps an attach buffer.
+        lock (_attachBuffers)
+        {
+            foreach (DmaRegion buffer in _attachBuffers.Values)
+            {
+                buffer.Dispose();
+            }
+
+            _attachBuffers.Clear();
+        }
+    }
+
+    /// <summary>A page-aligned buffer of platform DMA memory for a region of <paramref name="size"/> bytes.</summary>
+    private DmaRegion AllocateBuffer(ulong size)
+    {
+        if (size == 0 || size > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"{_transport.Location}: a region in driver memory needs 1 to {int.MaxValue} bytes");
+        }
+
+        return _transport.Platform.AllocateDma((int)size, IsmProtocol.BufferAlignment);
+    }
+
+    /// <summary>The device is done with an allocated region's buffer: it is freed, then the event is handed on.</summary>
+    private void OnBufferFree(ulong busAddress)
+    {
+        DmaRegion? buffer;
+        lock (_allocBuffers)
+        {
+            _allocBuffers.Remove(busAddress, out buffer);
+        }
+
+        buffer?.Dispose();
+        _received.Writer.TryWrite(new IsmEvent(IsmEventType.BufferFree, 0, 0, 0, busAddress));
     }
 
     /// <summary>Gives a bound region's updates back to the eventq (unless it is detached already) and frees the entry.</summary>
@@ -382,9 +522,13 @@ public sealed class IsmDevice : IAsyncDisposable
                 return;
             }
 
-            if (used.Length >= 24)
+            var type = (IsmEventType)BinaryPrimitives.ReadUInt64LittleEndian(buffer);
+            if (type == IsmEventType.BufferFree && used.Length >= IsmProtocol.BufferFreeEventSize)
             {
-                var type = (IsmEventType)BinaryPrimitives.ReadUInt64LittleEndian(buffer);
+                OnBufferFree(BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(8)));
+            }
+            else if (used.Length >= 24)
+            {
                 ulong peers = used.Length >= 32 && type is IsmEventType.Attach or IsmEventType.Detach
                     ? BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(24))
                     : 0;

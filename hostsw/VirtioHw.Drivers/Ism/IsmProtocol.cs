@@ -27,6 +27,12 @@ internal static class IsmProtocol
 
     /// <summary>The largest event structure (attach/detach: four le64).</summary>
     public const int MaxEventSize = 32;
+
+    /// <summary>struct virtio_ism_event_buffer_free: ev_type and the buffer's bus address.</summary>
+    public const int BufferFreeEventSize = 16;
+
+    /// <summary>The alignment of a buffer the driver passes without DEV_MEM: a page, as the device asks.</summary>
+    public const int BufferAlignment = 4096;
 }
 
 /// <summary>The ack codes of virtio-ism commands.</summary>
@@ -69,6 +75,7 @@ public enum IsmEventType : ulong
 /// <summary>
 /// One event from the device's eventq: what happened, at which region (its offset in this
 /// device's regions area), which device caused it, and, for attach and detach, how many other
-/// devices now refer to the region.
+/// devices now refer to the region. BUFFER_FREE names only <paramref name="Buffer"/>, the bus
+/// address of the buffer an alloc passed, which the driver has freed by the time it hands this on.
 /// </summary>
-public readonly record struct IsmEvent(IsmEventType Type, ulong Offset, ulong DevId, ulong Peers);
+public readonly record struct IsmEvent(IsmEventType Type, ulong Offset, ulong DevId, ulong Peers, ulong Buffer = 0);

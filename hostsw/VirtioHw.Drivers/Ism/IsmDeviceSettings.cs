@@ -1,0 +1,12 @@
+namespace VirtioHw.Drivers.Ism;
+
+/// <summary>How an <see cref="IsmDevice"/> is brought up; taken at <see cref="IsmDevice.OpenAsync(VirtioHw.Host.Virtio.VirtioTransport, IsmDeviceSettings, CancellationToken)"/> and not changed after.</summary>
+public sealed record IsmDeviceSettings
+{
+    /// <summary>
+    /// True (the default): negotiate VIRTIO_ISM_F_DEV_MEM and refuse a device without it; regions
+    /// live in device memory. False: leave it off; the driver passes a buffer of platform DMA memory
+    /// with every alloc and attach, and frees an allocated region's buffer on its BUFFER_FREE event.
+    /// </summary>
+    public bool DeviceMemory { get; init; } = true;
+}
