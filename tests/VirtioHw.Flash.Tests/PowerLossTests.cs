@@ -25,10 +25,10 @@ public class PowerLossTests
     {
         byte[] old = TestData.Filled(3 * 4096, 0xff);
         TestData.Random(4096, 21).CopyTo(old, 0);
-        TestData.Filled(1024, 0xf0).CopyTo(old, 4096);
+        TestData.Filled(4096, 0xf0).CopyTo(old, 4096);
         byte[] image = (byte[])old.Clone();
         TestData.Random(600, 22).CopyTo(image, 100);
-        for (int i = 4096; i < 4096 + 1024; i += 7)
+        for (int i = 4096; i < 8192; i += 7)
         {
             image[i] = 0x30;
         }

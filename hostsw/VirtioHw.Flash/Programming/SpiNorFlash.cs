@@ -260,6 +260,8 @@ public sealed class SpiNorFlash : IDisposable
     /// <summary>Polls until the operation ends, then checks the part did not ignore it.</summary>
     private void WaitDone(TimeSpan typical, TimeSpan max, string what)
     {
+        // No poll before the typical time: it would find the part busy and only cost bus bytes.
+        _bus.Wait(typical);
         byte status = WaitReady(_bus, typical, max, what);
         // A part that refuses a command (protected address, locked register) leaves the latch set.
         if ((status & StatusWriteEnableLatch) != 0)
