@@ -746,12 +746,18 @@ module ivshmem_endpoint_top #(
     fw_csr_hw2reg.drv_features.accepted.de = 1'b0;
     fw_csr_hw2reg.device_status.status.d = '0;
     fw_csr_hw2reg.device_status.status.de = 1'b0;
-    fw_csr_hw2reg.q_max_size    = '{ack: 1'b1, rdata: '0};
-    fw_csr_hw2reg.q_state       = '{ack: 1'b1, rdata: '0};
-    fw_csr_hw2reg.q_msix_vector = '{ack: 1'b1, rdata: '0};
-    fw_csr_hw2reg.q_desc        = '{ack: 1'b1, rdata: '0};
-    fw_csr_hw2reg.q_driver      = '{ack: 1'b1, rdata: '0};
-    fw_csr_hw2reg.q_device      = '{ack: 1'b1, rdata: '0};
+    fw_csr_hw2reg.q_max_size.ack = 1'b1;
+    fw_csr_hw2reg.q_max_size.rdata = '0;
+    fw_csr_hw2reg.q_state.ack = 1'b1;
+    fw_csr_hw2reg.q_state.rdata = '0;
+    fw_csr_hw2reg.q_msix_vector.ack = 1'b1;
+    fw_csr_hw2reg.q_msix_vector.rdata = '0;
+    fw_csr_hw2reg.q_desc.ack = 1'b1;
+    fw_csr_hw2reg.q_desc.rdata = '0;
+    fw_csr_hw2reg.q_driver.ack = 1'b1;
+    fw_csr_hw2reg.q_driver.rdata = '0;
+    fw_csr_hw2reg.q_device.ack = 1'b1;
+    fw_csr_hw2reg.q_device.rdata = '0;
   end
 
 endmodule
