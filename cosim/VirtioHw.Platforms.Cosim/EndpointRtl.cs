@@ -14,11 +14,12 @@ internal sealed class EndpointRtl : IEndpointRtl
 {
     private readonly CosimTop _top;
     private readonly IAxiLiteSlave?[] _ports;
-    private readonly IMemoryMaster _memory;
+    private readonly IMemoryMaster? _memory;
     private readonly IMsiSource _msi;
     private readonly Func<bool> _irq;
 
-    private EndpointRtl(CosimTop top, IMemoryMaster memory, IMsiSource msi, Func<bool> irq, IAxiLiteSlave?[] ports)
+    // memory is null for a top without a memory master (no BAR2 window).
+    private EndpointRtl(CosimTop top, IMemoryMaster? memory, IMsiSource msi, Func<bool> irq, IAxiLiteSlave?[] ports)
     {
         Debug.Assert(ports.Length == Enum.GetValues<RtlPort>().Length, "one entry per RtlPort");
         _top = top;
@@ -51,7 +52,7 @@ internal sealed class EndpointRtl : IEndpointRtl
     };
 
     /// <summary>Whether the platform drives <paramref name="top"/> (it has an adapter below).</summary>
-    public static bool IsAdapted(string top) => top is IsmEndpointTop.TopName;
+    public static bool IsAdapted(string top) => top is IsmEndpointTop.TopName or DmabufEndpointTop.TopName or IvshmemEndpointTop.TopName;
 
     /// <summary>A new instance of the top of <paramref name="description"/>, through reset.</summary>
     /// <exception cref="CosimLibraryException">Its library is not built: one line saying to run <c>make cosim</c>.</exception>
@@ -68,12 +69,25 @@ internal sealed class EndpointRtl : IEndpointRtl
         return top switch
         {
             IsmEndpointTop.TopName => Ism(new IsmEndpointTop()),
+            DmabufEndpointTop.TopName => Dmabuf(new DmabufEndpointTop()),
+            IvshmemEndpointTop.TopName => Ivshmem(new IvshmemEndpointTop(), ivPosition),
             _ => throw new CosimLibraryException($"{top} has a binding but no platform adapter"),
         };
     }
 
     // Port order: Config, Bar0, Bar1, Bar2, Firmware, Mmio, Shm.
     private static EndpointRtl Ism(IsmEndpointTop t) => new(t, t, t, () => t.FwIrqO, [t.Cfg, t.Bar0, t.Bar1, t.Bar2, t.Fw, null, null]);
+
+    // No BAR2 in virtio-dmabuf.yaml: no bar2_ port and no memory master.
+    private static EndpointRtl Dmabuf(DmabufEndpointTop t) => new(t, null, t, () => t.FwIrqO, [t.Cfg, t.Bar0, t.Bar1, null, t.Fw, null, null]);
+
+    // IVPosition reads iv_position_i: the peer id the platform assigns, driven before the first access.
+    private static EndpointRtl Ivshmem(IvshmemEndpointTop t, uint ivPosition)
+    {
+        t.IvPositionI = ivPosition;
+        t.Eval();
+        return new(t, t, t, () => t.FwIrqO, [t.Cfg, t.Bar0, t.Bar1, t.Bar2, t.Fw, null, null]);
+    }
 
     public uint Read(RtlPort port, uint offset) => Port(port).AxiRead(offset);
 
@@ -83,7 +97,8 @@ internal sealed class EndpointRtl : IEndpointRtl
 
     public bool TryPopMsi(out ulong address, out uint data) => _msi.TryPopMsi(out address, out data);
 
-    public unsafe void AttachMemory(DeviceMemory memory) => _memory.AttachMemory((nint)memory.Base, memory.Length);
+    public unsafe void AttachMemory(DeviceMemory memory) =>
+        (_memory ?? throw new InvalidOperationException($"{_top.Name} has no memory master")).AttachMemory((nint)memory.Base, memory.Length);
 
     public void OpenTrace(string path) => _top.OpenTrace(path);
 
