@@ -3,7 +3,7 @@ using System.Globalization;
 using VirtioHw.Fuzz;
 using VirtioHw.Fuzz.Targets;
 
-// virtiohw-fuzz: seeded, time-bounded fuzzing; exit 0 when every target held, 1 on failures, 2 on a bad command line.
+// virtiohw-fuzz: seeded, time-bounded fuzzing; exit 0 when every target held (or was skipped), 1 on failures, 2 on a bad command line, 3 when a replay's target cannot run here.
 var target = new Option<string>("--target") { Description = "Target name, or 'all'.", DefaultValueFactory = _ => "all" };
 var seconds = new Option<int>("--seconds") { Description = "Seconds per target.", DefaultValueFactory = _ => 10 };
 var seed = new Option<int>("--seed") { Description = "Seed of the input generator.", DefaultValueFactory = _ => 1 };
@@ -52,6 +52,13 @@ root.SetAction(parse =>
         }
 
         FuzzTarget one = TargetCatalog.Create(names[0])!;
+        if (one.Unavailable is { } reason)
+        {
+            Console.Error.WriteLine($"virtiohw-fuzz: {names[0]} cannot run here: {reason}");
+            (one as IDisposable)?.Dispose();
+            return 3;
+        }
+
         Outcome? outcome = Outcome.Of(one, File.ReadAllBytes(file));
         Console.WriteLine(outcome is null ? $"{file}: every property holds" : $"{file}: {outcome.Message}");
         (one as IDisposable)?.Dispose();
@@ -110,8 +117,10 @@ static string Describe(FuzzTarget t)
 /// <summary>The summary of a run: one row per target and a total.</summary>
 internal static class SummaryTable
 {
-    public static string Row(FuzzResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"{r.Target,-12} {r.Executions,12} {r.DistinctInputs,12} {r.FaultsInjected,10} {r.Failures.Count,9} {r.Elapsed.TotalSeconds,8:0.0}");
+    public static string Row(FuzzResult r) => r.Skipped is { } reason
+        ? $"{r.Target,-12} skipped: {reason}"
+        : string.Create(CultureInfo.InvariantCulture,
+            $"{r.Target,-12} {r.Executions,12} {r.DistinctInputs,12} {r.FaultsInjected,10} {r.Failures.Count,9} {r.Elapsed.TotalSeconds,8:0.0}");
 
     public static string Format(IReadOnlyList<FuzzResult> results)
     {

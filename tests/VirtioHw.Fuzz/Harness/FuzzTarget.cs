@@ -18,6 +18,12 @@ public abstract class FuzzTarget
     /// <summary>How long one execution may run before it counts as a hang.</summary>
     public virtual TimeSpan HangTimeout => TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// Why this target cannot run here (a co-simulation library not built, say), in one sentence;
+    /// null when it can. A target that cannot run is reported as skipped, never as passed.
+    /// </summary>
+    public virtual string? Unavailable => null;
+
     /// <summary>Faults injected so far (connections cut, peers gone, responses withheld).</summary>
     public long FaultsInjected => Interlocked.Read(ref _faults);
 

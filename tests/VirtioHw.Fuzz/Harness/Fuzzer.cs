@@ -23,8 +23,11 @@ public sealed record FuzzSettings
 /// <summary>A failure found: what broke, and the minimised input (and its file when written).</summary>
 public sealed record FuzzFinding(string Signature, string Message, byte[] Input, string? File);
 
-/// <summary>What one target's run did. Distinct inputs are counted by a 64-bit FNV-1a hash of the input bytes.</summary>
-public sealed record FuzzResult(string Target, int Seed, long Executions, long DistinctInputs, long FaultsInjected, TimeSpan Elapsed, IReadOnlyList<FuzzFinding> Failures);
+/// <summary>
+/// What one target's run did. Distinct inputs are counted by a 64-bit FNV-1a hash of the input
+/// bytes. <paramref name="Skipped"/> says why a target did not run at all (null when it ran).
+/// </summary>
+public sealed record FuzzResult(string Target, int Seed, long Executions, long DistinctInputs, long FaultsInjected, TimeSpan Elapsed, IReadOnlyList<FuzzFinding> Failures, string? Skipped = null);
 
 /// <summary>
 /// The fuzzing loop: generates inputs from a seeded generator, runs each under a hang watchdog,
@@ -36,6 +39,11 @@ public static class Fuzzer
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(settings);
+        if (target.Unavailable is { } reason)
+        {
+            return new FuzzResult(target.Name, settings.Seed, 0, 0, 0, TimeSpan.Zero, [], reason);
+        }
+
         var random = new Random(settings.Seed ^ (int)InputHash.Of(System.Text.Encoding.UTF8.GetBytes(target.Name)));
         var seen = new HashSet<ulong>();
         var failures = new List<FuzzFinding>();
