@@ -4,8 +4,8 @@ using VirtioHw.Model;
 namespace VirtioHw.Cosim.Tests.Endpoint;
 
 /// <summary>
-/// The endpoint lockstep: the C# model endpoint (VirtioPciEndpointModel, IvshmemEndpointModel) and
-/// the Verilated endpoint top take the same seeded stream of config, BAR, firmware CSR and shared
+/// The endpoint lockstep: the C# model endpoint (VirtioPciEndpointModel, IvshmemEndpointModel,
+/// VirtioMmioEndpointModel) and the Verilated endpoint top take the same seeded stream of config, BAR, firmware CSR and shared
 /// memory accesses, and after every one must agree on the read data, the MSI messages sent and the
 /// backing memory. The first divergence names the transaction, the register and both values, and
 /// the seed reproduces it (VHW_LOCKSTEP_SEED, VHW_LOCKSTEP_TRANSACTIONS and VHW_LOCKSTEP_TRACE, as in
@@ -16,6 +16,12 @@ public sealed class EndpointLockstepTests
     private const int Transactions = 3000;
     private const int History = 12;
 
+    /// <summary>virtio-ism behind virtio-mmio (ism_mmio_endpoint_top, VirtioMmioEndpointModel).</summary>
+    private const string IsmMmio = "virtio-ism-mmio";
+
+    /// <summary>Where the virtio-mmio endpoint's interrupt messages go, on both sides.</summary>
+    private static readonly (ulong Address, uint Data) InterruptRoute = (0xfee0_1000, 0x4321);
+
     [TestCase("virtio-ism", 1)]
     [TestCase("virtio-ism", 2)]
     [TestCase("virtio-ism", 3)]
@@ -24,17 +30,35 @@ public sealed class EndpointLockstepTests
     [TestCase("ivshmem", 1)]
     [TestCase("ivshmem", 2)]
     [TestCase("ivshmem", 3)]
+    [TestCase(IsmMmio, 1)]
+    [TestCase(IsmMmio, 2)]
+    [TestCase(IsmMmio, 3)]
     public void Lockstep_ModelAndRtlEndpointAgree(string personality, int seed)
     {
         (int s, int n) = LockstepRun.Settings(seed, Transactions);
-        EndpointDescription description = EndpointDescriptions.LoadBuiltin(personality);
+        bool mmio = personality == IsmMmio;
+        EndpointDescription description = EndpointDescriptions.LoadBuiltin(mmio ? "virtio-ism" : personality);
         // An ivshmem peer id other than the description's, as a server would assign it.
         uint ivPosition = (uint)s * 3;
-        using var model = new ModelEndpointSide(description, ivPosition);
+        EndpointMap map;
+        IEndpointSide modelSide;
+        if (mmio)
+        {
+            modelSide = new ModelMmioEndpointSide(description, InterruptRoute);
+            map = EndpointMap.ForMmio(description);
+        }
+        else
+        {
+            var pci = new ModelEndpointSide(description, ivPosition);
+            modelSide = pci;
+            map = new EndpointMap(description, pci.Capabilities);
+        }
+        using IEndpointSide model = modelSide;
         using RtlEndpointSide rtl = personality switch
         {
             "virtio-dmabuf" => RtlEndpointSide.Dmabuf(),
             "ivshmem" => RtlEndpointSide.Ivshmem(description.BackingMemory, ivPosition),
+            IsmMmio => RtlEndpointSide.IsmMmio(description.BackingMemory, InterruptRoute),
             _ => RtlEndpointSide.Ism(description.BackingMemory),
         };
         if (Environment.GetEnvironmentVariable(LockstepRun.TraceVariable) is { Length: > 0 } dir)
@@ -42,8 +66,7 @@ public sealed class EndpointLockstepTests
             Directory.CreateDirectory(dir);
             rtl.Top.OpenTrace(Path.GetFullPath(Path.Combine(dir, $"{personality}-{s}.fst")));
         }
-        var map = new EndpointMap(description, model.Capabilities);
-        var stream = new EndpointStream(s, map, description);
+        var stream = new EndpointStream(s, map, description, mmio);
         var recent = new Queue<string>();
         int reads = 0, messages = 0, windowWrites = 0;
 
@@ -70,7 +93,7 @@ public sealed class EndpointLockstepTests
             {
                 Fail(number, a, $"MSI messages: model [{string.Join(", ", want.Select(Msi))}], RTL [{string.Join(", ", got.Select(Msi))}]");
             }
-            if (a.Write && a.Port == EndpointPort.Bar2)
+            if (a.Write && a.Port is EndpointPort.Bar2 or EndpointPort.Shm)
             {
                 windowWrites++;
                 int at = FirstDifference(model.Memory, rtl.Memory, EndpointStream.MappedBytes);
@@ -83,7 +106,7 @@ public sealed class EndpointLockstepTests
         Assert.Multiple(() =>
         {
             Assert.That(reads, Is.GreaterThan(n / 4), "the stream reads back");
-            Assert.That(messages, Is.GreaterThan(0), "the stream makes the endpoint send MSI-X messages");
+            Assert.That(messages, Is.GreaterThan(0), "the stream makes the endpoint send MSI-X (or interrupt) messages");
             Assert.That(rtl.OutsideAccesses, Is.Zero, "every chunk lies in the attached memory");
         });
     }

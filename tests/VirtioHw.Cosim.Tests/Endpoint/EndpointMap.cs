@@ -11,6 +11,8 @@ internal enum EndpointPort
     Bar1,
     Bar2,
     Fw,
+    Mmio,  // the virtio-mmio register window
+    Shm,   // behind virtio-mmio: the BAR that holds the shared memory regions
 }
 
 /// <summary>A range of one port: the register block that answers it (null for a window), for names.</summary>
@@ -67,6 +69,24 @@ internal sealed class EndpointMap
         regions.Add(new(EndpointPort.Fw, 0, FwCsr.Size, "fw CSR", FwCsr.Info));
         Regions = regions;
     }
+
+    /// <summary>The same device behind virtio-mmio: the register window, the device configuration after it, the shared memory BAR.</summary>
+    private EndpointMap(EndpointDescription description)
+    {
+        var regions = new List<EndpointRegion>
+        {
+            new(EndpointPort.Mmio, 0, VirtioMmio.Size, "virtio-mmio registers", VirtioMmio.Info),
+            new(EndpointPort.Mmio, VirtioMmio.Size, VirtioMmioEndpointModel.WindowSize - VirtioMmio.Size, "device cfg", IsmConfig.Info),
+        };
+        foreach (SharedMemoryRegion region in description.SharedMemory)
+        {
+            regions.Add(new(EndpointPort.Shm, region.Offset, region.Length, $"shared memory '{region.Name}' ({region.Kind})", null));
+        }
+        regions.Add(new(EndpointPort.Fw, 0, FwCsr.Size, "fw CSR", FwCsr.Info));
+        Regions = regions;
+    }
+
+    public static EndpointMap ForMmio(EndpointDescription description) => new(description);
 
     public IReadOnlyList<EndpointRegion> Regions { get; }
 

@@ -99,6 +99,68 @@ internal sealed class ModelEndpointSide : IEndpointSide, IRootPort
 }
 
 /// <summary>
+/// The C# model behind virtio-mmio: the register window at the placement's base, the shared memory
+/// BAR at its shared memory base, the firmware CSR port through its IDeviceHal. Interrupt messages
+/// are the 4-byte writes the model makes upstream for each cause, routed as <c>route</c> says.
+/// </summary>
+internal sealed class ModelMmioEndpointSide : IEndpointSide, IRootPort
+{
+    private readonly VirtioMmioEndpointModel _model;
+    private readonly List<(ulong, uint)> _messages = [];
+
+    public ModelMmioEndpointSide(EndpointDescription description, (ulong Address, uint Data) route)
+    {
+        Memory = new byte[description.BackingMemory];
+        _model = new VirtioMmioEndpointModel(description, this, new SharedMemoryBacking(Memory));
+        _model.RouteInterrupt(route.Address, route.Data);
+    }
+
+    public byte[] Memory { get; }
+
+    public uint Access(EndpointAccess a)
+    {
+        if (a.Port == EndpointPort.Fw)
+        {
+            int lane = (int)(a.Offset & 3);
+            if (a.Write)
+            {
+                _model.Hal.WriteCsr(a.Offset & ~3u, (a.Value & a.Mask) << (8 * lane), ((1u << a.Width) - 1) << lane);
+                return 0;
+            }
+            return (_model.Hal.ReadCsr(a.Offset & ~3u) >> (8 * lane)) & a.Mask;
+        }
+        ulong address = (a.Port == EndpointPort.Mmio ? _model.Base : _model.SharedMemoryBase) + a.Offset;
+        if (a.Write)
+        {
+            if (!_model.TryWrite(address, a.Width, a.Value & a.Mask)) throw new InvalidOperationException($"the model does not decode 0x{address:x}");
+            return 0;
+        }
+        if (!_model.TryRead(address, a.Width, out ulong value)) throw new InvalidOperationException($"the model does not decode 0x{address:x}");
+        return (uint)value;
+    }
+
+    public List<(ulong Address, uint Data)> TakeMessages()
+    {
+        var taken = new List<(ulong, uint)>(_messages);
+        _messages.Clear();
+        return taken;
+    }
+
+    public bool TryMemoryRead(ulong address, Span<byte> destination) => false;
+
+    public bool TryMemoryWrite(ulong address, ReadOnlySpan<byte> source)
+    {
+        if (source.Length != sizeof(uint)) throw new InvalidOperationException($"the model wrote {source.Length} bytes upstream; only interrupt messages (4 bytes) are expected");
+        _messages.Add((address, BinaryPrimitives.ReadUInt32LittleEndian(source)));
+        return true;
+    }
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>
 /// A Verilated endpoint top: every access is one AXI4-Lite word access with byte strobes on its
 /// port; after it the top runs a few cycles so that effects that follow the response (an MSI
 /// message) have left.
@@ -142,6 +204,18 @@ internal sealed class RtlEndpointSide : IEndpointSide
         {
             [EndpointPort.Cfg] = top.Cfg, [EndpointPort.Bar0] = top.Bar0, [EndpointPort.Bar1] = top.Bar1,
             [EndpointPort.Bar2] = top.Bar2, [EndpointPort.Fw] = top.Fw,
+        }, backingBytes);
+    }
+
+    public static RtlEndpointSide IsmMmio(ulong backingBytes, (ulong Address, uint Data) route)
+    {
+        var top = Cosim.Create<IsmMmioEndpointTop>(IsmMmioEndpointTop.TopName);
+        top.MsiRouteAddrI = route.Address;
+        top.MsiRouteDataI = route.Data;
+        top.MsiRouteEnI = true;
+        return new(top, new Dictionary<EndpointPort, IAxiLiteSlave>
+        {
+            [EndpointPort.Mmio] = top.Mmio, [EndpointPort.Shm] = top.Shm, [EndpointPort.Fw] = top.Fw,
         }, backingBytes);
     }
 

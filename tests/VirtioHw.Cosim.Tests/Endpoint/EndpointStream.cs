@@ -2,6 +2,7 @@ using VirtioHw.Model;
 using VirtioHw.Registers;
 using Cc = VirtioHw.Registers.VirtioCommonCfg;
 using Fw = VirtioHw.Registers.FwCsr;
+using Mm = VirtioHw.Registers.VirtioMmio;
 using Tbl = VirtioHw.Registers.MsixTable;
 
 namespace VirtioHw.Cosim.Tests.Endpoint;
@@ -23,9 +24,12 @@ internal sealed class EndpointStream
     private readonly EndpointDescription _description;
     private readonly int _vectors;
     private readonly int _queues;
+    private readonly bool _mmio;
 
-    public EndpointStream(int seed, EndpointMap map, EndpointDescription description)
+    // mmio: the device behind virtio-mmio (ports Mmio and Shm) rather than on PCI.
+    public EndpointStream(int seed, EndpointMap map, EndpointDescription description, bool mmio = false)
     {
+        _mmio = mmio;
         _rng = new Random(seed);
         _map = map;
         _description = description;
@@ -39,6 +43,7 @@ internal sealed class EndpointStream
     /// </summary>
     public IEnumerable<EndpointAccess> Setup()
     {
+        if (_mmio) yield break;  // nothing to place or enable behind virtio-mmio
         uint[] bases = [0x1000_0000, 0x1001_0000, 0x0000_0000, 0x0000_0002, 0, 0];
         for (int i = 0; i < bases.Length; i++)
         {
@@ -70,6 +75,7 @@ internal sealed class EndpointStream
     public EndpointAccess Next()
     {
         if (_description.Ivshmem is not null) return NextIvshmem();
+        if (_mmio) return NextMmio();
         // Without shared memory (dmabuf) the stream leaves out the window and notify area picks, the last ones.
         bool shared = _description.SharedMemory.Any(r => r.Kind == SharedMemoryKind.Chunks);
         int pick = _rng.Next(shared ? 100 : 84);
@@ -244,6 +250,56 @@ internal sealed class EndpointStream
         return new(EndpointPort.Bar1, false, (uint)region.Offset + (uint)_rng.Next((int)region.Length / 4) * 4, 4, 0);
     }
 
+    /// <summary>
+    /// virtio-mmio: the same firmware traffic as on PCI; the driver's register writes (feature
+    /// words, queue setup, QueueReady on and off, QueueNotify, InterruptACK, Status, SHMSel) and
+    /// reads of the register window and the device configuration; the chunk window and the notify
+    /// area in the shared memory BAR.
+    /// </summary>
+    private EndpointAccess NextMmio() => _rng.Next(100) switch
+    {
+        < 24 => FwWrite(),
+        < 32 => new(EndpointPort.Fw, false, (uint)_rng.Next((int)Fw.Size / 4 + 2) * 4, 4, 0),
+        < 56 => MmioWrite(),
+        < 72 => MmioRead(),
+        < 90 => WindowAccess(),
+        _ => KickWrite(),
+    };
+
+    private EndpointAccess MmioWrite()
+    {
+        (uint offset, int width, uint value) = _rng.Next(17) switch
+        {
+            0 => (Mm.DeviceFeaturesSel.Offset, 4, Small(1)),
+            1 => (Mm.DriverFeaturesSel.Offset, 4, Small(1)),
+            2 or 3 => (Mm.DriverFeatures.Offset, Width(), _rng.Next(2) == 0 ? 1u : Word()),
+            4 => (Mm.QueueSel.Offset, 4, Small(_queues)),
+            5 => (Mm.QueueNum.Offset, Width(), 1u << _rng.Next(10)),
+            6 => (Mm.QueueReady.Offset, 4, _rng.Next(4) == 0 ? 0u : 1u),
+            7 => (Mm.QueueDescLow.Offset + (uint)_rng.Next(2) * 4, 4, Word()),
+            8 => (Mm.QueueDriverLow.Offset + (uint)_rng.Next(2) * 4, 4, Word()),
+            9 => (Mm.QueueDeviceLow.Offset + (uint)_rng.Next(2) * 4, 4, Word()),
+            10 => (Mm.QueueNotify.Offset, _rng.Next(2) == 0 ? 4 : 2, _rng.Next(2) == 0 ? Small(_queues) : Word()),
+            11 => (Mm.InterruptAck.Offset, 4, (uint)_rng.Next(4)),
+            12 or 13 => (Mm.Status.Offset, 1, (uint)new[] { 0, 1, 3, 0xb, 0xf, 0x8f, 0x80 }[_rng.Next(7)]),
+            14 => (Mm.ShmSel.Offset, 4, _rng.Next(4) == 0 ? Word() : Small(3)),
+            15 => (Mm.QueueReset.Offset, 4, _rng.Next(3) == 0 ? Word() : 1u),
+            _ => ((uint)_rng.Next((int)Mm.Size / 4) * 4, 4, Word()),
+        };
+        offset += width < 4 ? (uint)_rng.Next(4 / width) * (uint)width : 0;
+        return new(EndpointPort.Mmio, true, offset, width, value);
+    }
+
+    private EndpointAccess MmioRead()
+    {
+        int width = _rng.Next(4) == 0 ? Width() : 4;
+        uint span = _rng.Next(5) == 0 ? 0x180u : Mm.Size;
+        if (_rng.Next(16) == 0) span = (uint)VirtioMmioEndpointModel.WindowSize;
+        return new(EndpointPort.Mmio, false, (uint)_rng.Next((int)(span / (uint)width)) * (uint)width, width, 0);
+    }
+
+    private EndpointPort WindowPort => _mmio ? EndpointPort.Shm : EndpointPort.Bar2;
+
     private EndpointAccess WindowAccess()
     {
         SharedMemoryRegion chunks = _description.SharedMemory.First(r => r.Kind == SharedMemoryKind.Chunks);
@@ -252,7 +308,7 @@ internal sealed class EndpointStream
         ulong within = (ulong)_rng.Next(64) * 4 + (ulong)(_rng.Next(4) == 0 ? (long)chunks.GranuleSize - 256 : 0);
         uint offset = (uint)(chunks.Offset + slot * chunks.GranuleSize + within) & ~((uint)width - 1);
         bool write = _rng.Next(2) == 0;
-        return new(EndpointPort.Bar2, write, offset, width, write ? Word() : 0);
+        return new(WindowPort, write, offset, width, write ? Word() : 0);
     }
 
     private EndpointAccess KickWrite()
@@ -260,7 +316,7 @@ internal sealed class EndpointStream
         SharedMemoryRegion area = _description.SharedMemory.First(r => r.Kind == SharedMemoryKind.Notify);
         ulong slot = (ulong)_rng.Next((int)Math.Min(area.Length / area.GranuleSize, 300));
         uint offset = (uint)(area.Offset + slot * area.GranuleSize + (ulong)_rng.Next(4) * 4);
-        return new(EndpointPort.Bar2, _rng.Next(6) != 0, offset, 4, Word());
+        return new(WindowPort, _rng.Next(6) != 0, offset, 4, Word());
     }
 
     /// <summary>
