@@ -1,22 +1,24 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using VirtioHw.Drivers.Ism;
-using VirtioHw.Personalities.Model;
 
 namespace VirtioHw.Fuzz.Tests;
 
 /// <summary>
-/// Tenant isolation on the model: region memory is zero when handed out and after it is freed,
-/// a BAR2 access outside the caller's mapped chunks touches no region (every slot of every
-/// device), forged tokens are refused, and a read-only attachment cannot write through the window.
+/// Tenant isolation, on the model and on the RTL endpoints (the same firmware on both): region
+/// memory is zero when handed out and after it is freed, a BAR2 access outside the caller's mapped
+/// chunks touches no region (every slot of every device), forged tokens are refused, and a
+/// read-only attachment cannot write through the window.
 /// </summary>
-[CancelAfter(60_000)]
-public sealed class IsolationTests
+[TestFixture(IsmSide.Model)]
+[TestFixture(IsmSide.Rtl)]
+[CancelAfter(300_000)]
+public sealed class IsolationTests(IsmSide side)
 {
     [Test]
     public async Task Alloc_AfterAnotherRegionWasFreed_HandsOutZeroedChunks(CancellationToken ct)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(1, ct);
+        await using IsmSetup bench = await IsmSetup.StartAsync(side, 1, ct);
         IsmDevice device = bench.Devices[0];
         IsmRegion first = await device.AllocateAsync(2 * device.ChunkSize, ct);
         Fill(first, 0xa5);
@@ -30,20 +32,20 @@ public sealed class IsolationTests
     [Test]
     public async Task Detach_OfTheLastReferrer_LeavesTheDomainMemoryZero(CancellationToken ct)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(2, ct);
+        await using IsmSetup bench = await IsmSetup.StartAsync(side, 2, ct);
         IsmRegion region = await bench.Devices[0].AllocateAsync(3 * bench.Devices[0].ChunkSize, ct);
         await bench.Devices[1].AttachAsync(region.Token, cancellationToken: ct);
         Fill(region, 0x5a);
         await bench.Devices[1].DetachAsync(region.Token, ct);
         await region.DetachAsync(ct);
 
-        Assert.That(NonZeroBytes(bench.Domain.Memory), Is.Zero, "bytes of a freed region still readable in the domain memory");
+        Assert.That(bench.NonZeroBytes(), Is.Zero, "bytes of a freed region still readable in the domain memory");
     }
 
     [Test]
     public async Task Bar2_AccessOutsideTheMappedChunks_NeverReadsOrWritesARegion_EverySlotOfEveryDevice(CancellationToken ct)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(2, ct);
+        await using IsmSetup bench = await IsmSetup.StartAsync(side, 2, ct);
         IsmDevice a = bench.Devices[0];
         IsmDevice b = bench.Devices[1];
         IsmRegion ofA = await a.AllocateAsync(2 * a.ChunkSize, ct);
@@ -79,14 +81,14 @@ public sealed class IsolationTests
             Assert.That(Contents(ofB), Has.All.EqualTo((byte)0xbb));
             Assert.That(Contents(shared), Has.All.EqualTo((byte)0xcc));
             Assert.That(Contents(sharedAtB), Has.All.EqualTo((byte)0xcc));
-            Assert.That(NonZeroBytes(bench.Domain.Memory), Is.EqualTo(bytesInUse), "a write outside the mapped chunks reached the domain memory");
+            Assert.That(bench.NonZeroBytes(), Is.EqualTo(bytesInUse), "a write outside the mapped chunks reached the domain memory");
         }
     }
 
     [Test]
     public async Task ForgedTokens_AreRefusedByEveryCommandThatNamesOne(CancellationToken ct)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(2, ct);
+        await using IsmSetup bench = await IsmSetup.StartAsync(side, 2, ct);
         IsmRegion real = await bench.Devices[0].AllocateAsync(4096, ct);
         byte[] forged = new byte[8];
         var acks = new List<IsmAck>();
@@ -119,7 +121,7 @@ public sealed class IsolationTests
     [Test]
     public async Task Tokens_AreDistinctAndNotGuessableFromOneAnother(CancellationToken ct)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(1, ct);
+        await using IsmSetup bench = await IsmSetup.StartAsync(side, 1, ct);
         var tokens = new List<ulong>();
         for (int i = 0; i < 64; i++)
         {
@@ -140,7 +142,7 @@ public sealed class IsolationTests
     [Test]
     public async Task ReadOnlyAttachment_CannotWriteThroughTheWindow(CancellationToken ct)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(2, ct);
+        await using IsmSetup bench = await IsmSetup.StartAsync(side, 2, ct);
         IsmRegion owner = await bench.Devices[0].AllocateAsync(2 * bench.Devices[0].ChunkSize, ct);
         Fill(owner, 0x3c);
         IsmRegion reader = await bench.Devices[1].AttachAsync(owner.Token, IsmPermissions.Read, ct);
@@ -184,22 +186,5 @@ public sealed class IsolationTests
         byte[] bytes = new byte[region.Size];
         region.Read(0, bytes);
         return bytes;
-    }
-
-    private static ulong NonZeroBytes(VirtioHw.Model.SharedMemoryBacking memory)
-    {
-        byte[] block = new byte[1 << 20];
-        ulong count = 0;
-        for (ulong at = 0; at < memory.Length; at += (ulong)block.Length)
-        {
-            int length = (int)Math.Min((ulong)block.Length, memory.Length - at);
-            memory.Read(at, block.AsSpan(0, length));
-            foreach (byte b in block.AsSpan(0, length))
-            {
-                count += b != 0 ? 1UL : 0;
-            }
-        }
-
-        return count;
     }
 }

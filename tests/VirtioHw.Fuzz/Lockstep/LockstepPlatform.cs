@@ -107,6 +107,9 @@ internal sealed class LockstepPlatform : Platform
     /// <summary>Accesses made so far.</summary>
     public int Accesses => _number;
 
+    /// <summary>MSI messages delivered to the vectors so far (the same on both sides, or a divergence was reported).</summary>
+    public long MessagesDelivered => _modelVectors.Sum(v => v.DeliveredCount);
+
     public override uint ReadConfig(PciAddress function, int offset, int width) =>
         Both($"read {width}B config {function} +0x{offset:x}", p => p.ReadConfig(function, offset, width), memoryMayChange: false);
 

@@ -32,6 +32,8 @@ public sealed class RtlLockstepTarget : FuzzTarget
     private const ulong LowMapped = 2 << 20;
 
     private readonly Lazy<string?> _unavailable;
+    private long _accesses;
+    private long _messages;
 
     public RtlLockstepTarget()
     {
@@ -51,6 +53,12 @@ public sealed class RtlLockstepTarget : FuzzTarget
 
     public override string? Unavailable => _unavailable.Value;
 
+    /// <summary>Accesses compared so far, over every execution (bring-up included).</summary>
+    public long AccessesCompared => Interlocked.Read(ref _accesses);
+
+    /// <summary>MSI messages the two sides agreed on so far.</summary>
+    public long MessagesCompared => Interlocked.Read(ref _messages);
+
     /// <summary>Generous: an execution is a few hundred RTL bus accesses, and the machine may be loaded.</summary>
     public override TimeSpan HangTimeout => TimeSpan.FromSeconds(120);
 
@@ -66,6 +74,8 @@ public sealed class RtlLockstepTarget : FuzzTarget
         }
         finally
         {
+            Interlocked.Add(ref _accesses, platform.Accesses);
+            Interlocked.Add(ref _messages, platform.MessagesDelivered);
             platform.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     }
