@@ -334,10 +334,14 @@ public sealed class DomainServer : IDisposable
             {
                 case DomainWire.Kick when p.Length == DomainWire.KickSize:
                     server.Domain.Kick(Owned(Le64(p, 0)), Le64(p, 8));
+                    server._settings.StepTaken?.Invoke(DomainWire.Kick, default);
                     break;
                 case DomainWire.Request when p.Length == DomainWire.RequestSize && p[5] == 0 && p[6] == 0 && p[7] == 0:
                     uint request = BinaryPrimitives.ReadUInt32LittleEndian(p);
-                    Enqueue(Execute(request, (DomainOperation)p[4], Le64(p, 8), Le64(p, 16), Le64(p, 24), Le64(p, 32), Le64(p, 40)));
+                    var operation = (DomainOperation)p[4];
+                    byte[] reply = Execute(request, operation, Le64(p, 8), Le64(p, 16), Le64(p, 24), Le64(p, 32), Le64(p, 40));
+                    server._settings.StepTaken?.Invoke(DomainWire.Request, operation);
+                    Enqueue(reply);
                     break;
                 default:
                     throw new DomainProtocolException($"unexpected frame of type 0x{frame.Type:x4} and {p.Length} bytes");

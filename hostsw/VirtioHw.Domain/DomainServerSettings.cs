@@ -23,4 +23,11 @@ public sealed record DomainServerSettings
 
     /// <summary>Frames queued for a peer that does not read them; beyond this the peer is dropped.</summary>
     public int MaxQueuedFrames { get; init; } = 65536;
+
+    /// <summary>
+    /// Called on a peer's reader thread once a request or kick (<see cref="DomainWire.Request"/> or
+    /// <see cref="DomainWire.Kick"/>, and the operation of a request) has taken effect in the domain,
+    /// before its reply is queued: where fault-injection tests stop a peer in the middle of a step.
+    /// </summary>
+    internal Action<ushort, DomainOperation>? StepTaken { get; init; }
 }

@@ -14,10 +14,13 @@ namespace VirtioHw.Domain;
 /// sent without waiting; events for this process's devices arrive on a reader thread.
 /// </summary>
 /// <remarks>
-/// Thread-safe. When the server goes away, every operation throws
-/// <see cref="IsmDomainUnavailableException"/> (the firmware answers the command with ERR) and
-/// <see cref="Disconnected"/> completes. Dispose closes the connection: the server detaches every
-/// device this process joined.
+/// Thread-safe. When the server goes away (dies, or hangs up) the domain and its regions are lost:
+/// <see cref="Memory"/> is replaced in place by zeroed memory of this process alone (the chunk
+/// windows keep working but no longer reach memory other processes map), every operation throws
+/// <see cref="IsmDomainUnavailableException"/> (the firmware answers the command with ERR), each
+/// member hears <see cref="IIsmDomainMember.OnDomainLost"/> and <see cref="Disconnected"/>
+/// completes. Rejoining a restarted server is a new connection. Dispose closes the connection:
+/// the server detaches every device this process joined.
 /// </remarks>
 public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
 {
@@ -287,10 +290,33 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
         }
         finally
         {
+            // Not closed by this side: the server died or hung up. The regions it held are lost.
+            bool lost = Volatile.Read(ref _disposed) == 0;
+            if (lost)
+            {
+                try
+                {
+                    // From now on the windows reach zeroed memory of this process, never what the dead domain's other members still map.
+                    _mapping.Detach();
+                }
+                catch (IOException)
+                {
+                    // Too little memory for the replacement: the devices are told below all the same.
+                }
+            }
+
             _disconnected.TrySetResult();
             foreach (TaskCompletionSource<byte[]> waiter in _pending.Values)
             {
                 waiter.TrySetException(new IsmDomainUnavailableException("the connection to the domain server closed"));
+            }
+
+            if (lost)
+            {
+                foreach (IIsmDomainMember member in _members.Values)
+                {
+                    member.OnDomainLost();
+                }
             }
         }
     }

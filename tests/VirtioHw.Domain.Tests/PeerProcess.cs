@@ -50,7 +50,33 @@ internal sealed class PeerProcess : IDisposable
         }
     }
 
-    public static PeerProcess Start(params string[] args)
+    public static PeerProcess Start(params string[] args) => Start(interactive: false, args);
+
+    /// <summary>A process whose stdin stays open, for <see cref="AskAsync"/> and <see cref="Tell"/>.</summary>
+    public static PeerProcess StartInteractive(params string[] args) => Start(interactive: true, args);
+
+    /// <summary>Writes one command line to the process's stdin and returns its next line of output.</summary>
+    public async Task<string> AskAsync(string command, CancellationToken cancellationToken)
+    {
+        Tell(command);
+        try
+        {
+            return await _lines.Reader.ReadAsync(cancellationToken);
+        }
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+            throw new AssertionException($"the process ended without answering '{command}':\n{Transcript}");
+        }
+    }
+
+    /// <summary>Writes one command line to the process's stdin without waiting for an answer.</summary>
+    public void Tell(string command)
+    {
+        _process.StandardInput.WriteLine(command);
+        _process.StandardInput.Flush();
+    }
+
+    private static PeerProcess Start(bool interactive, string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -67,7 +93,11 @@ internal sealed class PeerProcess : IDisposable
         start.Environment["NO_COLOR"] = "1";
         start.Environment["TERM"] = "dumb";
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        process.StandardInput.Close();
+        if (!interactive)
+        {
+            process.StandardInput.Close();
+        }
+
         return new PeerProcess(process);
     }
 
@@ -94,6 +124,16 @@ internal sealed class PeerProcess : IDisposable
 
     /// <summary>SIGKILL: the process gets no chance to say goodbye.</summary>
     public void Kill() => _process.Kill();
+
+    /// <summary>SIGKILL, and waits (bounded) until the process is gone, so its sockets are closed.</summary>
+    public void KillAndWait()
+    {
+        _process.Kill();
+        if (!_process.WaitForExit(30_000))
+        {
+            throw new AssertionException($"process {_process.Id} did not die within 30 s of SIGKILL");
+        }
+    }
 
     public void Dispose()
     {

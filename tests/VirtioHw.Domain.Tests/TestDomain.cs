@@ -5,12 +5,13 @@ internal sealed class TestDomain : IDisposable
 {
     private readonly string _directory;
 
-    public TestDomain()
+    /// <param name="stepTaken">Called by the server once a peer's request or kick took effect, before the reply (see <see cref="DomainServerSettings.StepTaken"/>).</param>
+    public TestDomain(Action<ushort, DomainOperation>? stepTaken = null)
     {
         // UNIX socket paths are short (108 bytes): a directory right under /tmp.
         _directory = Directory.CreateTempSubdirectory("vhwd-").FullName;
         SocketPath = Path.Combine(_directory, "d.sock");
-        Server = new DomainServer(new DomainServerSettings { SocketPath = SocketPath, HandshakeTimeout = TimeSpan.FromSeconds(2) });
+        Server = new DomainServer(new DomainServerSettings { SocketPath = SocketPath, HandshakeTimeout = TimeSpan.FromSeconds(2), StepTaken = stepTaken });
     }
 
     public string SocketPath { get; }

@@ -12,6 +12,8 @@ namespace VirtioHw.Cli.Commands;
 /// foreground, one line per peer that joins or leaves, until Ctrl+C or SIGTERM (the socket is
 /// removed). <c>virtiohw domain demo --side a|b -o domain=PATH [--token HEX]</c>: one side of the
 /// ISM demonstration, in a process of its own, on a model device joined to that server.
+/// <c>virtiohw domain peer -o domain=PATH</c>: a model device joined to that server, driven one
+/// command per line from stdin (see <see cref="DomainPeer"/>).
 /// </summary>
 internal static class DomainCommand
 {
@@ -19,6 +21,7 @@ internal static class DomainCommand
     {
         CreateServe(),
         CreateDemo(),
+        CreatePeer(),
     };
 
     private static Command CreateServe()
@@ -110,18 +113,7 @@ internal static class DomainCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            PlatformOptions platform;
-            try
-            {
-                platform = PlatformOptions.Parse(parse.GetValue(options) ?? []);
-            }
-            catch (Exception e) when (e is FormatException or ArgumentException)
-            {
-                throw new UserErrorException(e.Message);
-            }
-
-            string socketPath = platform.GetParameter(IsmModelDomain.DomainOption)
-                ?? throw new UserErrorException($"domain demo needs -o {IsmModelDomain.DomainOption}=PATH, the socket of a running 'virtiohw domain serve'");
+            string socketPath = DomainSocket(parse.GetValue(options), "demo");
             try
             {
                 if (parse.GetValue(side) == "a")
@@ -144,6 +136,49 @@ internal static class DomainCommand
             }
         });
         return command;
+    }
+
+    private static Command CreatePeer()
+    {
+        var options = new Option<string[]>("--option", "-o")
+        {
+            Description = "A model platform parameter, name=value; domain=PATH (required) names the domain server's socket.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new Command("peer", "A model ISM device joined to a domain server, driven one command per line from stdin (alloc, attach, grant, query, fill, check, kick, detach, events, wait-lost, rejoin, quit).")
+        {
+            options,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            string socketPath = DomainSocket(parse.GetValue(options), "peer");
+            try
+            {
+                return await DomainPeer.RunAsync(socketPath, Console.In, Console.Out, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new UserErrorException(e.Message);
+            }
+        });
+        return command;
+    }
+
+    /// <summary>The domain=PATH of the platform options <paramref name="values"/>; a user error when absent.</summary>
+    private static string DomainSocket(string[]? values, string command)
+    {
+        PlatformOptions platform;
+        try
+        {
+            platform = PlatformOptions.Parse(values ?? []);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            throw new UserErrorException(e.Message);
+        }
+
+        return platform.GetParameter(IsmModelDomain.DomainOption)
+            ?? throw new UserErrorException($"domain {command} needs -o {IsmModelDomain.DomainOption}=PATH, the socket of a running 'virtiohw domain serve'");
     }
 
     private static long Size(string text, string option) =>

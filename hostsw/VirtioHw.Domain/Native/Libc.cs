@@ -21,6 +21,7 @@ internal static unsafe partial class Libc
     public const int ProtectRead = 0x1;
     public const int ProtectWrite = 0x2;
     public const int MapShared = 0x1;
+    public const int MapFixed = 0x10;
     public const int SeekEnd = 2;
 
     public const int ErrorInterrupted = 4;

@@ -62,6 +62,22 @@ internal sealed unsafe class SharedMapping : MemoryManager<byte>
         return new SharedMapping((byte*)address, length);
     }
 
+    /// <summary>
+    /// Puts fresh zeroed memory of this process alone in place of the mapping, at the same address:
+    /// spans and windows over it stay valid but no longer reach what other processes share.
+    /// </summary>
+    /// <exception cref="IOException">The replacement could not be created or mapped.</exception>
+    public void Detach()
+    {
+        ObjectDisposedException.ThrowIf(_address == null, this);
+        using FileDescriptor alone = CreateMemFd("virtiohw-ism-domain-lost", Length);
+        void* address = Libc.MapMemory(_address, (nuint)Length, Libc.ProtectRead | Libc.ProtectWrite, Libc.MapShared | Libc.MapFixed, alone, 0);
+        if (address != _address)
+        {
+            throw new IOException($"cannot replace the domain memory mapping: {Libc.LastErrorText}");
+        }
+    }
+
     /// <summary>Unmaps the memory.</summary>
     public void Unmap() => ((IDisposable)this).Dispose();
 
