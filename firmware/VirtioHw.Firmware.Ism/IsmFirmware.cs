@@ -57,7 +57,7 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
     public IsmFirmware(IDeviceHal hal, IsmFirmwareSettings settings, IIsmDomain domain)
         : base(hal, new VirtioFirmwareSettings
         {
-            DeviceFeatures = (settings?.DeviceFeatures ?? 0) | (settings?.DeviceMemory != false ? 1UL << IsmWire.FeatureDevMem : 0),
+            DeviceFeatures = ((settings?.DeviceFeatures ?? 0) & ~(1UL << IsmWire.FeatureDevMem)) | (settings?.DeviceMemory != false ? 1UL << IsmWire.FeatureDevMem : 0),
             QueueMaxSizes = settings?.QueueMaxSizes ?? throw new ArgumentNullException(nameof(settings)),
         })
     {
@@ -421,19 +421,23 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
             return [(byte)IsmAck.NoSpace];
         }
 
-        // The region's memory is cleared before it is handed out; a buffer DMA cannot reach is no region.
+        IsmMapResult mapped = _domain.AllocateInDriverMemory(DevId, size, buffer, limits);
+        if (mapped.Ack != IsmAck.Ok)
+        {
+            return MapReply(mapped, 0, ChunkAccess.None);
+        }
+
+        // The region's memory is cleared before it is handed out (nobody else knows its token yet);
+        // a buffer DMA cannot reach is no region, and it goes again, telling nobody.
         if (!ClearSystemMemory(buffer, size))
         {
+            _domain.Detach(DevId, mapped.Token);
             return [(byte)IsmAck.Error];
         }
 
-        IsmMapResult mapped = _domain.AllocateInDriverMemory(DevId, size, buffer, limits);
-        if (mapped.Ack == IsmAck.Ok)
+        lock (_eventLock)
         {
-            lock (_eventLock)
-            {
-                _driverBuffers[mapped.Token] = buffer;
-            }
+            _driverBuffers[mapped.Token] = buffer;
         }
 
         return MapReply(mapped, mapped.Token, ChunkAccess.ReadWrite);

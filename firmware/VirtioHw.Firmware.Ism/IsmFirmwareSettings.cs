@@ -3,7 +3,7 @@ namespace VirtioHw.Firmware.Ism;
 /// <summary>What an ISM firmware is built with; taken at construction and not changed after.</summary>
 public sealed record IsmFirmwareSettings
 {
-    /// <summary>Feature bits to offer besides VIRTIO_ISM_F_DEV_MEM (see <see cref="DeviceMemory"/>) and VIRTIO_F_VERSION_1.</summary>
+    /// <summary>Feature bits to offer besides VIRTIO_F_VERSION_1; VIRTIO_ISM_F_DEV_MEM among them is ignored, <see cref="DeviceMemory"/> decides it.</summary>
     public ulong DeviceFeatures { get; init; }
 
     /// <summary>

@@ -36,9 +36,14 @@ public sealed class IsmBench : IAsyncDisposable
         StartAsync(new IsmModelDomain(devices), cancellationToken);
 
     /// <summary>Builds the platform of <paramref name="domain"/> and opens each of its devices with the host stack.</summary>
-    public static async Task<IsmBench> StartAsync(IsmModelDomain domain, CancellationToken cancellationToken = default)
+    public static Task<IsmBench> StartAsync(IsmModelDomain domain, CancellationToken cancellationToken = default) =>
+        StartAsync(domain, new IsmDeviceSettings(), cancellationToken);
+
+    /// <summary>Builds the platform of <paramref name="domain"/> and opens each of its devices with the host stack and <paramref name="driver"/>.</summary>
+    public static async Task<IsmBench> StartAsync(IsmModelDomain domain, IsmDeviceSettings driver, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(domain);
+        ArgumentNullException.ThrowIfNull(driver);
         var platform = new ModelPlatform(domain.PlatformSettings());
         var opened = new List<IsmDevice>();
         try
@@ -46,7 +51,7 @@ public sealed class IsmBench : IAsyncDisposable
             IReadOnlyList<PciFunction> functions = PciBus.Scan(platform);
             foreach (var address in domain.Addresses)
             {
-                opened.Add(await IsmDevice.OpenAsync(VirtioPciTransport.Open(functions.Find(address)), cancellationToken).ConfigureAwait(false));
+                opened.Add(await IsmDevice.OpenAsync(VirtioPciTransport.Open(functions.Find(address)), driver, cancellationToken).ConfigureAwait(false));
             }
 
             return new IsmBench(domain, platform, functions, opened);

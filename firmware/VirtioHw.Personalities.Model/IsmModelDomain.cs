@@ -26,7 +26,8 @@ public sealed class IsmModelDomain : IDisposable
     /// <param name="description">The endpoint description; null for the built-in virtio-ism.</param>
     /// <param name="cdid">The domain id; null for a new version-4 UUID.</param>
     /// <param name="memory">Bytes of domain memory; null for the description's backing memory (as much as one device's window maps).</param>
-    public IsmModelDomain(int devices, EndpointDescription? description = null, Guid? cdid = null, ulong? memory = null)
+    /// <param name="deviceMemory">Whether the firmware offers VIRTIO_ISM_F_DEV_MEM (<see cref="IsmFirmwareSettings.DeviceMemory"/>).</param>
+    public IsmModelDomain(int devices, EndpointDescription? description = null, Guid? cdid = null, ulong? memory = null, bool deviceMemory = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(devices, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(devices, 31);
@@ -43,11 +44,12 @@ public sealed class IsmModelDomain : IDisposable
             DeviceFeatures = Description.Virtio?.DeviceFeatures ?? 0,
             QueueMaxSizes = [.. Description.Queues.Select(q => q.MaxSize)],
             NotifySize = notify.GranuleSize,
+            DeviceMemory = deviceMemory,
         };
         Addresses = [.. Enumerable.Range(1, devices).Select(d => new PciAddress(0, (byte)d, 0))];
     }
 
-    private IsmModelDomain(RemoteIsmDomain remote, int devices, EndpointDescription? description)
+    private IsmModelDomain(RemoteIsmDomain remote, int devices, EndpointDescription? description, bool deviceMemory)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(devices, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(devices, 31);
@@ -71,6 +73,7 @@ public sealed class IsmModelDomain : IDisposable
             DeviceFeatures = Description.Virtio?.DeviceFeatures ?? 0,
             QueueMaxSizes = [.. Description.Queues.Select(q => q.MaxSize)],
             NotifySize = notify.GranuleSize,
+            DeviceMemory = deviceMemory,
         };
         Addresses = [.. Enumerable.Range(1, devices).Select(d => new PciAddress(0, (byte)d, 0))];
     }
@@ -118,12 +121,12 @@ public sealed class IsmModelDomain : IDisposable
     /// </summary>
     /// <exception cref="IOException">No domain is served there.</exception>
     /// <exception cref="ArgumentException">The served domain does not fit the endpoint (chunk size, memory).</exception>
-    public static IsmModelDomain Join(string socketPath, int devices, EndpointDescription? description = null)
+    public static IsmModelDomain Join(string socketPath, int devices, EndpointDescription? description = null, bool deviceMemory = true)
     {
         RemoteIsmDomain remote = RemoteIsmDomain.Connect(socketPath);
         try
         {
-            return new IsmModelDomain(remote, devices, description);
+            return new IsmModelDomain(remote, devices, description, deviceMemory);
         }
         catch
         {
