@@ -5,11 +5,14 @@
 // slot per commit (index, perm, addr); a commit whose chunk does not lie wholly in the BackingBytes
 // of backing memory, or whose index is out of range, is dropped or unmaps. A host access to a slot
 // with the permission it needs becomes one request on the memory master; otherwise a read returns
-// all-ones and a write is dropped.
+// all-ones and a write is dropped. A slot committed with system set maps host system memory (a
+// driver's buffer) instead: its bus address must be page-aligned and below 2^SysAddrBits, it is kept
+// as a page number, and its accesses go out with mem_sys_o high, only while bus mastering is on.
 module ep_chunk_window #(
   parameter int unsigned Slots        = 256,
   parameter int unsigned ChunkShift   = 17,
-  parameter int unsigned BackingShift = 25   // backing memory is 2^BackingShift bytes
+  parameter int unsigned BackingShift = 25,  // backing memory is 2^BackingShift bytes
+  parameter int unsigned SysAddrBits  = 48   // system-memory slots: bus addresses below 2^SysAddrBits
 ) (
   input  wire logic        clk_i,
   input  wire logic        rst_ni,
@@ -20,6 +23,9 @@ module ep_chunk_window #(
   input  wire logic        commit_read_i,
   input  wire logic        commit_write_i,
   input  wire logic        commit_valid_i,
+  input  wire logic        commit_system_i,
+  // PCI command register: system-memory slots are DMA, allowed only while bus mastering is on
+  input  wire logic        bus_master_i,
   // Host: one access, held until ack_o
   input  wire logic        req_i,
   input  wire logic        we_i,
@@ -30,6 +36,7 @@ module ep_chunk_window #(
   output logic [31:0]      rdata_o,
   // Memory master
   output logic             mem_req_o,
+  output logic             mem_sys_o,   // the request is for host system memory, not backing memory
   output logic             mem_we_o,
   output logic [63:0]      mem_addr_o,
   output logic [3:0]       mem_be_o,
@@ -39,25 +46,50 @@ module ep_chunk_window #(
 );
 
   localparam int unsigned SlotW = $clog2(Slots);
+  localparam int unsigned PageShift = 12;
+  localparam int unsigned SysPageW = SysAddrBits - PageShift;
+  // One address field per slot serves both kinds: a backing address or a system page number.
+  localparam int unsigned AddrW = BackingShift > SysPageW ? BackingShift : SysPageW;
   localparam logic [64:0] Backing = 65'(1) << BackingShift;
   localparam logic [64:0] Chunk   = 65'(1) << ChunkShift;
 
-  // Per slot: backing address and the access granted (read, write); valid is folded into both.
-  logic [Slots*BackingShift-1:0]      addr_q;  // slot i in bits BackingShift*i +: BackingShift
-  logic [Slots-1:0]                   rd_q, wr_q;
+  // Per slot: address, the access granted (read, write; valid is folded into both), system memory.
+  logic [Slots*AddrW-1:0]             addr_q;  // slot i in bits AddrW*i +: AddrW
+  logic [Slots-1:0]                   rd_q, wr_q, sys_q;
 
-  logic in_range;  // the chunk at commit_addr_i lies wholly in backing memory
-  assign in_range = {1'b0, commit_addr_i} + Chunk <= Backing;
+  logic in_range;  // backing: the chunk lies wholly in backing memory; system: page-aligned, below 2^SysAddrBits
+  assign in_range = commit_system_i
+      ? commit_addr_i[PageShift-1:0] == '0 && commit_addr_i[63:SysAddrBits] == '0
+      : {1'b0, commit_addr_i} + Chunk <= Backing;
+
+  logic [AddrW-1:0] commit_field;
+  assign commit_field = commit_system_i ? AddrW'(commit_addr_i[SysAddrBits-1:PageShift])
+                                        : AddrW'(commit_addr_i[BackingShift-1:0]);
+
+  logic commit_hit;
+  assign commit_hit = commit_i && commit_index_i < 32'(Slots);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      addr_q <= '0;
       rd_q   <= '0;
       wr_q   <= '0;
-    end else if (commit_i && commit_index_i < 32'(Slots)) begin
-      addr_q[BackingShift*commit_index_i[SlotW-1:0]+:BackingShift] <= in_range ? commit_addr_i[BackingShift-1:0] : '0;
+      sys_q  <= '0;
+    end else if (commit_hit) begin
       rd_q[commit_index_i[SlotW-1:0]]   <= in_range && commit_valid_i && commit_read_i;
       wr_q[commit_index_i[SlotW-1:0]]   <= in_range && commit_valid_i && commit_write_i;
+      sys_q[commit_index_i[SlotW-1:0]]  <= in_range && commit_system_i;
+    end
+  end
+
+  // The address table, reset a slot at a time (one reset of the whole vector is a replication
+  // wider than lint accepts).
+  for (genvar i = 0; i < Slots; i++) begin : g_addr
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        addr_q[AddrW*i+:AddrW] <= '0;
+      end else if (commit_hit && commit_index_i[SlotW-1:0] == SlotW'(i)) begin
+        addr_q[AddrW*i+:AddrW] <= in_range ? commit_field : '0;
+      end
     end
   end
 
@@ -71,13 +103,17 @@ module ep_chunk_window #(
   logic [31:0] rdata_q, rdata_d;
   logic [SlotW-1:0] slot;
   logic        granted;
+  logic [AddrW-1:0] slot_addr;
 
-  assign slot    = offset_i[SlotW+ChunkShift-1:ChunkShift];
-  assign granted = we_i ? wr_q[slot] : rd_q[slot];
+  assign slot      = offset_i[SlotW+ChunkShift-1:ChunkShift];
+  assign granted   = (we_i ? wr_q[slot] : rd_q[slot]) && (!sys_q[slot] || bus_master_i);
+  assign slot_addr = addr_q[AddrW*slot+:AddrW];
 
   assign mem_req_o   = state_q == StMem;
+  assign mem_sys_o   = sys_q[slot];
   assign mem_we_o    = we_i;
-  assign mem_addr_o  = 64'(addr_q[BackingShift*slot+:BackingShift]) + 64'(offset_i[ChunkShift-1:0]);
+  assign mem_addr_o  = (sys_q[slot] ? 64'(slot_addr) << PageShift : 64'(slot_addr[BackingShift-1:0]))
+                       + 64'(offset_i[ChunkShift-1:0]);
   assign mem_be_o    = we_i ? be_i : 4'hf;
   assign mem_wdata_o = wdata_i;
   assign ack_o       = state_q == StDone;

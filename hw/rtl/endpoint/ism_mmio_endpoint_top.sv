@@ -73,6 +73,7 @@ module ism_mmio_endpoint_top #(
   input  wire logic          fw_rready_i,
   // Memory master: chunk window accesses, in backing memory
   output logic               mem_req_o,
+  output logic               mem_sys_o,   // the request is for host system memory (a system-memory chunk slot)
   output logic               mem_we_o,
   output logic [63:0]        mem_addr_o,
   output logic [3:0]         mem_be_o,
@@ -440,6 +441,8 @@ module ism_mmio_endpoint_top #(
     .commit_read_i (fw_csr_reg2hw.chunk_perm.read.q),
     .commit_write_i(fw_csr_reg2hw.chunk_perm.write.q),
     .commit_valid_i(fw_csr_reg2hw.chunk_perm.valid.q),
+    .commit_system_i(fw_csr_reg2hw.chunk_perm.system.q),
+    .bus_master_i  (1'b1),
     .req_i         (shm_loc_req && shm_window),
     .we_i          (shm_dec_we),
     .offset_i      (chunk_off[SlotBits-1:0]),
@@ -448,6 +451,7 @@ module ism_mmio_endpoint_top #(
     .ack_o         (chunk_ack),
     .rdata_o       (chunk_rdata),
     .mem_req_o     (mem_req_o),
+    .mem_sys_o     (mem_sys_o),
     .mem_we_o      (mem_we_o),
     .mem_addr_o    (mem_addr_o),
     .mem_be_o      (mem_be_o),
