@@ -305,7 +305,6 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
                 }
             }
 
-            _disconnected.TrySetResult();
             foreach (TaskCompletionSource<byte[]> waiter in _pending.Values)
             {
                 waiter.TrySetException(new IsmDomainUnavailableException("the connection to the domain server closed"));
@@ -318,6 +317,9 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
                     member.OnDomainLost();
                 }
             }
+
+            // Last, so that whoever awaits it finds the memory replaced and the members told.
+            _disconnected.TrySetResult();
         }
     }
 }
