@@ -102,7 +102,7 @@ public sealed class RtlLockstepTarget : FuzzTarget
         int operations = 1 + choices.Choose(64);
         for (int i = 0; i < operations && !choices.IsEmpty; i++)
         {
-            switch (choices.Choose(20))
+            switch (choices.Choose(22))
             {
                 case < 3:
                     Config(platform, functions, choices.Choose(addresses), choices);
@@ -117,8 +117,11 @@ public sealed class RtlLockstepTarget : FuzzTarget
                 case < 18:
                     Csr(platform, choices.Choose(platform.Endpoints.Count), choices);
                     break;
-                default:
+                case < 20:
                     MapChunk(platform, choices.Choose(platform.Endpoints.Count), choices);
+                    break;
+                default:
+                    Trigger(platform, choices.Choose(platform.Endpoints.Count), choices);
                     break;
             }
         }
@@ -223,6 +226,18 @@ public sealed class RtlLockstepTarget : FuzzTarget
         };
         uint strobe = choices.Choose(4) == 0 ? (uint)choices.Choose(16) : 0xF;
         platform.WriteCsr(endpoint, offset, value, strobe);
+    }
+
+    /// <summary>The firmware raising an interrupt: an MSI-X vector (or one past the table), or an ISR cause.</summary>
+    private static void Trigger(LockstepPlatform platform, int endpoint, FuzzInput choices)
+    {
+        int vectors = platform.Endpoints[endpoint].Description.Msix?.Vectors ?? 0;
+        if (choices.Choose(4) == 0)
+        {
+            platform.WriteCsr(endpoint, FwCsr.IsrSet.Offset, (uint)choices.Choose(4), 0xF);
+        }
+
+        platform.WriteCsr(endpoint, FwCsr.MsixTrigger.Offset, (uint)choices.Choose(vectors + 2), 0xF);
     }
 
     /// <summary>The firmware's sequence that maps a chunk slot: index, permissions, address, commit.</summary>
