@@ -15,7 +15,7 @@ public static class BindingWriter
         "Name", "TimeoutCycles", "Cycle", "Ports", "PortIndex", "GetPort", "SetPort", "Eval", "Tick", "Reset",
         "OpenTrace", "CloseTrace", "CycleHook", "Dispose", "AddressBits", "AxiWrite", "AxiRead", "Timing", "TopName",
         "Check", "CheckAxi", "Utf8", "SetNativeHook", "NativeError", "Equals", "GetHashCode", "GetType", "ToString",
-        "AttachMemory", "OutsideAccesses", "TryPopMsi",
+        "AttachMemory", "AttachSystemMemory", "OutsideAccesses", "TryPopMsi",
     };
 
     public static string Write(TopModule top, string regenerate)
@@ -70,6 +70,7 @@ public static class BindingWriter
         {
             Import(w, prefix, "mem_attach", "void", "MemAttach", $"{handle} top, nint address, ulong length");
             Import(w, prefix, "mem_outside", "ulong", "MemOutside", $"{handle} top");
+            if (c.HasSystemMemory) Import(w, prefix, "sysmem_attach", "void", "SysmemAttach", $"{handle} top, ulong busAddress, nint address, ulong length");
         }
         if (c.HasMsi) Import(w, prefix, "msi_pop", "int", "MsiPop", $"{handle} top, out ulong address, out uint data");
         foreach (AxiLiteBus bus in c.Buses)
@@ -189,7 +190,7 @@ public static class BindingWriter
         w.Line("return Utf8(buffer);");
         w.Close();
 
-        if (c.HasMemoryMaster) WriteMemoryMaster(w, native);
+        if (c.HasMemoryMaster) WriteMemoryMaster(w, native, c.HasSystemMemory);
         if (c.HasMsi)
         {
             w.Line();
@@ -297,10 +298,24 @@ public static class BindingWriter
     }
 
     /// <summary>AttachMemory over a pinned block, released when another is attached or the top is disposed.</summary>
-    private static void WriteMemoryMaster(CodeWriter w, string native)
+    private static void WriteMemoryMaster(CodeWriter w, string native, bool system)
     {
         w.Line();
         w.Line("private System.Buffers.MemoryHandle _memory;");
+        if (system)
+        {
+            w.Line();
+            w.Line("private System.Buffers.MemoryHandle _systemMemory;");
+            w.Line();
+            w.Line("/// <summary>Serves the requests marked <c>mem_sys_o</c> (host system memory) from <paramref name=\"memory\"/>, whose first byte has bus address <paramref name=\"busAddress\"/>; pinned until another block is attached or the top is disposed.</summary>");
+            w.Open("public unsafe void AttachSystemMemory(ulong busAddress, Memory<byte> memory)");
+            w.Line("System.Buffers.MemoryHandle pin = memory.Pin();");
+            w.Line($"{native}.SysmemAttach(_h, busAddress, (nint)pin.Pointer, (ulong)memory.Length);");
+            w.Line("_systemMemory.Dispose();");
+            w.Line("_systemMemory = pin;");
+            w.Close();
+        }
+
         w.Line();
         w.Line("/// <summary>Serves the memory master from <paramref name=\"length\"/> bytes at <paramref name=\"address\"/>, which the caller keeps alive and pinned.</summary>");
         w.Open("public void AttachMemory(nint address, ulong length)");
@@ -322,7 +337,7 @@ public static class BindingWriter
         w.Line();
         w.Open("protected override void Dispose(bool disposing)");
         w.Line("base.Dispose(disposing);");
-        w.Line("if (disposing) _memory.Dispose();");
+        w.Line(system ? "if (disposing) { _memory.Dispose(); _systemMemory.Dispose(); }" : "if (disposing) _memory.Dispose();");
         w.Close();
     }
 

@@ -7,7 +7,7 @@ namespace VirtioHw.Cosim.Gen;
 /// The port conventions of hw/rtl (STYLE.md): clock <c>clk_i</c>, reset <c>rst_ni</c> (active low)
 /// or <c>rst_i</c>, AXI4-Lite slaves as groups of <c>&lt;prefix&gt;awaddr_i</c> ... <c>&lt;prefix&gt;rready_i</c>,
 /// and the endpoint's master ports the shim serves itself: the memory master <c>mem_req_o</c> ...
-/// <c>mem_rdata_i</c> and the MSI output <c>msi_valid_o</c>, <c>msi_ready_i</c>, <c>msi_addr_o</c>, <c>msi_data_o</c>.
+/// <c>mem_rdata_i</c> (with <c>mem_sys_o</c> when some requests go to host system memory) and the MSI output <c>msi_valid_o</c>, <c>msi_ready_i</c>, <c>msi_addr_o</c>, <c>msi_data_o</c>.
 /// </summary>
 public sealed class Conventions
 {
@@ -53,11 +53,23 @@ public sealed class Conventions
             .Select(p => Bus(p.Name[..^"awaddr_i".Length]))
             .ToList();
         HasMemoryMaster = Group("memory master", MemorySignals);
+        if (top.Find("mem_sys_o") is { } sys)
+        {
+            if (!HasMemoryMaster || sys.Direction != PortDirection.Output || sys.Width != 1)
+            {
+                throw new GenException($"{top.Name}: mem_sys_o must be a 1-bit output beside the memory master");
+            }
+
+            HasSystemMemory = true;
+        }
         HasMsi = Group("MSI output", MsiSignals);
     }
 
     /// <summary>The top has the memory master port group, served by the shim from attached memory.</summary>
     public bool HasMemoryMaster { get; }
+
+    /// <summary>The memory master marks requests for host system memory with <c>mem_sys_o</c>; the shim serves them from a second attached block.</summary>
+    public bool HasSystemMemory { get; }
 
     /// <summary>The top has the MSI output, whose messages the shim queues.</summary>
     public bool HasMsi { get; }

@@ -82,6 +82,12 @@ public static class ShimWriter
             w.Line();
             w.Line($"VHW_EXPORT void {p}_mem_attach(Handle* h, uint8_t* base, uint64_t length) {{ h->services().mem.attach(base, length); }}");
             w.Line($"VHW_EXPORT uint64_t {p}_mem_outside(Handle* h) {{ return h->services().mem.outside; }}");
+            if (c.HasSystemMemory)
+            {
+                w.Line($"VHW_EXPORT void {p}_sysmem_attach(Handle* h, uint64_t bus, uint8_t* base, uint64_t length) {{");
+                w.Line("  h->services().mem.attach_system(bus, base, length);");
+                w.Line("}");
+            }
         }
         if (c.HasMsi)
         {
@@ -134,9 +140,9 @@ public static class ShimWriter
         }
         w.Line("static bool serve(Model& m, Services& s) {");
         if (c.HasMsi) w.Line("  s.msi.serve(m.msi_valid_o, m.msi_addr_o, m.msi_data_o);");
-        w.Line(c.HasMemoryMaster
-            ? "  return s.mem.serve(m.mem_req_o, m.mem_we_o, m.mem_addr_o, m.mem_be_o, m.mem_wdata_o, m.mem_ack_i, m.mem_rdata_i);"
-            : "  return false;");
+        w.Line(!c.HasMemoryMaster ? "  return false;"
+            : c.HasSystemMemory ? "  return s.mem.serve(m.mem_req_o, m.mem_sys_o, m.mem_we_o, m.mem_addr_o, m.mem_be_o, m.mem_wdata_o, m.mem_ack_i, m.mem_rdata_i);"
+            : "  return s.mem.serve(m.mem_req_o, m.mem_we_o, m.mem_addr_o, m.mem_be_o, m.mem_wdata_o, m.mem_ack_i, m.mem_rdata_i);");
         w.Line("}");
     }
 

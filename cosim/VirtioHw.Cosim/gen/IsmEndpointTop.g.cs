@@ -63,6 +63,9 @@ internal static partial class IsmEndpointTopNative
     [LibraryImport(Library, EntryPoint = "vhw_ism_endpoint_top_mem_outside")]
     internal static partial ulong MemOutside(IsmEndpointTopHandle top);
 
+    [LibraryImport(Library, EntryPoint = "vhw_ism_endpoint_top_sysmem_attach")]
+    internal static partial void SysmemAttach(IsmEndpointTopHandle top, ulong busAddress, nint address, ulong length);
+
     [LibraryImport(Library, EntryPoint = "vhw_ism_endpoint_top_msi_pop")]
     internal static partial int MsiPop(IsmEndpointTopHandle top, out ulong address, out uint data);
 
@@ -501,6 +504,9 @@ internal static partial class IsmEndpointTopNative
     [LibraryImport(Library, EntryPoint = "vhw_ism_endpoint_top_get_mem_req_o")]
     internal static partial byte GetMemReqO(IsmEndpointTopHandle top);
 
+    [LibraryImport(Library, EntryPoint = "vhw_ism_endpoint_top_get_mem_sys_o")]
+    internal static partial byte GetMemSysO(IsmEndpointTopHandle top);
+
     [LibraryImport(Library, EntryPoint = "vhw_ism_endpoint_top_get_mem_we_o")]
     internal static partial byte GetMemWeO(IsmEndpointTopHandle top);
 
@@ -552,7 +558,7 @@ public sealed class IsmEndpointTop : CosimTop, IMemoryMaster, IMsiSource
 {
     public const string TopName = "ism_endpoint_top";
 
-    private const uint PortDigest = 0x5ce0035d;
+    private const uint PortDigest = 0x48251441;
 
     private readonly IsmEndpointTopHandle _h;
 
@@ -659,6 +665,7 @@ public sealed class IsmEndpointTop : CosimTop, IMemoryMaster, IMsiSource
         new("fw_rvalid_o", PortDirection.Output, 1, null),
         new("fw_rready_i", PortDirection.Input, 1, null),
         new("mem_req_o", PortDirection.Output, 1, null),
+        new("mem_sys_o", PortDirection.Output, 1, null),
         new("mem_we_o", PortDirection.Output, 1, null),
         new("mem_addr_o", PortDirection.Output, 64, null),
         new("mem_be_o", PortDirection.Output, 4, null),
@@ -701,6 +708,17 @@ public sealed class IsmEndpointTop : CosimTop, IMemoryMaster, IMsiSource
 
     private System.Buffers.MemoryHandle _memory;
 
+    private System.Buffers.MemoryHandle _systemMemory;
+
+    /// <summary>Serves the requests marked <c>mem_sys_o</c> (host system memory) from <paramref name="memory"/>, whose first byte has bus address <paramref name="busAddress"/>; pinned until another block is attached or the top is disposed.</summary>
+    public unsafe void AttachSystemMemory(ulong busAddress, Memory<byte> memory)
+    {
+        System.Buffers.MemoryHandle pin = memory.Pin();
+        IsmEndpointTopNative.SysmemAttach(_h, busAddress, (nint)pin.Pointer, (ulong)memory.Length);
+        _systemMemory.Dispose();
+        _systemMemory = pin;
+    }
+
     /// <summary>Serves the memory master from <paramref name="length"/> bytes at <paramref name="address"/>, which the caller keeps alive and pinned.</summary>
     public void AttachMemory(nint address, ulong length)
     {
@@ -724,7 +742,7 @@ public sealed class IsmEndpointTop : CosimTop, IMemoryMaster, IMsiSource
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing) _memory.Dispose();
+        if (disposing) { _memory.Dispose(); _systemMemory.Dispose(); }
     }
 
     /// <summary>Takes the oldest MSI message the top sent, if any (the shim accepts every one and queues it).</summary>
@@ -1092,6 +1110,9 @@ public sealed class IsmEndpointTop : CosimTop, IMemoryMaster, IMsiSource
     /// <summary><c>mem_req_o</c> (output, 1 bit).</summary>
     public bool MemReqO => IsmEndpointTopNative.GetMemReqO(_h) != 0;
 
+    /// <summary><c>mem_sys_o</c> (output, 1 bit).</summary>
+    public bool MemSysO => IsmEndpointTopNative.GetMemSysO(_h) != 0;
+
     /// <summary><c>mem_we_o</c> (output, 1 bit).</summary>
     public bool MemWeO => IsmEndpointTopNative.GetMemWeO(_h) != 0;
 
@@ -1218,17 +1239,18 @@ public sealed class IsmEndpointTop : CosimTop, IMemoryMaster, IMsiSource
             case 85: words[0] = IsmEndpointTopNative.GetFwRvalidO(_h); break;
             case 86: words[0] = IsmEndpointTopNative.GetFwRreadyI(_h); break;
             case 87: words[0] = IsmEndpointTopNative.GetMemReqO(_h); break;
-            case 88: words[0] = IsmEndpointTopNative.GetMemWeO(_h); break;
-            case 89: words[0] = (uint)IsmEndpointTopNative.GetMemAddrO(_h); words[1] = (uint)(IsmEndpointTopNative.GetMemAddrO(_h) >> 32); break;
-            case 90: words[0] = IsmEndpointTopNative.GetMemBeO(_h); break;
-            case 91: words[0] = IsmEndpointTopNative.GetMemWdataO(_h); break;
-            case 92: words[0] = IsmEndpointTopNative.GetMemAckI(_h); break;
-            case 93: words[0] = IsmEndpointTopNative.GetMemRdataI(_h); break;
-            case 94: words[0] = IsmEndpointTopNative.GetMsiValidO(_h); break;
-            case 95: words[0] = IsmEndpointTopNative.GetMsiReadyI(_h); break;
-            case 96: words[0] = (uint)IsmEndpointTopNative.GetMsiAddrO(_h); words[1] = (uint)(IsmEndpointTopNative.GetMsiAddrO(_h) >> 32); break;
-            case 97: words[0] = IsmEndpointTopNative.GetMsiDataO(_h); break;
-            case 98: words[0] = IsmEndpointTopNative.GetFwIrqO(_h); break;
+            case 88: words[0] = IsmEndpointTopNative.GetMemSysO(_h); break;
+            case 89: words[0] = IsmEndpointTopNative.GetMemWeO(_h); break;
+            case 90: words[0] = (uint)IsmEndpointTopNative.GetMemAddrO(_h); words[1] = (uint)(IsmEndpointTopNative.GetMemAddrO(_h) >> 32); break;
+            case 91: words[0] = IsmEndpointTopNative.GetMemBeO(_h); break;
+            case 92: words[0] = IsmEndpointTopNative.GetMemWdataO(_h); break;
+            case 93: words[0] = IsmEndpointTopNative.GetMemAckI(_h); break;
+            case 94: words[0] = IsmEndpointTopNative.GetMemRdataI(_h); break;
+            case 95: words[0] = IsmEndpointTopNative.GetMsiValidO(_h); break;
+            case 96: words[0] = IsmEndpointTopNative.GetMsiReadyI(_h); break;
+            case 97: words[0] = (uint)IsmEndpointTopNative.GetMsiAddrO(_h); words[1] = (uint)(IsmEndpointTopNative.GetMsiAddrO(_h) >> 32); break;
+            case 98: words[0] = IsmEndpointTopNative.GetMsiDataO(_h); break;
+            case 99: words[0] = IsmEndpointTopNative.GetFwIrqO(_h); break;
         }
     }
 
@@ -1284,9 +1306,9 @@ public sealed class IsmEndpointTop : CosimTop, IMemoryMaster, IMsiSource
             case 80: IsmEndpointTopNative.SetFwAraddrI(_h, (ushort)(words[0] & 0xfff)); break;
             case 81: IsmEndpointTopNative.SetFwArvalidI(_h, (byte)(words[0] & 0x1)); break;
             case 86: IsmEndpointTopNative.SetFwRreadyI(_h, (byte)(words[0] & 0x1)); break;
-            case 92: IsmEndpointTopNative.SetMemAckI(_h, (byte)(words[0] & 0x1)); break;
-            case 93: IsmEndpointTopNative.SetMemRdataI(_h, words[0]); break;
-            case 95: IsmEndpointTopNative.SetMsiReadyI(_h, (byte)(words[0] & 0x1)); break;
+            case 93: IsmEndpointTopNative.SetMemAckI(_h, (byte)(words[0] & 0x1)); break;
+            case 94: IsmEndpointTopNative.SetMemRdataI(_h, words[0]); break;
+            case 96: IsmEndpointTopNative.SetMsiReadyI(_h, (byte)(words[0] & 0x1)); break;
             default: throw new InvalidOperationException($"{TopName}: port '{PortList[index].Name}' is an output");
         }
     }

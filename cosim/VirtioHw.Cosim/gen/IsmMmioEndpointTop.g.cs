@@ -63,6 +63,9 @@ internal static partial class IsmMmioEndpointTopNative
     [LibraryImport(Library, EntryPoint = "vhw_ism_mmio_endpoint_top_mem_outside")]
     internal static partial ulong MemOutside(IsmMmioEndpointTopHandle top);
 
+    [LibraryImport(Library, EntryPoint = "vhw_ism_mmio_endpoint_top_sysmem_attach")]
+    internal static partial void SysmemAttach(IsmMmioEndpointTopHandle top, ulong busAddress, nint address, ulong length);
+
     [LibraryImport(Library, EntryPoint = "vhw_ism_mmio_endpoint_top_msi_pop")]
     internal static partial int MsiPop(IsmMmioEndpointTopHandle top, out ulong address, out uint data);
 
@@ -333,6 +336,9 @@ internal static partial class IsmMmioEndpointTopNative
     [LibraryImport(Library, EntryPoint = "vhw_ism_mmio_endpoint_top_get_mem_req_o")]
     internal static partial byte GetMemReqO(IsmMmioEndpointTopHandle top);
 
+    [LibraryImport(Library, EntryPoint = "vhw_ism_mmio_endpoint_top_get_mem_sys_o")]
+    internal static partial byte GetMemSysO(IsmMmioEndpointTopHandle top);
+
     [LibraryImport(Library, EntryPoint = "vhw_ism_mmio_endpoint_top_get_mem_we_o")]
     internal static partial byte GetMemWeO(IsmMmioEndpointTopHandle top);
 
@@ -405,7 +411,7 @@ public sealed class IsmMmioEndpointTop : CosimTop, IMemoryMaster, IMsiSource
 {
     public const string TopName = "ism_mmio_endpoint_top";
 
-    private const uint PortDigest = 0x70a37b62;
+    private const uint PortDigest = 0x907a21b0;
 
     private readonly IsmMmioEndpointTopHandle _h;
 
@@ -476,6 +482,7 @@ public sealed class IsmMmioEndpointTop : CosimTop, IMemoryMaster, IMsiSource
         new("fw_rvalid_o", PortDirection.Output, 1, null),
         new("fw_rready_i", PortDirection.Input, 1, null),
         new("mem_req_o", PortDirection.Output, 1, null),
+        new("mem_sys_o", PortDirection.Output, 1, null),
         new("mem_we_o", PortDirection.Output, 1, null),
         new("mem_addr_o", PortDirection.Output, 64, null),
         new("mem_be_o", PortDirection.Output, 4, null),
@@ -522,6 +529,17 @@ public sealed class IsmMmioEndpointTop : CosimTop, IMemoryMaster, IMsiSource
 
     private System.Buffers.MemoryHandle _memory;
 
+    private System.Buffers.MemoryHandle _systemMemory;
+
+    /// <summary>Serves the requests marked <c>mem_sys_o</c> (host system memory) from <paramref name="memory"/>, whose first byte has bus address <paramref name="busAddress"/>; pinned until another block is attached or the top is disposed.</summary>
+    public unsafe void AttachSystemMemory(ulong busAddress, Memory<byte> memory)
+    {
+        System.Buffers.MemoryHandle pin = memory.Pin();
+        IsmMmioEndpointTopNative.SysmemAttach(_h, busAddress, (nint)pin.Pointer, (ulong)memory.Length);
+        _systemMemory.Dispose();
+        _systemMemory = pin;
+    }
+
     /// <summary>Serves the memory master from <paramref name="length"/> bytes at <paramref name="address"/>, which the caller keeps alive and pinned.</summary>
     public void AttachMemory(nint address, ulong length)
     {
@@ -545,7 +563,7 @@ public sealed class IsmMmioEndpointTop : CosimTop, IMemoryMaster, IMsiSource
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing) _memory.Dispose();
+        if (disposing) { _memory.Dispose(); _systemMemory.Dispose(); }
     }
 
     /// <summary>Takes the oldest MSI message the top sent, if any (the shim accepts every one and queues it).</summary>
@@ -773,6 +791,9 @@ public sealed class IsmMmioEndpointTop : CosimTop, IMemoryMaster, IMsiSource
     /// <summary><c>mem_req_o</c> (output, 1 bit).</summary>
     public bool MemReqO => IsmMmioEndpointTopNative.GetMemReqO(_h) != 0;
 
+    /// <summary><c>mem_sys_o</c> (output, 1 bit).</summary>
+    public bool MemSysO => IsmMmioEndpointTopNative.GetMemSysO(_h) != 0;
+
     /// <summary><c>mem_we_o</c> (output, 1 bit).</summary>
     public bool MemWeO => IsmMmioEndpointTopNative.GetMemWeO(_h) != 0;
 
@@ -877,21 +898,22 @@ public sealed class IsmMmioEndpointTop : CosimTop, IMemoryMaster, IMsiSource
             case 51: words[0] = IsmMmioEndpointTopNative.GetFwRvalidO(_h); break;
             case 52: words[0] = IsmMmioEndpointTopNative.GetFwRreadyI(_h); break;
             case 53: words[0] = IsmMmioEndpointTopNative.GetMemReqO(_h); break;
-            case 54: words[0] = IsmMmioEndpointTopNative.GetMemWeO(_h); break;
-            case 55: words[0] = (uint)IsmMmioEndpointTopNative.GetMemAddrO(_h); words[1] = (uint)(IsmMmioEndpointTopNative.GetMemAddrO(_h) >> 32); break;
-            case 56: words[0] = IsmMmioEndpointTopNative.GetMemBeO(_h); break;
-            case 57: words[0] = IsmMmioEndpointTopNative.GetMemWdataO(_h); break;
-            case 58: words[0] = IsmMmioEndpointTopNative.GetMemAckI(_h); break;
-            case 59: words[0] = IsmMmioEndpointTopNative.GetMemRdataI(_h); break;
-            case 60: words[0] = IsmMmioEndpointTopNative.GetMsiValidO(_h); break;
-            case 61: words[0] = IsmMmioEndpointTopNative.GetMsiReadyI(_h); break;
-            case 62: words[0] = (uint)IsmMmioEndpointTopNative.GetMsiAddrO(_h); words[1] = (uint)(IsmMmioEndpointTopNative.GetMsiAddrO(_h) >> 32); break;
-            case 63: words[0] = IsmMmioEndpointTopNative.GetMsiDataO(_h); break;
-            case 64: words[0] = IsmMmioEndpointTopNative.GetMsiRouteEnI(_h); break;
-            case 65: words[0] = (uint)IsmMmioEndpointTopNative.GetMsiRouteAddrI(_h); words[1] = (uint)(IsmMmioEndpointTopNative.GetMsiRouteAddrI(_h) >> 32); break;
-            case 66: words[0] = IsmMmioEndpointTopNative.GetMsiRouteDataI(_h); break;
-            case 67: words[0] = IsmMmioEndpointTopNative.GetIrqO(_h); break;
-            case 68: words[0] = IsmMmioEndpointTopNative.GetFwIrqO(_h); break;
+            case 54: words[0] = IsmMmioEndpointTopNative.GetMemSysO(_h); break;
+            case 55: words[0] = IsmMmioEndpointTopNative.GetMemWeO(_h); break;
+            case 56: words[0] = (uint)IsmMmioEndpointTopNative.GetMemAddrO(_h); words[1] = (uint)(IsmMmioEndpointTopNative.GetMemAddrO(_h) >> 32); break;
+            case 57: words[0] = IsmMmioEndpointTopNative.GetMemBeO(_h); break;
+            case 58: words[0] = IsmMmioEndpointTopNative.GetMemWdataO(_h); break;
+            case 59: words[0] = IsmMmioEndpointTopNative.GetMemAckI(_h); break;
+            case 60: words[0] = IsmMmioEndpointTopNative.GetMemRdataI(_h); break;
+            case 61: words[0] = IsmMmioEndpointTopNative.GetMsiValidO(_h); break;
+            case 62: words[0] = IsmMmioEndpointTopNative.GetMsiReadyI(_h); break;
+            case 63: words[0] = (uint)IsmMmioEndpointTopNative.GetMsiAddrO(_h); words[1] = (uint)(IsmMmioEndpointTopNative.GetMsiAddrO(_h) >> 32); break;
+            case 64: words[0] = IsmMmioEndpointTopNative.GetMsiDataO(_h); break;
+            case 65: words[0] = IsmMmioEndpointTopNative.GetMsiRouteEnI(_h); break;
+            case 66: words[0] = (uint)IsmMmioEndpointTopNative.GetMsiRouteAddrI(_h); words[1] = (uint)(IsmMmioEndpointTopNative.GetMsiRouteAddrI(_h) >> 32); break;
+            case 67: words[0] = IsmMmioEndpointTopNative.GetMsiRouteDataI(_h); break;
+            case 68: words[0] = IsmMmioEndpointTopNative.GetIrqO(_h); break;
+            case 69: words[0] = IsmMmioEndpointTopNative.GetFwIrqO(_h); break;
         }
     }
 
@@ -929,12 +951,12 @@ public sealed class IsmMmioEndpointTop : CosimTop, IMemoryMaster, IMsiSource
             case 46: IsmMmioEndpointTopNative.SetFwAraddrI(_h, (ushort)(words[0] & 0xfff)); break;
             case 47: IsmMmioEndpointTopNative.SetFwArvalidI(_h, (byte)(words[0] & 0x1)); break;
             case 52: IsmMmioEndpointTopNative.SetFwRreadyI(_h, (byte)(words[0] & 0x1)); break;
-            case 58: IsmMmioEndpointTopNative.SetMemAckI(_h, (byte)(words[0] & 0x1)); break;
-            case 59: IsmMmioEndpointTopNative.SetMemRdataI(_h, words[0]); break;
-            case 61: IsmMmioEndpointTopNative.SetMsiReadyI(_h, (byte)(words[0] & 0x1)); break;
-            case 64: IsmMmioEndpointTopNative.SetMsiRouteEnI(_h, (byte)(words[0] & 0x1)); break;
-            case 65: IsmMmioEndpointTopNative.SetMsiRouteAddrI(_h, words[0] | (ulong)words[1] << 32); break;
-            case 66: IsmMmioEndpointTopNative.SetMsiRouteDataI(_h, words[0]); break;
+            case 59: IsmMmioEndpointTopNative.SetMemAckI(_h, (byte)(words[0] & 0x1)); break;
+            case 60: IsmMmioEndpointTopNative.SetMemRdataI(_h, words[0]); break;
+            case 62: IsmMmioEndpointTopNative.SetMsiReadyI(_h, (byte)(words[0] & 0x1)); break;
+            case 65: IsmMmioEndpointTopNative.SetMsiRouteEnI(_h, (byte)(words[0] & 0x1)); break;
+            case 66: IsmMmioEndpointTopNative.SetMsiRouteAddrI(_h, words[0] | (ulong)words[1] << 32); break;
+            case 67: IsmMmioEndpointTopNative.SetMsiRouteDataI(_h, words[0]); break;
             default: throw new InvalidOperationException($"{TopName}: port '{PortList[index].Name}' is an output");
         }
     }

@@ -26,10 +26,11 @@ public sealed class MasterPortTests
     [TearDown]
     public void DisposeTop() => _top?.Dispose();
 
-    private void MapSlot(uint slot, ulong address, bool read, bool write)
+    private void MapSlot(uint slot, ulong address, bool read, bool write, bool system = false)
     {
         _top.FwWrite(FwCsr.ChunkIndex.Offset, slot);
-        uint perm = (read ? (uint)FwCsr.ChunkPerm.Read.Mask : 0) | (write ? (uint)FwCsr.ChunkPerm.Write.Mask : 0) | (uint)FwCsr.ChunkPerm.Valid.Mask;
+        uint perm = (read ? (uint)FwCsr.ChunkPerm.Read.Mask : 0) | (write ? (uint)FwCsr.ChunkPerm.Write.Mask : 0) | (uint)FwCsr.ChunkPerm.Valid.Mask
+            | (system ? (uint)FwCsr.ChunkPerm.System.Mask : 0);
         _top.FwWrite(FwCsr.ChunkPerm.Offset, perm);
         _top.FwWrite(FwCsr.ChunkAddr.Offset, (uint)address);
         _top.FwWrite(FwCsr.ChunkAddr.Offset + 4, (uint)(address >> 32));
@@ -75,6 +76,55 @@ public sealed class MasterPortTests
             Assert.That(_top.Bar2Read(0), Is.EqualTo(0xffff_ffffu));
             Assert.That(_top.OutsideAccesses, Is.EqualTo(1UL));
         });
+    }
+
+    [Test]
+    public void SystemSlot_WithBusMastering_ReachesSystemMemoryByBusAddress_NotBackingMemory()
+    {
+        const ulong bus = 0x1_0000_0000;
+        var system = new byte[1 << 16];
+        _top.AttachSystemMemory(bus, system);
+        _top.CfgWrite(PciHeader.Command.Offset, (uint)PciHeader.Command.BusMaster.Mask, 0b0011);
+        MapSlot(4, bus + 0x3000, read: true, write: true, system: true);
+
+        _top.Bar2Write((4 * ChunkSize) + 0x10, 0xcafe_f00d);
+        Assert.Multiple(() =>
+        {
+            Assert.That(system[0x3010..0x3014], Is.EqualTo(new byte[] { 0x0d, 0xf0, 0xfe, 0xca }));
+            Assert.That(_top.Bar2Read((4 * ChunkSize) + 0x10), Is.EqualTo(0xcafe_f00du));
+            Assert.That(_memory.All(b => b == 0), Is.True, "backing memory untouched");
+            Assert.That(_top.OutsideAccesses, Is.Zero);
+        });
+    }
+
+    [Test]
+    public void SystemSlot_WithoutBusMastering_ReadsAllOnes_AndDropsWrites()
+    {
+        const ulong bus = 0x1_0000_0000;
+        var system = new byte[1 << 16];
+        system[0x2000] = 0x77;
+        _top.AttachSystemMemory(bus, system);
+        MapSlot(5, bus + 0x2000, read: true, write: true, system: true);
+
+        _top.Bar2Write(5 * ChunkSize, 0);
+        Assert.Multiple(() =>
+        {
+            Assert.That(_top.Bar2Read(5 * ChunkSize), Is.EqualTo(0xffff_ffffu));
+            Assert.That(system[0x2000], Is.EqualTo(0x77));
+        });
+    }
+
+    [Test]
+    public void SystemSlot_NotPageAligned_IsNotMapped()
+    {
+        const ulong bus = 0x1_0000_0000;
+        var system = new byte[1 << 16];
+        system[0x2040] = 0x77;
+        _top.AttachSystemMemory(bus, system);
+        _top.CfgWrite(PciHeader.Command.Offset, (uint)PciHeader.Command.BusMaster.Mask, 0b0011);
+        MapSlot(6, bus + 0x2040, read: true, write: true, system: true);
+
+        Assert.That(_top.Bar2Read(6 * ChunkSize), Is.EqualTo(0xffff_ffffu));
     }
 
     [Test]
