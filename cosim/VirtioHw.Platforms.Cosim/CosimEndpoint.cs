@@ -26,6 +26,7 @@ public sealed class CosimEndpoint
     private readonly ulong[] _barBase = new ulong[PciHeader.Bar.Count];
     private readonly int[] _memoryBars;
     private bool _memorySpace;
+    private bool _busMaster;
 
     private TaskCompletionSource? _eventWaiter;
     private string? _failure;
@@ -160,8 +161,37 @@ public sealed class CosimEndpoint
     }
 
     /// <summary>
-    /// Whether the endpoint may master the bus: command.bus_master of its config space (a virtio-mmio
-    /// device always may).
+    /// Fault injection: from clock cycle <paramref name="fromCycle"/> on (null: now) the
+    /// <paramref name="ports"/> of this instance take no request, as if its link or its control
+    /// plane hung. The first access on a stalled port then fails after
+    /// <see cref="CosimPlatformSettings.TimeoutCycles"/> with a <see cref="CosimException"/> naming
+    /// the instance, and the instance stays failed; other instances go on.
+    /// </summary>
+    public void Stall(StalledPorts ports, ulong? fromCycle = null)
+    {
+        lock (_sync)
+        {
+            ThrowIfFailed();
+            ulong from = fromCycle ?? _rtl.Cycle;
+            if (ports.HasFlag(StalledPorts.Host))
+            {
+                foreach (RtlPort port in (ReadOnlySpan<RtlPort>)[RtlPort.Config, RtlPort.Bar0, RtlPort.Bar1, RtlPort.Bar2, RtlPort.Mmio, RtlPort.Shm])
+                {
+                    _rtl.Stall(port, from);
+                }
+            }
+
+            if (ports.HasFlag(StalledPorts.Firmware))
+            {
+                _rtl.Stall(RtlPort.Firmware, from);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether the endpoint may master the bus: command.bus_master of its config space as last read
+    /// back after a config write (a virtio-mmio device always may). Kept here, so the firmware's DMA
+    /// does not reach into the host's config port.
     /// </summary>
     internal bool BusMasterEnabled()
     {
@@ -172,8 +202,7 @@ public sealed class CosimEndpoint
 
         lock (_sync)
         {
-            uint command = Call(RtlPort.Config, PciHeader.Command.Offset & ~3u, 0, 0, write: false, "config read", (long)PciHeader.Command.Offset);
-            return (command & PciHeader.Command.BusMaster.Mask) != 0;
+            return _busMaster;
         }
     }
 
@@ -389,6 +418,7 @@ public sealed class CosimEndpoint
     {
         uint command = Call(RtlPort.Config, PciHeader.Command.Offset & ~3u, 0, 0, write: false, "config read", (long)PciHeader.Command.Offset);
         _memorySpace = (command & PciHeader.Command.MemorySpace.Mask) != 0;
+        _busMaster = (command & PciHeader.Command.BusMaster.Mask) != 0;
         foreach (int index in _memoryBars)
         {
             BarDescription bar = Description.FindBar(index)!;

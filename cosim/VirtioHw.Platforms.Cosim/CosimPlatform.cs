@@ -279,7 +279,13 @@ public sealed class CosimPlatform : Platform
                 rtl.OpenTrace(CosimPlatformSettings.TracePath(trace, name));
             }
 
-            return new CosimEndpoint(name, address, description, position, rtl, memory, upstream);
+            var endpoint = new CosimEndpoint(name, address, description, position, rtl, memory, upstream);
+            if (settings.StallAtCycle is { } stall)
+            {
+                endpoint.Stall(StalledPorts.Host, stall);
+            }
+
+            return endpoint;
         }
         catch
         {

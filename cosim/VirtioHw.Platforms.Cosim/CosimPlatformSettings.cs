@@ -45,6 +45,13 @@ public sealed record CosimPlatformSettings
     /// <summary>Clock cycles one bus access may take before the instance counts as not responding.</summary>
     public uint TimeoutCycles { get; init; } = 10_000;
 
+    /// <summary>
+    /// Fault injection, or null for none: from this clock cycle of each instance on, its host ports
+    /// take no request (<see cref="CosimEndpoint.Stall"/> with <see cref="StalledPorts.Host"/>), so
+    /// the host stack meets a device that stopped responding.
+    /// </summary>
+    public ulong? StallAtCycle { get; init; }
+
     /// <summary>The waveform file of instance <paramref name="instance"/> for <paramref name="trace"/>.</summary>
     public static string TracePath(string trace, string instance)
     {
@@ -56,7 +63,7 @@ public sealed record CosimPlatformSettings
     /// <summary>
     /// Settings from platform options: <c>endpoints=NAME@bb:dd.f,...</c> (or <c>none</c>),
     /// <c>mmio=NAME,...</c> (or <c>none</c>), <c>firmware=run|manual</c>, <c>trace=FILE.fst</c>,
-    /// <c>timeout=CYCLES</c>. Options not given keep the defaults.
+    /// <c>timeout=CYCLES</c>, <c>stall=CYCLES</c>. Options not given keep the defaults.
     /// </summary>
     /// <exception cref="ArgumentException">An option is malformed; the message is one line naming it.</exception>
     /// <exception cref="EndpointDescriptionException">A named description cannot be read or is invalid.</exception>
@@ -66,9 +73,9 @@ public sealed record CosimPlatformSettings
         CosimPlatformSettings settings = Default;
         foreach (string name in options.Parameters.Keys)
         {
-            if (name.ToLowerInvariant() is not ("endpoints" or "mmio" or "firmware" or "trace" or "timeout"))
+            if (name.ToLowerInvariant() is not ("endpoints" or "mmio" or "firmware" or "trace" or "timeout" or "stall"))
             {
-                throw new ArgumentException($"unknown rtl platform option '{name}' (known: endpoints, mmio, firmware, trace, timeout)");
+                throw new ArgumentException($"unknown rtl platform option '{name}' (known: endpoints, mmio, firmware, trace, timeout, stall)");
             }
         }
 
@@ -100,6 +107,16 @@ public sealed record CosimPlatformSettings
                 TimeoutCycles = uint.TryParse(timeout, out uint cycles) && cycles > 0
                     ? cycles
                     : throw new ArgumentException($"rtl platform option timeout={timeout}: expected a number of clock cycles above 0"),
+            };
+        }
+
+        if (options.GetParameter("stall") is { } stall)
+        {
+            settings = settings with
+            {
+                StallAtCycle = ulong.TryParse(stall, out ulong cycle)
+                    ? cycle
+                    : throw new ArgumentException($"rtl platform option stall={stall}: expected the clock cycle from which the host ports stop answering"),
             };
         }
 

@@ -18,6 +18,9 @@ internal sealed class EndpointRtl : IEndpointRtl
     private readonly IMsiSource _msi;
     private readonly Func<bool> _irq;
 
+    // Fault injection: request valids (port index in the top) held low from a clock cycle on.
+    private readonly List<(int Index, ulong From)> _stalled = [];
+
     // memory is null for a top without a memory master (no BAR2 window).
     private EndpointRtl(CosimTop top, IMemoryMaster? memory, IMsiSource msi, Func<bool> irq, IAxiLiteSlave?[] ports)
     {
@@ -94,6 +97,51 @@ internal sealed class EndpointRtl : IEndpointRtl
     public void Write(RtlPort port, uint offset, uint data, byte strobe) => Port(port).AxiWrite(offset, data, strobe);
 
     public void Tick(uint cycles) => _top.Tick(cycles);
+
+    /// <summary>
+    /// From <paramref name="fromCycle"/> on, the cycle hook drives awvalid, wvalid and arvalid of
+    /// <paramref name="port"/> low before every rising edge, after the bus-functional layer raised
+    /// them: the slave never sees a request, and the access times out as on a hung link.
+    /// </summary>
+    public void Stall(RtlPort port, ulong fromCycle)
+    {
+        if (_ports[(int)port] is null)
+        {
+            return;
+        }
+
+        string prefix = PortPrefix(port);
+        foreach (string valid in (ReadOnlySpan<string>)["awvalid_i", "wvalid_i", "arvalid_i"])
+        {
+            _stalled.Add((_top.PortIndex(prefix + valid), fromCycle));
+        }
+
+        _top.CycleHook ??= HoldStalledRequestsLow;
+    }
+
+    private void HoldStalledRequestsLow()
+    {
+        ReadOnlySpan<uint> low = [0u];
+        ulong now = _top.Cycle;
+        foreach ((int index, ulong from) in _stalled)
+        {
+            if (now >= from)
+            {
+                _top.SetPort(index, low);
+            }
+        }
+    }
+
+    private static string PortPrefix(RtlPort port) => port switch
+    {
+        RtlPort.Config => "cfg_",
+        RtlPort.Bar0 => "bar0_",
+        RtlPort.Bar1 => "bar1_",
+        RtlPort.Bar2 => "bar2_",
+        RtlPort.Firmware => "fw_",
+        RtlPort.Mmio => "mmio_",
+        _ => "shm_",
+    };
 
     public bool TryPopMsi(out ulong address, out uint data) => _msi.TryPopMsi(out address, out data);
 

@@ -45,6 +45,13 @@ internal interface IEndpointRtl : IDisposable
     /// <summary>Runs <paramref name="cycles"/> clock cycles with no access.</summary>
     void Tick(uint cycles);
 
+    /// <summary>
+    /// Fault injection: from clock cycle <paramref name="fromCycle"/> on, <paramref name="port"/>
+    /// takes no request (its valid inputs are held low), so every access on it times out. A port
+    /// the top does not have is left alone.
+    /// </summary>
+    void Stall(RtlPort port, ulong fromCycle);
+
     /// <summary><c>fw_irq_o</c>: the firmware event FIFO is not empty.</summary>
     bool FirmwareInterrupt { get; }
 

@@ -10,7 +10,7 @@ public sealed class SettingsTests
     public void Options_NameTheEndpointsTraceAndTimeout()
     {
         CosimPlatformSettings settings = CosimPlatformSettings.FromOptions(PlatformOptions.Parse(
-            ["endpoints=virtio-ism@00:04.0,ivshmem@00:05.0", "mmio=none", "firmware=manual", "trace=/tmp/x.fst", "timeout=500"]));
+            ["endpoints=virtio-ism@00:04.0,ivshmem@00:05.0", "mmio=none", "firmware=manual", "trace=/tmp/x.fst", "timeout=500", "stall=12000"]));
         Assert.Multiple(() =>
         {
             Assert.That(settings.PciEndpoints.Select(p => $"{p.Description.Name}@{p.Address}"), Is.EqualTo(new[] { "virtio-ism@00:04.0", "ivshmem@00:05.0" }));
@@ -18,11 +18,13 @@ public sealed class SettingsTests
             Assert.That(settings.RunFirmware, Is.False);
             Assert.That(settings.Trace, Is.EqualTo("/tmp/x.fst"));
             Assert.That(settings.TimeoutCycles, Is.EqualTo(500));
+            Assert.That(settings.StallAtCycle, Is.EqualTo(12000));
         });
     }
 
     [TestCase("trace=/tmp/x.vcd", "only FST waveforms")]
     [TestCase("timeout=0", "timeout=0")]
+    [TestCase("stall=soon", "stall=soon")]
     [TestCase("colour=red", "unknown rtl platform option 'colour'")]
     [TestCase("endpoints=virtio-ism", "is not NAME@bb:dd.f")]
     public void Options_Malformed_AreOneLineNamingTheOption(string option, string message)
@@ -97,7 +99,8 @@ public sealed class SettingsTests
     [TestCase("--trace", "/tmp/x.vcd", "--platform", "rtl", "only FST waveforms")]
     [TestCase("--trace", "/tmp/x.fst", "--platform", "model", "--trace needs --platform rtl")]
     [TestCase("--trace", "/nonexistent-folder/x.fst", "--platform", "rtl", "does not exist")]
-    public void Demo_WithABadTrace_IsOneLine(string a, string b, string c, string d, string message)
+    [TestCase("--stall-at", "100", "--platform", "model", "--stall-at needs --platform rtl")]
+    public void Demo_WithABadWaveformOrStall_IsOneLine(string a, string b, string c, string d, string message)
     {
         Virtiohw.Result r = Virtiohw.Run(new Dictionary<string, string>(), "demo", a, b, c, d);
         Assert.Multiple(() =>

@@ -14,18 +14,20 @@ namespace VirtioHw.Platforms.Cosim.Personalities;
 /// <summary>
 /// <c>virtiohw demo --platform rtl</c>: the steps of <see cref="IsmDemo"/>, <see cref="IvshmemDemo"/>
 /// and <see cref="DmabufDemo"/>, unchanged, on RTL endpoints in co-simulation, with a timed
-/// transcript. With a waveform path, every instance writes its own FST beside it.
+/// transcript. With a waveform path, every instance writes its own FST beside it; with
+/// <c>stallAt</c>, every instance's host ports stop answering from that clock cycle on
+/// (<see cref="CosimPlatformSettings.StallAtCycle"/>): a part that gets there fails with a <see cref="VirtioHw.Cosim.CosimException"/>.
 /// </summary>
 public static class CosimDemo
 {
     /// <summary>The virtio-ism part: two devices of one domain; returns the exit code (0: every step as expected).</summary>
-    public static async Task<int> RunIsmAsync(TextWriter output, string? trace = null, CancellationToken cancellationToken = default)
+    public static async Task<int> RunIsmAsync(TextWriter output, string? trace = null, ulong? stallAt = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(output);
         Action<string> say = Transcript(output);
         say("rtl platform: two virtio-ism endpoints (ism_endpoint_top) in one communication domain");
         using var domain = new CosimIsmDomain(2);
-        await using var platform = new CosimPlatform(domain.PlatformSettings(trace));
+        await using var platform = new CosimPlatform(domain.PlatformSettings(trace) with { StallAtCycle = stallAt });
         IReadOnlyList<PciFunction> functions = PciBus.Scan(platform);
         await using IsmDevice a = await IsmDevice.OpenAsync(VirtioPciTransport.Open(functions.Find(domain.Addresses[0])), cancellationToken).ConfigureAwait(false);
         await using IsmDevice b = await IsmDevice.OpenAsync(VirtioPciTransport.Open(functions.Find(domain.Addresses[1])), cancellationToken).ConfigureAwait(false);
@@ -35,7 +37,7 @@ public static class CosimDemo
     }
 
     /// <summary>The ivshmem part: two peers play ping-pong; returns the exit code.</summary>
-    public static async Task<int> RunIvshmemAsync(TextWriter output, string? trace = null, CancellationToken cancellationToken = default)
+    public static async Task<int> RunIvshmemAsync(TextWriter output, string? trace = null, ulong? stallAt = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(output);
         Action<string> say = Transcript(output);
@@ -47,7 +49,7 @@ public static class CosimDemo
         }
 
         using var group = new CosimIvshmemGroup(2);
-        await using var platform = new CosimPlatform(group.PlatformSettings(trace));
+        await using var platform = new CosimPlatform(group.PlatformSettings(trace) with { StallAtCycle = stallAt });
         IReadOnlyList<PciFunction> functions = PciBus.Scan(platform);
         using IvshmemDevice peer0 = IvshmemDevice.Open(functions.Find(group.Addresses[0]));
         using IvshmemDevice peer1 = IvshmemDevice.Open(functions.Find(group.Addresses[1]));
@@ -57,7 +59,7 @@ public static class CosimDemo
     }
 
     /// <summary>The virtio-dmabuf part: export and release; returns the exit code.</summary>
-    public static async Task<int> RunDmabufAsync(TextWriter output, string? trace = null, CancellationToken cancellationToken = default)
+    public static async Task<int> RunDmabufAsync(TextWriter output, string? trace = null, ulong? stallAt = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(output);
         Action<string> say = Transcript(output);
@@ -75,6 +77,7 @@ public static class CosimDemo
             PciEndpoints = [new CosimEndpointPlacement(address, description)],
             Firmware = endpoint => new DmabufFirmware(endpoint.Hal, vmId: 7, [.. endpoint.Description.Queues.Select(q => q.MaxSize)]),
             Trace = trace,
+            StallAtCycle = stallAt,
         });
         IReadOnlyList<PciFunction> functions = PciBus.Scan(platform);
         await using DmabufDevice device = await DmabufDevice.OpenAsync(

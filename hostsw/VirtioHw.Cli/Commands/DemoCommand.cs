@@ -11,10 +11,14 @@ namespace VirtioHw.Cli.Commands;
 /// end, with a timed transcript on stdout: two virtio-ism devices of one communication domain
 /// (<see cref="IsmDemo"/>), then two ivshmem peers playing ping-pong (<see cref="IvshmemDemo"/>),
 /// then a virtio-dmabuf export and release (<see cref="DmabufDemo"/>); on the model, or on the RTL
-/// endpoints in co-simulation (<see cref="CosimDemo"/>). Exit code 0 when every step did what it should.
+/// endpoints in co-simulation (<see cref="CosimDemo"/>). Exit code 0 when every step did what it
+/// should, 3 when an RTL instance stopped responding (<c>--stall-at N</c> makes that happen).
 /// </summary>
 internal static class DemoCommand
 {
+    /// <summary>The exit code when an RTL instance stopped responding or failed.</summary>
+    public const int DeviceFailureExitCode = 3;
+
     public static Command Create()
     {
         var platform = new Option<string>("--platform", "-p")
@@ -27,9 +31,14 @@ internal static class DemoCommand
         {
             Description = "With --platform rtl: write an FST waveform of every endpoint instance, FILE-<instance>.fst beside FILE.fst.",
         };
+        var stallAt = new Option<ulong?>("--stall-at")
+        {
+            Description = "With --platform rtl, fault injection: from clock cycle N of each endpoint instance on, its host ports take no request; the demo fails with one line and exit code 3.",
+            HelpName = "N",
+        };
         var command = new Command("demo", "Two virtio-ism devices share a region (allocate, grant, attach, write, kick, read, detach), then two ivshmem peers play ping-pong, then a dmabuf is exported and released.")
         {
-            platform, trace,
+            platform, trace, stallAt,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -40,25 +49,36 @@ internal static class DemoCommand
                 CheckTrace(waveform, rtl);
             }
 
+            ulong? stall = parse.GetValue(stallAt);
+            if (stall is not null && !rtl)
+            {
+                throw new UserErrorException("--stall-at needs --platform rtl: it stops the ports of an RTL instance");
+            }
+
             try
             {
                 Console.Out.WriteLine("== virtio-ism ==");
                 int ism = rtl
-                    ? await CosimDemo.RunIsmAsync(Console.Out, waveform, cancellationToken).ConfigureAwait(false)
+                    ? await CosimDemo.RunIsmAsync(Console.Out, waveform, stall, cancellationToken).ConfigureAwait(false)
                     : await IsmDemo.RunAsync(Console.Out, cancellationToken).ConfigureAwait(false);
                 Console.Out.WriteLine("== ivshmem ==");
                 int ivshmem = rtl
-                    ? await CosimDemo.RunIvshmemAsync(Console.Out, waveform, cancellationToken).ConfigureAwait(false)
+                    ? await CosimDemo.RunIvshmemAsync(Console.Out, waveform, stall, cancellationToken).ConfigureAwait(false)
                     : await IvshmemDemo.RunAsync(Console.Out, cancellationToken).ConfigureAwait(false);
                 Console.Out.WriteLine("== virtio-dmabuf ==");
                 int dmabuf = rtl
-                    ? await CosimDemo.RunDmabufAsync(Console.Out, waveform, cancellationToken).ConfigureAwait(false)
+                    ? await CosimDemo.RunDmabufAsync(Console.Out, waveform, stall, cancellationToken).ConfigureAwait(false)
                     : await DmabufDemo.RunAsync(Console.Out, cancellationToken).ConfigureAwait(false);
                 return new[] { ism, ivshmem, dmabuf }.FirstOrDefault(code => code != 0);
             }
             catch (CosimLibraryException e)
             {
                 throw new UserErrorException(e.Message, e);
+            }
+            catch (CosimException e)
+            {
+                // An instance that stopped responding: its one line, and an exit code of its own.
+                throw new UserErrorException(e.Message, DeviceFailureExitCode);
             }
         });
         return command;
