@@ -197,26 +197,152 @@ module dmabuf_endpoint_top #(
     .loc_rdata_i     (cfg_loc_rdata)
   );
 
+  // ---- the PCI cfg access window: pci_cfg_data reaches the BAR the capability names ----
+
+  logic [31:0]  win_addr, win_wdata;
+  logic [3:0]   win_wstrb;
+  logic [5:0]   win_awvalid, win_awready, win_wvalid, win_wready, win_bvalid, win_bready;
+  logic [5:0]   win_arvalid, win_arready, win_rvalid, win_rready;
+  logic [191:0] win_rdata;
+  logic         win_ack;
+  logic [31:0]  win_rdata_cfg;  // what pci_cfg_data reads
+  // BARs this top has no port for never get a request (the window answers 0 itself).
+  assign win_awready[2] = 1'b0;
+  assign win_wready[2]  = 1'b0;
+  assign win_bvalid[2]  = 1'b0;
+  assign win_arready[2] = 1'b0;
+  assign win_rdata[32*2+:32] = 32'h0;
+  assign win_rvalid[2]  = 1'b0;
+  assign win_awready[3] = 1'b0;
+  assign win_wready[3]  = 1'b0;
+  assign win_bvalid[3]  = 1'b0;
+  assign win_arready[3] = 1'b0;
+  assign win_rdata[32*3+:32] = 32'h0;
+  assign win_rvalid[3]  = 1'b0;
+  assign win_awready[4] = 1'b0;
+  assign win_wready[4]  = 1'b0;
+  assign win_bvalid[4]  = 1'b0;
+  assign win_arready[4] = 1'b0;
+  assign win_rdata[32*4+:32] = 32'h0;
+  assign win_rvalid[4]  = 1'b0;
+  assign win_awready[5] = 1'b0;
+  assign win_wready[5]  = 1'b0;
+  assign win_bvalid[5]  = 1'b0;
+  assign win_arready[5] = 1'b0;
+  assign win_rdata[32*5+:32] = 32'h0;
+  assign win_rvalid[5]  = 1'b0;
+
+  ep_pci_cfg_window #(
+    .BarPresent(6'b000011),
+    .BarAw     ({8'(virtio_dmabuf_ep_pkg::BAR5_AW), 8'(virtio_dmabuf_ep_pkg::BAR4_AW), 8'(virtio_dmabuf_ep_pkg::BAR3_AW), 8'(virtio_dmabuf_ep_pkg::BAR2_AW), 8'(virtio_dmabuf_ep_pkg::BAR1_AW), 8'(virtio_dmabuf_ep_pkg::BAR0_AW)})
+  ) u_cfg_window (
+    .clk_i      (clk_i),
+    .rst_ni     (rst_ni),
+    .re_i       (cfg_cap_reg2hw.pci_cfg_data.re),
+    .we_i       (cfg_cap_reg2hw.pci_cfg_data.we),
+    .wdata_i    (cfg_cap_reg2hw.pci_cfg_data.wdata),
+    .ack_o      (win_ack),
+    .rdata_o    (win_rdata_cfg),
+    .bar_i      (cfg_cap_reg2hw.bar.bar.q),
+    .offset_i   (cfg_cap_reg2hw.offset.offset.q),
+    .length_i   (cfg_cap_reg2hw.length.length.q),
+    .m_addr_o   (win_addr),
+    .m_wdata_o  (win_wdata),
+    .m_wstrb_o  (win_wstrb),
+    .m_awvalid_o(win_awvalid),
+    .m_awready_i(win_awready),
+    .m_wvalid_o (win_wvalid),
+    .m_wready_i (win_wready),
+    .m_bvalid_i (win_bvalid),
+    .m_bready_o (win_bready),
+    .m_arvalid_o(win_arvalid),
+    .m_arready_i(win_arready),
+    .m_rdata_i  (win_rdata),
+    .m_rvalid_i (win_rvalid),
+    .m_rready_o (win_rready)
+  );
+
+  logic [Bar0Aw-1:0] bar0_a_awaddr, bar0_a_araddr;
+  logic              bar0_a_awvalid, bar0_a_awready, bar0_a_wvalid, bar0_a_wready, bar0_a_bvalid, bar0_a_bready;
+  logic              bar0_a_arvalid, bar0_a_arready, bar0_a_rvalid, bar0_a_rready;
+  logic [31:0]       bar0_a_wdata, bar0_a_rdata;
+  logic [3:0]        bar0_a_wstrb;
+  logic [1:0]        bar0_a_bresp, bar0_a_rresp;
+
+  // The host's BAR0 port and the PCI cfg access window share the BAR0 demux.
+  ep_axil_arb #(.AW(Bar0Aw)) u_bar0_arb (
+    .clk_i       (clk_i),
+    .rst_ni      (rst_ni),
+    .s0_awaddr_i (bar0_awaddr_i),
+    .s0_awvalid_i(bar0_awvalid_i),
+    .s0_awready_o(bar0_awready_o),
+    .s0_wdata_i  (bar0_wdata_i),
+    .s0_wstrb_i  (bar0_wstrb_i),
+    .s0_wvalid_i (bar0_wvalid_i),
+    .s0_wready_o (bar0_wready_o),
+    .s0_bresp_o  (bar0_bresp_o),
+    .s0_bvalid_o (bar0_bvalid_o),
+    .s0_bready_i (bar0_bready_i),
+    .s0_araddr_i (bar0_araddr_i),
+    .s0_arvalid_i(bar0_arvalid_i),
+    .s0_arready_o(bar0_arready_o),
+    .s0_rdata_o  (bar0_rdata_o),
+    .s0_rresp_o  (bar0_rresp_o),
+    .s0_rvalid_o (bar0_rvalid_o),
+    .s0_rready_i (bar0_rready_i),
+    .s1_addr_i   (Bar0Aw'(win_addr)),
+    .s1_awvalid_i(win_awvalid[0]),
+    .s1_awready_o(win_awready[0]),
+    .s1_wdata_i  (win_wdata),
+    .s1_wstrb_i  (win_wstrb),
+    .s1_wvalid_i (win_wvalid[0]),
+    .s1_wready_o (win_wready[0]),
+    .s1_bvalid_o (win_bvalid[0]),
+    .s1_bready_i (win_bready[0]),
+    .s1_arvalid_i(win_arvalid[0]),
+    .s1_arready_o(win_arready[0]),
+    .s1_rdata_o  (win_rdata[32*0+:32]),
+    .s1_rvalid_o (win_rvalid[0]),
+    .s1_rready_i (win_rready[0]),
+    .m_awaddr_o  (bar0_a_awaddr),
+    .m_awvalid_o (bar0_a_awvalid),
+    .m_awready_i (bar0_a_awready),
+    .m_wdata_o   (bar0_a_wdata),
+    .m_wstrb_o   (bar0_a_wstrb),
+    .m_wvalid_o  (bar0_a_wvalid),
+    .m_wready_i  (bar0_a_wready),
+    .m_bresp_i   (bar0_a_bresp),
+    .m_bvalid_i  (bar0_a_bvalid),
+    .m_bready_o  (bar0_a_bready),
+    .m_araddr_o  (bar0_a_araddr),
+    .m_arvalid_o (bar0_a_arvalid),
+    .m_arready_i (bar0_a_arready),
+    .m_rdata_i   (bar0_a_rdata),
+    .m_rresp_i   (bar0_a_rresp),
+    .m_rvalid_i  (bar0_a_rvalid),
+    .m_rready_o  (bar0_a_rready)
+  );
+
   ep_axil_demux #(.N(2), .AW(Bar0Aw)) u_bar0_demux (
     .clk_i           (clk_i),
     .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (bar0_awaddr_i),
-    .s_axil_awvalid_i(bar0_awvalid_i),
-    .s_axil_awready_o(bar0_awready_o),
-    .s_axil_wdata_i  (bar0_wdata_i),
-    .s_axil_wstrb_i  (bar0_wstrb_i),
-    .s_axil_wvalid_i (bar0_wvalid_i),
-    .s_axil_wready_o (bar0_wready_o),
-    .s_axil_bresp_o  (bar0_bresp_o),
-    .s_axil_bvalid_o (bar0_bvalid_o),
-    .s_axil_bready_i (bar0_bready_i),
-    .s_axil_araddr_i (bar0_araddr_i),
-    .s_axil_arvalid_i(bar0_arvalid_i),
-    .s_axil_arready_o(bar0_arready_o),
-    .s_axil_rdata_o  (bar0_rdata_o),
-    .s_axil_rresp_o  (bar0_rresp_o),
-    .s_axil_rvalid_o (bar0_rvalid_o),
-    .s_axil_rready_i (bar0_rready_i),
+    .s_axil_awaddr_i (bar0_a_awaddr),
+    .s_axil_awvalid_i(bar0_a_awvalid),
+    .s_axil_awready_o(bar0_a_awready),
+    .s_axil_wdata_i  (bar0_a_wdata),
+    .s_axil_wstrb_i  (bar0_a_wstrb),
+    .s_axil_wvalid_i (bar0_a_wvalid),
+    .s_axil_wready_o (bar0_a_wready),
+    .s_axil_bresp_o  (bar0_a_bresp),
+    .s_axil_bvalid_o (bar0_a_bvalid),
+    .s_axil_bready_i (bar0_a_bready),
+    .s_axil_araddr_i (bar0_a_araddr),
+    .s_axil_arvalid_i(bar0_a_arvalid),
+    .s_axil_arready_o(bar0_a_arready),
+    .s_axil_rdata_o  (bar0_a_rdata),
+    .s_axil_rresp_o  (bar0_a_rresp),
+    .s_axil_rvalid_o (bar0_a_rvalid),
+    .s_axil_rready_i (bar0_a_rready),
     .dec_addr_o      (bar0_dec_addr),
     .dec_we_o        (bar0_dec_we),
     .dec_sel_i       (bar0_dec_sel),
@@ -239,26 +365,87 @@ module dmabuf_endpoint_top #(
     .loc_rdata_i     (bar0_loc_rdata)
   );
 
+  logic [Bar1Aw-1:0] bar1_a_awaddr, bar1_a_araddr;
+  logic              bar1_a_awvalid, bar1_a_awready, bar1_a_wvalid, bar1_a_wready, bar1_a_bvalid, bar1_a_bready;
+  logic              bar1_a_arvalid, bar1_a_arready, bar1_a_rvalid, bar1_a_rready;
+  logic [31:0]       bar1_a_wdata, bar1_a_rdata;
+  logic [3:0]        bar1_a_wstrb;
+  logic [1:0]        bar1_a_bresp, bar1_a_rresp;
+
+  // The host's BAR1 port and the PCI cfg access window share the BAR1 demux.
+  ep_axil_arb #(.AW(Bar1Aw)) u_bar1_arb (
+    .clk_i       (clk_i),
+    .rst_ni      (rst_ni),
+    .s0_awaddr_i (bar1_awaddr_i),
+    .s0_awvalid_i(bar1_awvalid_i),
+    .s0_awready_o(bar1_awready_o),
+    .s0_wdata_i  (bar1_wdata_i),
+    .s0_wstrb_i  (bar1_wstrb_i),
+    .s0_wvalid_i (bar1_wvalid_i),
+    .s0_wready_o (bar1_wready_o),
+    .s0_bresp_o  (bar1_bresp_o),
+    .s0_bvalid_o (bar1_bvalid_o),
+    .s0_bready_i (bar1_bready_i),
+    .s0_araddr_i (bar1_araddr_i),
+    .s0_arvalid_i(bar1_arvalid_i),
+    .s0_arready_o(bar1_arready_o),
+    .s0_rdata_o  (bar1_rdata_o),
+    .s0_rresp_o  (bar1_rresp_o),
+    .s0_rvalid_o (bar1_rvalid_o),
+    .s0_rready_i (bar1_rready_i),
+    .s1_addr_i   (Bar1Aw'(win_addr)),
+    .s1_awvalid_i(win_awvalid[1]),
+    .s1_awready_o(win_awready[1]),
+    .s1_wdata_i  (win_wdata),
+    .s1_wstrb_i  (win_wstrb),
+    .s1_wvalid_i (win_wvalid[1]),
+    .s1_wready_o (win_wready[1]),
+    .s1_bvalid_o (win_bvalid[1]),
+    .s1_bready_i (win_bready[1]),
+    .s1_arvalid_i(win_arvalid[1]),
+    .s1_arready_o(win_arready[1]),
+    .s1_rdata_o  (win_rdata[32*1+:32]),
+    .s1_rvalid_o (win_rvalid[1]),
+    .s1_rready_i (win_rready[1]),
+    .m_awaddr_o  (bar1_a_awaddr),
+    .m_awvalid_o (bar1_a_awvalid),
+    .m_awready_i (bar1_a_awready),
+    .m_wdata_o   (bar1_a_wdata),
+    .m_wstrb_o   (bar1_a_wstrb),
+    .m_wvalid_o  (bar1_a_wvalid),
+    .m_wready_i  (bar1_a_wready),
+    .m_bresp_i   (bar1_a_bresp),
+    .m_bvalid_i  (bar1_a_bvalid),
+    .m_bready_o  (bar1_a_bready),
+    .m_araddr_o  (bar1_a_araddr),
+    .m_arvalid_o (bar1_a_arvalid),
+    .m_arready_i (bar1_a_arready),
+    .m_rdata_i   (bar1_a_rdata),
+    .m_rresp_i   (bar1_a_rresp),
+    .m_rvalid_i  (bar1_a_rvalid),
+    .m_rready_o  (bar1_a_rready)
+  );
+
   ep_axil_demux #(.N(2), .AW(Bar1Aw)) u_bar1_demux (
     .clk_i           (clk_i),
     .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (bar1_awaddr_i),
-    .s_axil_awvalid_i(bar1_awvalid_i),
-    .s_axil_awready_o(bar1_awready_o),
-    .s_axil_wdata_i  (bar1_wdata_i),
-    .s_axil_wstrb_i  (bar1_wstrb_i),
-    .s_axil_wvalid_i (bar1_wvalid_i),
-    .s_axil_wready_o (bar1_wready_o),
-    .s_axil_bresp_o  (bar1_bresp_o),
-    .s_axil_bvalid_o (bar1_bvalid_o),
-    .s_axil_bready_i (bar1_bready_i),
-    .s_axil_araddr_i (bar1_araddr_i),
-    .s_axil_arvalid_i(bar1_arvalid_i),
-    .s_axil_arready_o(bar1_arready_o),
-    .s_axil_rdata_o  (bar1_rdata_o),
-    .s_axil_rresp_o  (bar1_rresp_o),
-    .s_axil_rvalid_o (bar1_rvalid_o),
-    .s_axil_rready_i (bar1_rready_i),
+    .s_axil_awaddr_i (bar1_a_awaddr),
+    .s_axil_awvalid_i(bar1_a_awvalid),
+    .s_axil_awready_o(bar1_a_awready),
+    .s_axil_wdata_i  (bar1_a_wdata),
+    .s_axil_wstrb_i  (bar1_a_wstrb),
+    .s_axil_wvalid_i (bar1_a_wvalid),
+    .s_axil_wready_o (bar1_a_wready),
+    .s_axil_bresp_o  (bar1_a_bresp),
+    .s_axil_bvalid_o (bar1_a_bvalid),
+    .s_axil_bready_i (bar1_a_bready),
+    .s_axil_araddr_i (bar1_a_araddr),
+    .s_axil_arvalid_i(bar1_a_arvalid),
+    .s_axil_arready_o(bar1_a_arready),
+    .s_axil_rdata_o  (bar1_a_rdata),
+    .s_axil_rresp_o  (bar1_a_rresp),
+    .s_axil_rvalid_o (bar1_a_rvalid),
+    .s_axil_rready_i (bar1_a_rready),
     .dec_addr_o      (bar1_dec_addr),
     .dec_we_o        (bar1_dec_we),
     .dec_sel_i       (bar1_dec_sel),
@@ -453,9 +640,8 @@ module dmabuf_endpoint_top #(
     cfg_cap_hw2reg.cfg_type.cfg_type.de = 1'b1;
     cfg_cap_hw2reg.id.id.d = cfgcap_w1[15:8];
     cfg_cap_hw2reg.id.id.de = 1'b1;
-    // The window into the BARs is not built: pci_cfg_data reads 0 and drops writes.
-    cfg_cap_hw2reg.pci_cfg_data.ack = 1'b1;
-    cfg_cap_hw2reg.pci_cfg_data.rdata = 32'h0;
+    cfg_cap_hw2reg.pci_cfg_data.ack = win_ack;
+    cfg_cap_hw2reg.pci_cfg_data.rdata = win_rdata_cfg;
   end
 
   // ---- BAR0: common configuration, ISR, notify region ----

@@ -68,7 +68,7 @@ public sealed class EndpointLockstepTests
         }
         var stream = new EndpointStream(s, map, description, mmio);
         var recent = new Queue<string>();
-        int reads = 0, messages = 0, windowWrites = 0;
+        int reads = 0, messages = 0, windowWrites = 0, cfgWindow = 0;
 
         void Fail(int number, EndpointAccess a, string what) =>
             Assert.Fail($"{personality}, seed {s}: transaction {number}: {Describe(map, a)}: {what}\n" +
@@ -80,6 +80,7 @@ public sealed class EndpointLockstepTests
         foreach (EndpointAccess a in stream.Setup().Concat(Enumerable.Range(0, n).Select(_ => stream.Next())))
         {
             number++;
+            if (stream.InCfgData(a)) cfgWindow++;
             uint expected = model.Access(a);
             uint actual = rtl.Access(a);
             if (!a.Write)
@@ -93,7 +94,7 @@ public sealed class EndpointLockstepTests
             {
                 Fail(number, a, $"MSI messages: model [{string.Join(", ", want.Select(Msi))}], RTL [{string.Join(", ", got.Select(Msi))}]");
             }
-            if (a.Write && a.Port is EndpointPort.Bar2 or EndpointPort.Shm)
+            if (a.Write && model.Memory.Length > 0 && (a.Port is EndpointPort.Bar2 or EndpointPort.Shm || stream.InCfgData(a)))
             {
                 windowWrites++;
                 int at = FirstDifference(model.Memory, rtl.Memory, EndpointStream.MappedBytes);
@@ -102,7 +103,7 @@ public sealed class EndpointLockstepTests
             recent.Enqueue($"{number}: {Describe(map, a)}{(a.Write ? "" : $" -> 0x{expected:x}")}");
             if (recent.Count > History) recent.Dequeue();
         }
-        TestContext.Out.WriteLine($"{personality}, seed {s}: {number} transactions agree ({reads} reads, {messages} MSI messages, {windowWrites} window writes; {rtl.Top.Cycle} cycles)");
+        TestContext.Out.WriteLine($"{personality}, seed {s}: {number} transactions agree ({reads} reads, {messages} MSI messages, {windowWrites} window writes, {cfgWindow} PCI cfg window accesses; {rtl.Top.Cycle} cycles)");
         Assert.Multiple(() =>
         {
             Assert.That(reads, Is.GreaterThan(n / 4), "the stream reads back");

@@ -83,8 +83,9 @@ internal sealed class EndpointStream
         {
             < 22 => FwWrite(),
             < 30 => new(EndpointPort.Fw, false, (uint)_rng.Next((int)Fw.Size / 4 + 2) * 4, 4, 0),
-            < 40 => CfgRead(),
-            < 45 => CfgWrite(),
+            < 37 => CfgRead(),
+            < 42 => CfgWrite(),
+            < 45 => CfgDataAccess(),
             < 63 => CommonWrite(),
             < 66 => NotifyWrite(),
             < 75 => Bar0Read(),
@@ -167,20 +168,58 @@ internal sealed class EndpointStream
                 uint control = _rng.Next(3) == 0 ? (uint)_rng.Next(4) << 14 : (uint)MsixCap.MessageControl.Enable.Mask;
                 return new(EndpointPort.Cfg, true, (uint)msix.Offset + MsixCap.MessageControl.Offset, 2, control);
             case 3:
-                // bar, offset and length of the PCI cfg access window (pci_cfg_data itself is not built in the RTL).
-                uint field = (uint)_rng.Next(3);
-                uint at = field switch { 0 => VirtioPciCfgCap.Bar.Offset, 1 => VirtioPciCfgCap.OffsetRegister.Offset, _ => VirtioPciCfgCap.Length.Offset };
-                return new(EndpointPort.Cfg, true, (uint)cfgCap.Offset + at, field == 0 ? 1 : 4, Word());
+                return CfgWindowSetup(cfgCap);
             default:
-                // Anywhere in the header but the command register and the BARs, or the capability list.
+                // Anywhere in the header but the command register and the BARs, or the capability
+                // list (pci_cfg_data included: a write there goes through the window).
                 uint offset;
-                do offset = (uint)_rng.Next(0x100); while (offset is >= 0x04 and < 0x06 or >= 0x10 and < 0x28 || InCfgData(offset, cfgCap));
+                do offset = (uint)_rng.Next(0x100); while (offset is >= 0x04 and < 0x06 or >= 0x10 and < 0x28);
                 return new(EndpointPort.Cfg, true, offset, 1, Word());
         }
     }
 
-    private static bool InCfgData(uint offset, EndpointRegion cfgCap) =>
-        offset >= cfgCap.Offset + VirtioPciCfgCap.PciCfgData.Offset && offset < cfgCap.Offset + VirtioPciCfgCap.Size;
+    /// <summary>
+    /// bar, offset and length of the PCI cfg access window: mostly a BAR the endpoint has, an offset
+    /// where something answers (the structures, the MSI-X table, the first chunks and the notify
+    /// area) and a length of 1, 2 or 4; sometimes a length or offset the window refuses, or a BAR
+    /// it does not have.
+    /// </summary>
+    private EndpointAccess CfgWindowSetup(EndpointRegion cfgCap)
+    {
+        uint at = (uint)cfgCap.Offset;
+        switch (_rng.Next(3))
+        {
+            case 0:
+                uint bar = _rng.Next(8) == 0 ? (uint)_rng.Next(3, 7) : (uint)_rng.Next(_description.FindBar(2) is null ? 2 : 3);
+                return new(EndpointPort.Cfg, true, at + VirtioPciCfgCap.Bar.Offset, 1, bar);
+            case 1:
+                uint length = _rng.Next(8) == 0 ? (uint)_rng.Next(0, 9) : 1u << _rng.Next(3);
+                return new(EndpointPort.Cfg, true, at + VirtioPciCfgCap.Length.Offset, 4, length);
+            default:
+                EndpointRegion[] targets = [.. _map.Regions.Where(r => r.Port is EndpointPort.Bar0 or EndpointPort.Bar1 or EndpointPort.Bar2)];
+                EndpointRegion target = targets[_rng.Next(targets.Length)];
+                uint offset = _rng.Next(8) == 0 ? Word() : (uint)target.Offset + (uint)_rng.Next((int)Math.Min(target.Length, 0x40));
+                if (target.Name.Contains("chunks", StringComparison.Ordinal) && _rng.Next(2) == 0) offset += (uint)(_rng.Next(3) << 17);
+                return new(EndpointPort.Cfg, true, at + VirtioPciCfgCap.OffsetRegister.Offset, 4, offset);
+        }
+    }
+
+    /// <summary>A config access to pci_cfg_data: it reaches a BAR through the window.</summary>
+    public bool InCfgData(EndpointAccess a)
+    {
+        if (a.Port != EndpointPort.Cfg || _description.Virtio?.PciCfgAccess != true) return false;
+        EndpointRegion cfgCap = _map.Regions.First(r => r.Name == "VirtioPciCfg capability");
+        return a.Offset >= cfgCap.Offset + VirtioPciCfgCap.PciCfgData.Offset && a.Offset < cfgCap.Offset + VirtioPciCfgCap.Size;
+    }
+
+    private EndpointAccess CfgDataAccess()
+    {
+        EndpointRegion cfgCap = _map.Regions.First(r => r.Name == "VirtioPciCfg capability");
+        int width = Width();
+        uint offset = (uint)cfgCap.Offset + VirtioPciCfgCap.PciCfgData.Offset + (uint)_rng.Next(4 / width) * (uint)width;
+        bool write = _rng.Next(2) == 0;
+        return new(EndpointPort.Cfg, write, offset, width, write ? Word() : 0);
+    }
 
     private EndpointAccess CommonWrite()
     {
