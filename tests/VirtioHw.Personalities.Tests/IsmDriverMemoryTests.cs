@@ -1,6 +1,7 @@
 using System.Text;
 using VirtioHw.Domain;
 using VirtioHw.Drivers.Ism;
+using VirtioHw.Firmware;
 using VirtioHw.Host.Pci;
 using VirtioHw.Host.Platforms;
 using VirtioHw.Host.Virtio;
@@ -372,6 +373,30 @@ public sealed class IsmDriverMemoryTests
         {
             Assert.That(withoutMastering, Is.EqualTo(uint.MaxValue));
             Assert.That(withMastering, Is.EqualTo(0x04030201));
+        }
+    }
+
+    [Test]
+    public async Task Window_SystemSlot_MapsOnlyAPageAlignedBusAddress(CancellationToken cancellationToken)
+    {
+        using var domain = new IsmModelDomain(1);
+        await using var platform = new ModelPlatform(domain.PlatformSettings(runFirmware: false));
+        PciFunction function = PciBus.Scan(platform).Find(domain.Addresses[0]);
+        using DmaRegion buffer = platform.AllocateDma(8192);
+        buffer.Write(0x1040, [0x11, 0x22, 0x33, 0x44]);
+        var csr = new FirmwareCsr(platform.Endpoints[0].Hardware.Hal);
+        const ChunkAccess system = ChunkAccess.ReadWrite | ChunkAccess.System;
+        ulong chunkSize = domain.Description.FindSharedMemory(1)!.GranuleSize;
+
+        csr.CommitChunk(0, buffer.BusAddress + 0x1000, system);
+        csr.CommitChunk(1, buffer.BusAddress + 0x1040, system);
+        csr.CommitChunk(2, 1UL << 48, system);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(platform.Read32(function.GetBarAddress(2, 0x40)), Is.EqualTo(0x44332211u));
+            Assert.That(platform.Read32(function.GetBarAddress(2, chunkSize)), Is.EqualTo(uint.MaxValue), "not page-aligned");
+            Assert.That(platform.Read32(function.GetBarAddress(2, 2 * chunkSize)), Is.EqualTo(uint.MaxValue), "above 2^48");
         }
     }
 
