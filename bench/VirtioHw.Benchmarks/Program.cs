@@ -45,7 +45,7 @@ try
     switch (command)
     {
         case "sequence":
-            CosimCommand.WriteSequence(Argument());
+            Console.WriteLine(CosimCommand.WriteSequence(Argument()));
             break;
         case "begin":
             Save(RunInfo.Begin(options, Argument()), options);

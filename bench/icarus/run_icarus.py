@@ -1,21 +1,21 @@
-"""Icarus Verilog side of the co-simulation rows: prepares the RTL of a top for iverilog 11,
-compiles it with axil_bench_tb.sv and times vvp on the shared transaction sequence.
+"""Icarus Verilog side of the co-simulation rows: turns ism_endpoint_top into plain Verilog that
+iverilog 11 reads, compiles it with endpoint_bench_tb.sv and times vvp on the shared transaction
+sequence.
 
-    python3 run_icarus.py TOP SEQUENCE WORKDIR SECONDS      # prints a result file (JSON)
+    python3 run_icarus.py SEQUENCE WORKDIR SECONDS      # prints a result file (JSON)
 
-iverilog 11 (Debian) does not read three constructs of the RTL; the copies in WORKDIR differ
-from hw/rtl only there, and the RTL itself is unchanged:
-  1. `parameter int unsigned` / `localparam int unsigned` (a syntax error) become `int`; every such
-     value here is a small non-negative number, so nothing changes.
-  2. A packed struct member whose type is a typedef of the same package makes elaboration abort
-     (elab_type.cc assertion); the packages are read as compilation-unit declarations instead:
-     `package`/`endpackage` and `<name>_pkg::` prefixes are dropped (every name in them carries its
-     block's prefix, so none clash).
-  3. Concurrent assertions (`assert property`) are not supported; they sit under `ifndef SYNTHESIS`,
-     so the testbench is compiled with -DSYNTHESIS. The Verilated libraries check them; Icarus does not.
+iverilog 11 (Debian) cannot elaborate the endpoint's SystemVerilog (packages with packed structs of
+package typedefs, `parameter int unsigned`, and more). Yosys reads it instead (`read_verilog -sv`,
+the sources `make synth` reads) and writes the flattened design back as Verilog after `proc`
+(`hierarchy -top`, `proc`, `flatten`, `write_verilog`): a behavioural netlist -- processes turned
+into multiplexers and flip-flop cells, memories kept as arrays, no technology mapping, not
+gate-level -- of the same logic, which is what Icarus simulates here. Assertions under
+`ifndef SYNTHESIS` are not in it (yosys defines SYNTHESIS); the Verilated libraries check them.
+The netlist is kept in WORKDIR and remade when a source under hw/rtl changes.
 The rate is taken from two runs, a short one and a long one, so that vvp's start-up and the
 elaboration do not count: (N_long - N_short) / (t_long - t_short).
 """
+import hashlib
 import json
 import pathlib
 import re
@@ -23,28 +23,33 @@ import subprocess
 import sys
 import time
 
+TOP = "ism_endpoint_top"
 LENGTH = 1000  # TransactionSequence.Length
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-def sources(top):
-    rtl = ROOT / "hw" / "rtl"
-    generated = rtl / "gen" / f"{top}.sv"
-    if generated.exists():
-        block = top.removesuffix("_reg_top")
-        files = sorted((rtl / "prim").rglob("*.sv")) + [rtl / "gen" / f"{block}_reg_pkg.sv", generated]
-    else:
-        files = sorted(rtl.rglob("*.sv"))
-    packages = [f for f in files if f.name.endswith("_pkg.sv")]
-    return packages + [f for f in files if not f.name.endswith("_pkg.sv")]
+def sources():
+    """Every source under hw/rtl, packages first (the order tools/synth.sh gives yosys)."""
+    files = sorted((ROOT / "hw" / "rtl").rglob("*.sv"))
+    return [f for f in files if f.name.endswith("_pkg.sv")] + [f for f in files if not f.name.endswith("_pkg.sv")]
 
 
-def prepare(path):
-    text = path.read_text(encoding="utf-8")
-    text = re.sub(r"\b(localparam|parameter)\s+int\s+unsigned\b", r"\1 int", text)
-    text = re.sub(r"^\s*(end)?package\b.*$", "", text, flags=re.MULTILINE)
-    text = re.sub(r"^\s*import\s+\w+_pkg::\*\s*;", "", text, flags=re.MULTILINE)
-    return re.sub(r"\b\w+_pkg::", "", text)
+def netlist(work):
+    files = sources()
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
+    out = work / f"{TOP}-{digest}.v"
+    if out.exists():
+        return out
+    for old in work.glob(f"{TOP}-*.v"):
+        old.unlink()
+    script = (f"read_verilog -sv {' '.join(str(f) for f in files)}; hierarchy -check -top {TOP}; "
+              f"proc; flatten; setundef -zero; opt_clean; write_verilog -noattr {out}.tmp")
+    done = subprocess.run(["yosys", "-q", "-l", str(work / "yosys.log"), "-p", script],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"run_icarus: yosys failed, see {work / 'yosys.log'}")
+    pathlib.Path(f"{out}.tmp").rename(out)
+    return out
 
 
 def run(vvp, sequence, count):
@@ -59,19 +64,15 @@ def run(vvp, sequence, count):
 
 
 def main(argv):
-    if len(argv) != 5:
-        raise SystemExit("usage: run_icarus.py TOP SEQUENCE WORKDIR SECONDS")
-    top, sequence, work, seconds = argv[1], pathlib.Path(argv[2]).resolve(), pathlib.Path(argv[3]), float(argv[4])
+    if len(argv) != 4:
+        raise SystemExit("usage: run_icarus.py SEQUENCE WORKDIR SECONDS")
+    sequence, work, seconds = pathlib.Path(argv[1]).resolve(), pathlib.Path(argv[2]), float(argv[3])
     work.mkdir(parents=True, exist_ok=True)
-    prepared = []
-    for f in sources(top):
-        copy = work / f.name
-        copy.write_text(prepare(f), encoding="utf-8")
-        prepared.append(str(copy))
-    vvp = work / "axil_bench.vvp"
+    design = netlist(work)
+    vvp = work / "endpoint_bench.vvp"
     compiled = subprocess.run(
-        ["iverilog", "-g2012", "-DSYNTHESIS", f"-DBENCH_TOP={top}", "-s", "axil_bench_tb", "-o", str(vvp),
-         *prepared, str(pathlib.Path(__file__).with_name("axil_bench_tb.sv"))],
+        ["iverilog", "-g2012", "-s", "endpoint_bench_tb", "-o", str(vvp),
+         str(design), str(pathlib.Path(__file__).with_name("endpoint_bench_tb.sv"))],
         capture_output=True, text=True, check=False)
     if compiled.returncode != 0:
         errors = [l for l in compiled.stderr.splitlines() if "warning" not in l]
@@ -86,10 +87,11 @@ def main(argv):
         raise SystemExit("run_icarus: the checksum changed between runs")
     json.dump({
         "benchmark": "cosim-icarus",
-        "producer": f"Icarus Verilog {icarus_version()} (vvp), {count} minus {LENGTH} transactions",
+        "producer": f"Icarus Verilog {icarus_version()} (vvp) on a yosys {yosys_version()} behavioural netlist"
+                    f" (proc + flatten, not gate-level), {count} minus {LENGTH} transactions",
         "values": {"signal_per_s": (count - LENGTH) / (t_long - t_short), "signal_cycles": cycles / count,
                    "checksum": checksum},
-        "notes": {"top": top},
+        "notes": {"top": TOP, "port": "bar0"},
     }, sys.stdout, indent=2)
     print()
 
@@ -97,6 +99,12 @@ def main(argv):
 def icarus_version():
     out = subprocess.run(["iverilog", "-V"], capture_output=True, text=True, check=False).stdout
     match = re.search(r"version (\S+)", out)
+    return match.group(1) if match else "?"
+
+
+def yosys_version():
+    out = subprocess.run(["yosys", "-V"], capture_output=True, text=True, check=False).stdout
+    match = re.search(r"Yosys (\S+)", out)
     return match.group(1) if match else "?"
 
 

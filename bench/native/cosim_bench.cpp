@@ -1,8 +1,9 @@
 // The native side of the co-simulation rows: the shared transaction sequence on a Verilated top's
-// library (build/cosim/<top>/libvhw_<top>.so), one C ABI call per access, exactly as the C# binding
-// calls it. Prints one result file (bench/VirtioHw.Benchmarks ResultFile JSON) on stdout.
+// library (build/cosim/<top>/libvhw_<top>.so), one C ABI call per access on the AXI4-Lite slave PORT
+// (the prefix of its ports, bar0 say), exactly as the C# binding calls it. Prints one result file
+// (bench/VirtioHw.Benchmarks ResultFile JSON) on stdout.
 //
-//   cosim_bench LIBRARY TOP SEQUENCE SECONDS
+//   cosim_bench LIBRARY TOP PORT SEQUENCE SECONDS
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -56,17 +57,18 @@ std::vector<Transaction> read_sequence(const char* path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) die("usage: cosim_bench LIBRARY TOP SEQUENCE SECONDS");
+  if (argc != 6) die("usage: cosim_bench LIBRARY TOP PORT SEQUENCE SECONDS");
   void* library = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
   if (library == nullptr) die(std::string("cannot load ") + argv[1] + ": " + dlerror() + " (run 'make cosim')");
   const std::string top = std::string("vhw_") + argv[2] + "_";
   auto create = symbol<NewFn>(library, top + "new");
   auto destroy = symbol<FreeFn>(library, top + "free");
   auto cycles = symbol<CyclesFn>(library, top + "cycles");
-  auto axi_write = symbol<WriteFn>(library, top + "s_axil_write");
-  auto axi_read = symbol<ReadFn>(library, top + "s_axil_read");
-  const std::vector<Transaction> sequence = read_sequence(argv[3]);
-  const double seconds = std::atof(argv[4]);
+  const std::string port = argv[3];
+  auto axi_write = symbol<WriteFn>(library, top + port + "_write");
+  auto axi_read = symbol<ReadFn>(library, top + port + "_read");
+  const std::vector<Transaction> sequence = read_sequence(argv[4]);
+  const double seconds = std::atof(argv[5]);
 
   void* h = create();
   if (h == nullptr) die("the instance could not be created");
@@ -112,7 +114,7 @@ int main(int argc, char** argv) {
   std::printf(
       "{\n  \"benchmark\": \"cosim-native\",\n  \"producer\": \"C++ (g++ -O2), dlopen of the library, median of %zu rounds\",\n"
       "  \"values\": {\n    \"transaction_per_s\": %.1f,\n    \"transaction_cycles\": %.3f,\n    \"checksum\": %u\n  },\n"
-      "  \"notes\": {\n    \"top\": \"%s\"\n  }\n}\n",
-      rates.size(), rates[rates.size() / 2], cycles_per_transaction, checksum, argv[2]);
+      "  \"notes\": {\n    \"top\": \"%s\",\n    \"port\": \"%s\"\n  }\n}\n",
+      rates.size(), rates[rates.size() / 2], cycles_per_transaction, checksum, argv[2], argv[3]);
   return 0;
 }

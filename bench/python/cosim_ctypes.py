@@ -3,7 +3,10 @@ top's library through ctypes, cocotb-style -- drive the AXI4-Lite inputs, tick, 
 one port per call -- the fastest a Python testbench over this library can be (no scheduler, no
 coroutines). The steps are those of SignalDriver in bench/VirtioHw.Benchmarks/Cosim.
 
-    python3 cosim_ctypes.py LIBRARY TOP SEQUENCE SECONDS   # prints a result file (JSON)
+    python3 cosim_ctypes.py LIBRARY TOP PORT ADDRESS_BITS SEQUENCE SECONDS   # prints a result file (JSON)
+
+PORT is the prefix of the AXI4-Lite slave's ports (bar0 for bar0_awaddr_i, ...); ADDRESS_BITS the
+width of its address ports, which sets the ctypes type of their setters.
 """
 import ctypes
 import json
@@ -17,7 +20,7 @@ TIMEOUT = 100  # cycles a handshake may take
 class Pins:
     """The per-port exports of one top with argument and result types set, so each is one ctypes call."""
 
-    def __init__(self, library, top):
+    def __init__(self, library, top, port, address_bits):
         lib = ctypes.CDLL(library)
         prefix = f"vhw_{top}_"
 
@@ -35,25 +38,26 @@ class Pins:
         if not self.handle:
             raise SystemExit("cosim_ctypes: the instance could not be created")
         u8, u32 = ctypes.c_uint8, ctypes.c_uint32
+        addr = ctypes.c_uint8 if address_bits <= 8 else ctypes.c_uint16 if address_bits <= 16 else ctypes.c_uint32
         self.cycles = fn("cycles", ctypes.c_uint64)
         self.tick = fn("tick", ctypes.c_int32, u32)
-        self.set_awaddr = fn("set_s_axil_awaddr_i", None, u8)
-        self.set_awvalid = fn("set_s_axil_awvalid_i", None, u8)
-        self.get_awready = fn("get_s_axil_awready_o", u8)
-        self.set_wdata = fn("set_s_axil_wdata_i", None, u32)
-        self.set_wstrb = fn("set_s_axil_wstrb_i", None, u8)
-        self.set_wvalid = fn("set_s_axil_wvalid_i", None, u8)
-        self.get_wready = fn("get_s_axil_wready_o", u8)
-        self.get_bvalid = fn("get_s_axil_bvalid_o", u8)
-        self.get_bresp = fn("get_s_axil_bresp_o", u8)
-        self.set_bready = fn("set_s_axil_bready_i", None, u8)
-        self.set_araddr = fn("set_s_axil_araddr_i", None, u8)
-        self.set_arvalid = fn("set_s_axil_arvalid_i", None, u8)
-        self.get_arready = fn("get_s_axil_arready_o", u8)
-        self.get_rvalid = fn("get_s_axil_rvalid_o", u8)
-        self.get_rdata = fn("get_s_axil_rdata_o", u32)
-        self.get_rresp = fn("get_s_axil_rresp_o", u8)
-        self.set_rready = fn("set_s_axil_rready_i", None, u8)
+        self.set_awaddr = fn(f"set_{port}_awaddr_i", None, addr)
+        self.set_awvalid = fn(f"set_{port}_awvalid_i", None, u8)
+        self.get_awready = fn(f"get_{port}_awready_o", u8)
+        self.set_wdata = fn(f"set_{port}_wdata_i", None, u32)
+        self.set_wstrb = fn(f"set_{port}_wstrb_i", None, u8)
+        self.set_wvalid = fn(f"set_{port}_wvalid_i", None, u8)
+        self.get_wready = fn(f"get_{port}_wready_o", u8)
+        self.get_bvalid = fn(f"get_{port}_bvalid_o", u8)
+        self.get_bresp = fn(f"get_{port}_bresp_o", u8)
+        self.set_bready = fn(f"set_{port}_bready_i", None, u8)
+        self.set_araddr = fn(f"set_{port}_araddr_i", None, addr)
+        self.set_arvalid = fn(f"set_{port}_arvalid_i", None, u8)
+        self.get_arready = fn(f"get_{port}_arready_o", u8)
+        self.get_rvalid = fn(f"get_{port}_rvalid_o", u8)
+        self.get_rdata = fn(f"get_{port}_rdata_o", u32)
+        self.get_rresp = fn(f"get_{port}_rresp_o", u8)
+        self.set_rready = fn(f"set_{port}_rready_i", None, u8)
 
 
 def write(p, h, address, data):
@@ -130,16 +134,16 @@ def run(p, sequence):
 
 
 def main(argv):
-    if len(argv) != 5:
-        raise SystemExit("usage: cosim_ctypes.py LIBRARY TOP SEQUENCE SECONDS")
-    library, top, path, seconds = argv[1], argv[2], argv[3], float(argv[4])
+    if len(argv) != 7:
+        raise SystemExit("usage: cosim_ctypes.py LIBRARY TOP PORT ADDRESS_BITS SEQUENCE SECONDS")
+    library, top, port, address_bits, path, seconds = argv[1], argv[2], argv[3], int(argv[4]), argv[5], float(argv[6])
     sequence = []
     with open(path, encoding="ascii") as f:
         for line in f:
             if line.strip():
                 v = int(line, 16)
                 sequence.append((v >> 56 != 0, (v >> 32) & 0xFFFFFF, v & 0xFFFFFFFF))
-    p = Pins(library, top)
+    p = Pins(library, top, port, address_bits)
     start = p.cycles(p.handle)
     checksum = run(p, sequence)
     cycles = (p.cycles(p.handle) - start) / len(sequence)
@@ -160,7 +164,7 @@ def main(argv):
         "benchmark": "cosim-python",
         "producer": f"Python {sys.version.split()[0]} ctypes, median of {len(rates)} rounds",
         "values": {"signal_per_s": statistics.median(rates), "signal_cycles": cycles, "checksum": checksum},
-        "notes": {"top": top},
+        "notes": {"top": top, "port": port},
     }, sys.stdout, indent=2)
     print()
 

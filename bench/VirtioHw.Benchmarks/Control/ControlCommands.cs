@@ -1,16 +1,21 @@
 namespace VirtioHw.Benchmarks.Control;
 
-/// <summary><c>vhw-bench control</c>: the ISM control operation per second on the model.</summary>
+/// <summary><c>vhw-bench control</c>: the ISM control operation per second on the model and on the RTL.</summary>
 public static class ControlCommand
 {
     public static ResultFile Run(BenchOptions options)
     {
         Dictionary<string, double> ns = Bdn.Run<ControlBenchmarks>(options.Quick, options.Quick ? 5 : 15, options.Artifacts);
+        Dictionary<string, double> rtl = Bdn.Run<RtlControlBenchmarks>(options.Quick, options.Quick ? 1 : 5, options.Artifacts);
         return new ResultFile
         {
             Benchmark = "control-csharp",
             Producer = Bdn.Describe(options.Quick),
-            Values = { ["model_ops_per_s"] = 1e9 / ns[nameof(ControlBenchmarks.ModelAllocAttachDetachFree)] },
+            Values =
+            {
+                ["model_ops_per_s"] = 1e9 / ns[nameof(ControlBenchmarks.ModelAllocAttachDetachFree)],
+                ["rtl_ops_per_s"] = 1e9 / rtl[nameof(RtlControlBenchmarks.RtlAllocAttachDetachFree)],
+            },
         };
     }
 }

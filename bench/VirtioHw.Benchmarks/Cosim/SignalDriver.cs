@@ -42,42 +42,42 @@ public interface IAxilPins
     void Tick();
 }
 
-/// <summary>The ports of <c>ism_config_reg_top</c> through its generated properties.</summary>
-public readonly struct IsmConfigPins(IsmConfigRegTop top) : IAxilPins
+/// <summary>The <c>bar0_*</c> AXI4-Lite slave of <c>ism_endpoint_top</c> through its generated properties.</summary>
+public readonly struct IsmEndpointBar0Pins(IsmEndpointTop top) : IAxilPins
 {
-    public uint AwAddr { set => top.SAxilAwaddrI = (byte)value; }
+    public uint AwAddr { set => top.Bar0AwaddrI = (ushort)value; }
 
-    public bool AwValid { set => top.SAxilAwvalidI = value; }
+    public bool AwValid { set => top.Bar0AwvalidI = value; }
 
-    public bool AwReady => top.SAxilAwreadyO;
+    public bool AwReady => top.Bar0AwreadyO;
 
-    public uint WData { set => top.SAxilWdataI = value; }
+    public uint WData { set => top.Bar0WdataI = value; }
 
-    public byte WStrb { set => top.SAxilWstrbI = value; }
+    public byte WStrb { set => top.Bar0WstrbI = value; }
 
-    public bool WValid { set => top.SAxilWvalidI = value; }
+    public bool WValid { set => top.Bar0WvalidI = value; }
 
-    public bool WReady => top.SAxilWreadyO;
+    public bool WReady => top.Bar0WreadyO;
 
-    public bool BValid => top.SAxilBvalidO;
+    public bool BValid => top.Bar0BvalidO;
 
-    public byte BResp => top.SAxilBrespO;
+    public byte BResp => top.Bar0BrespO;
 
-    public bool BReady { set => top.SAxilBreadyI = value; }
+    public bool BReady { set => top.Bar0BreadyI = value; }
 
-    public uint ArAddr { set => top.SAxilAraddrI = (byte)value; }
+    public uint ArAddr { set => top.Bar0AraddrI = (ushort)value; }
 
-    public bool ArValid { set => top.SAxilArvalidI = value; }
+    public bool ArValid { set => top.Bar0ArvalidI = value; }
 
-    public bool ArReady => top.SAxilArreadyO;
+    public bool ArReady => top.Bar0ArreadyO;
 
-    public bool RValid => top.SAxilRvalidO;
+    public bool RValid => top.Bar0RvalidO;
 
-    public uint RData => top.SAxilRdataO;
+    public uint RData => top.Bar0RdataO;
 
-    public byte RResp => top.SAxilRrespO;
+    public byte RResp => top.Bar0RrespO;
 
-    public bool RReady { set => top.SAxilRreadyI = value; }
+    public bool RReady { set => top.Bar0RreadyI = value; }
 
     public void Tick() => top.Tick();
 }

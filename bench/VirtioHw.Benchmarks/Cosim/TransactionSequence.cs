@@ -8,7 +8,7 @@ public readonly record struct AxiTransaction(bool IsWrite, uint Address, uint Da
 
 /// <summary>
 /// The transaction sequence shared by the C#, C++, Python and Icarus harnesses: for each 32-bit word
-/// of a register block (offsets from the generated register definitions), a write of a
+/// of a register block (offsets from the generated register definitions, from where the block sits), a write of a
 /// pseudo-random value then a read of the same word, repeated. Written as one 16-digit hex number
 /// per line — <c>kk aaaaaa dddddddd</c>: kind (1 write, 0 read), address, data — a form
 /// <c>$readmemh</c>, Python and C++ read without a parser of their own.
@@ -18,7 +18,7 @@ public static class TransactionSequence
     /// <summary>Transactions in the file; harnesses run it round and round.</summary>
     public const int Length = 1000;
 
-    public static AxiTransaction[] For(BlockInfo block)
+    public static AxiTransaction[] For(BlockInfo block, uint blockAddress)
     {
         ArgumentNullException.ThrowIfNull(block);
         var words = new List<uint>();
@@ -28,7 +28,7 @@ public static class TransactionSequence
             {
                 for (int word = 0; word < register.Bytes / 4; word++)
                 {
-                    words.Add(register.ElementOffset(element) + (uint)(4 * word));
+                    words.Add(blockAddress + register.ElementOffset(element) + (uint)(4 * word));
                 }
             }
         }
