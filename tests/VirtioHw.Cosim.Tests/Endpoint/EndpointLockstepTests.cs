@@ -68,7 +68,7 @@ public sealed class EndpointLockstepTests
         }
         var stream = new EndpointStream(s, map, description, mmio);
         var recent = new Queue<string>();
-        int reads = 0, messages = 0, windowWrites = 0, cfgWindow = 0;
+        int reads = 0, messages = 0, windowWrites = 0, cfgWindow = 0, cfgWindowData = 0;
 
         void Fail(int number, EndpointAccess a, string what) =>
             Assert.Fail($"{personality}, seed {s}: transaction {number}: {Describe(map, a)}: {what}\n" +
@@ -87,6 +87,7 @@ public sealed class EndpointLockstepTests
             {
                 reads++;
                 if (expected != actual) Fail(number, a, $"model reads 0x{expected:x}, RTL 0x{actual:x}");
+                if (expected != 0 && stream.InCfgData(a)) cfgWindowData++;
             }
             List<(ulong Address, uint Data)> want = model.TakeMessages(), got = rtl.TakeMessages();
             messages += want.Count;
@@ -103,12 +104,16 @@ public sealed class EndpointLockstepTests
             recent.Enqueue($"{number}: {Describe(map, a)}{(a.Write ? "" : $" -> 0x{expected:x}")}");
             if (recent.Count > History) recent.Dequeue();
         }
-        TestContext.Out.WriteLine($"{personality}, seed {s}: {number} transactions agree ({reads} reads, {messages} MSI messages, {windowWrites} window writes, {cfgWindow} PCI cfg window accesses; {rtl.Top.Cycle} cycles)");
+        TestContext.Out.WriteLine($"{personality}, seed {s}: {number} transactions agree ({reads} reads, {messages} MSI messages, {windowWrites} window writes, {cfgWindow} PCI cfg window accesses, {cfgWindowData} of them reading data; {rtl.Top.Cycle} cycles)");
         Assert.Multiple(() =>
         {
             Assert.That(reads, Is.GreaterThan(n / 4), "the stream reads back");
             Assert.That(messages, Is.GreaterThan(0), "the stream makes the endpoint send MSI-X (or interrupt) messages");
             Assert.That(rtl.OutsideAccesses, Is.Zero, "every chunk lies in the attached memory");
+            if (description.Virtio?.PciCfgAccess == true && !mmio)
+            {
+                Assert.That(cfgWindowData, Is.GreaterThan(0), "pci_cfg_data reads something of a BAR through the window");
+            }
         });
     }
 
