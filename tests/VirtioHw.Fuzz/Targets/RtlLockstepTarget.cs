@@ -5,7 +5,6 @@ using VirtioHw.Host.Platforms;
 using VirtioHw.Model;
 using VirtioHw.Platforms.Cosim;
 using VirtioHw.Registers;
-using static VirtioHw.Registers.VirtioPciCap;
 
 namespace VirtioHw.Fuzz.Targets;
 
@@ -18,10 +17,6 @@ namespace VirtioHw.Fuzz.Targets;
 /// or exception, the MSI messages and the device memory must agree; aligned accesses never
 /// throw, misaligned ones are refused by both with the platform's argument error.
 /// </summary>
-/// <remarks>
-/// Left out, because the RTL does not build it yet (hw/rtl/endpoint/README.md): the data window
-/// of the PCI configuration access capability (<c>pci_cfg_data</c>).
-/// </remarks>
 public sealed class RtlLockstepTarget : FuzzTarget
 {
     private static readonly int[] Widths = [1, 2, 4, 8];
@@ -105,7 +100,7 @@ public sealed class RtlLockstepTarget : FuzzTarget
             switch (choices.Choose(22))
             {
                 case < 3:
-                    Config(platform, functions, choices.Choose(addresses), choices);
+                    Config(platform, choices.Choose(addresses), choices);
                     break;
                 case < 11:
                     Aim aim = choices.Choose(aims);
@@ -129,8 +124,8 @@ public sealed class RtlLockstepTarget : FuzzTarget
         platform.CompareAllMemory();
     }
 
-    /// <summary>A config access of any width at any offset; the command register and the BARs only now and then, pci_cfg_data never.</summary>
-    private static void Config(LockstepPlatform platform, IReadOnlyList<PciFunction> functions, PciAddress function, FuzzInput choices)
+    /// <summary>A config access of any width at any offset (pci_cfg_data included); the command register and the BARs only now and then.</summary>
+    private static void Config(LockstepPlatform platform, PciAddress function, FuzzInput choices)
     {
         int width = choices.Choose(Widths[..3]);
         int offset = choices.Choose(4) switch
@@ -143,11 +138,6 @@ public sealed class RtlLockstepTarget : FuzzTarget
         uint value = choices.UInt32();
         bool decodeRegisters = offset < (int)PciHeader.Bar.OffsetOf(PciHeader.Bar.Count) && offset + width > (int)PciHeader.Command.Offset;
         if (write && decodeRegisters && choices.Choose(8) != 0)
-        {
-            return;
-        }
-
-        if (functions.FirstOrDefault(f => f.Address == function) is { } present && TouchesPciCfgData(present, offset, width))
         {
             return;
         }
@@ -171,11 +161,6 @@ public sealed class RtlLockstepTarget : FuzzTarget
             // Refused on both sides, as the model-only target expects.
         }
     }
-
-    private static bool TouchesPciCfgData(PciFunction function, int offset, int width) =>
-        function.VirtioCapabilities.Any(c => c.CfgType == VirtioPciCfgType.PciCfg
-            && offset < c.Position + (int)VirtioPciCfgCap.Size
-            && offset + width > c.Position + (int)VirtioPciCfgCap.PciCfgData.Offset);
 
     private static void Memory(LockstepPlatform platform, ulong address, FuzzInput choices)
     {
