@@ -160,6 +160,16 @@ public sealed class CosimEndpoint
         }
     }
 
+    /// <summary>A virtio-mmio device's interrupt: every cause raised from now on is one message at <paramref name="messageAddress"/>.</summary>
+    internal void RouteInterrupt(ulong messageAddress, uint messageData)
+    {
+        lock (_sync)
+        {
+            ThrowIfFailed();
+            _rtl.RouteInterrupt(messageAddress, messageData);
+        }
+    }
+
     /// <summary>
     /// Fault injection: from clock cycle <paramref name="fromCycle"/> on (null: now) the
     /// <paramref name="ports"/> of this instance take no request, as if its link or its control

@@ -156,6 +156,31 @@ public sealed class CosimPlatform : Platform
     /// <summary>The endpoint at <paramref name="address"/>, or null when none is there.</summary>
     public CosimEndpoint? FindEndpoint(PciAddress address) => Endpoints.FirstOrDefault(e => e.Address == address);
 
+    /// <summary>
+    /// The interrupt of the virtio-mmio device in <paramref name="window"/> as a vector, as
+    /// <see cref="ModelPlatform.ConnectMmioInterrupt"/> gives it: the top's interrupt line is routed
+    /// to the vector's message, one message per cause raised from now on. The caller disposes the vector.
+    /// </summary>
+    /// <exception cref="ArgumentException">No virtio-mmio device of this platform is in that window.</exception>
+    public MsiVector ConnectMmioInterrupt(MmioDeviceWindow window)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        CosimEndpoint device = _mmioDevices.FirstOrDefault(d => d.Description.Mmio!.Base == window.BaseAddress)
+            ?? throw new ArgumentException($"no virtio-mmio device at 0x{window.BaseAddress:x}", nameof(window));
+        MsiVector vector = _msi.Allocate();
+        try
+        {
+            device.RouteInterrupt(vector.Address, vector.Data);
+        }
+        catch
+        {
+            vector.Dispose();
+            throw;
+        }
+
+        return vector;
+    }
+
     public override uint ReadConfig(PciAddress function, int offset, int width)
     {
         ValidateConfigAccess(offset, width);

@@ -17,13 +17,16 @@ internal sealed class EndpointRtl : IEndpointRtl
     private readonly IMemoryMaster? _memory;
     private readonly IMsiSource _msi;
     private readonly Func<bool> _irq;
+    private readonly Action<ulong, uint>? _route;
 
     // Fault injection: request valids (port index in the top) held low from a clock cycle on.
     private readonly List<(int Index, ulong From)> _stalled = [];
 
     // memory is null for a top without a memory master (no BAR2 window).
-    private EndpointRtl(CosimTop top, IMemoryMaster? memory, IMsiSource msi, Func<bool> irq, IAxiLiteSlave?[] ports)
+    // route is the virtio-mmio top's interrupt routing (msi_route_*_i); null for a PCI top.
+    private EndpointRtl(CosimTop top, IMemoryMaster? memory, IMsiSource msi, Func<bool> irq, IAxiLiteSlave?[] ports, Action<ulong, uint>? route = null)
     {
+        _route = route;
         Debug.Assert(ports.Length == Enum.GetValues<RtlPort>().Length, "one entry per RtlPort");
         _top = top;
         _memory = memory;
@@ -55,7 +58,7 @@ internal sealed class EndpointRtl : IEndpointRtl
     };
 
     /// <summary>Whether the platform drives <paramref name="top"/> (it has an adapter below).</summary>
-    public static bool IsAdapted(string top) => top is IsmEndpointTop.TopName or DmabufEndpointTop.TopName or IvshmemEndpointTop.TopName;
+    public static bool IsAdapted(string top) => top is IsmEndpointTop.TopName or DmabufEndpointTop.TopName or IvshmemEndpointTop.TopName or IsmMmioEndpointTop.TopName;
 
     /// <summary>A new instance of the top of <paramref name="description"/>, through reset.</summary>
     /// <exception cref="CosimLibraryException">Its library is not built: one line saying to run <c>make cosim</c>.</exception>
@@ -74,6 +77,7 @@ internal sealed class EndpointRtl : IEndpointRtl
             IsmEndpointTop.TopName => Ism(new IsmEndpointTop()),
             DmabufEndpointTop.TopName => Dmabuf(new DmabufEndpointTop()),
             IvshmemEndpointTop.TopName => Ivshmem(new IvshmemEndpointTop(), ivPosition),
+            IsmMmioEndpointTop.TopName => IsmMmio(new IsmMmioEndpointTop()),
             _ => throw new CosimLibraryException($"{top} has a binding but no platform adapter"),
         };
     }
@@ -91,6 +95,18 @@ internal sealed class EndpointRtl : IEndpointRtl
         t.Eval();
         return new(t, t, t, () => t.FwIrqO, [t.Cfg, t.Bar0, t.Bar1, t.Bar2, t.Fw, null, null]);
     }
+
+    // The interrupt line becomes one message per raised cause once routed, as the model's RouteInterrupt.
+    private static EndpointRtl IsmMmio(IsmMmioEndpointTop t) => new(t, t, t, () => t.FwIrqO, [null, null, null, null, t.Fw, t.Mmio, t.Shm], (address, data) =>
+    {
+        t.MsiRouteAddrI = address;
+        t.MsiRouteDataI = data;
+        t.MsiRouteEnI = true;
+        t.Eval();
+    });
+
+    public void RouteInterrupt(ulong messageAddress, uint messageData) =>
+        (_route ?? throw new InvalidOperationException($"{_top.Name} has no interrupt line to route"))(messageAddress, messageData);
 
     public uint Read(RtlPort port, uint offset) => Port(port).AxiRead(offset);
 

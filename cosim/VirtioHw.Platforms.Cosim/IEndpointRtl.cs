@@ -52,6 +52,9 @@ internal interface IEndpointRtl : IDisposable
     /// </summary>
     void Stall(RtlPort port, ulong fromCycle);
 
+    /// <summary>A virtio-mmio top: every interrupt cause raised from now on is one message to <paramref name="messageAddress"/> with <paramref name="messageData"/>.</summary>
+    void RouteInterrupt(ulong messageAddress, uint messageData);
+
     /// <summary><c>fw_irq_o</c>: the firmware event FIFO is not empty.</summary>
     bool FirmwareInterrupt { get; }
 

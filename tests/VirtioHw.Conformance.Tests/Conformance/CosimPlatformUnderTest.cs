@@ -51,6 +51,9 @@ internal sealed class CosimPlatformUnderTest : PlatformUnderTest
         Trace = TracePath(""),
     }));
 
+    public override MsiVector? ConnectMmioInterrupt(Platform platform, MmioDeviceWindow window) =>
+        ((CosimPlatform)platform).ConnectMmioInterrupt(window);
+
     public override (Platform Platform, IReadOnlyList<PciAddress> IsmFunctions)? CreateWithIsmFirmware()
     {
         // The domain memory is freed by its finalizer once the platform that holds it is gone.
