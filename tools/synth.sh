@@ -3,7 +3,8 @@
 # latch or a failed check, and prints a table of cells and flip-flops per top. The tops are the
 # ones `make lint` checks: generated register blocks (hw/rtl/gen/<block>_reg_top.sv with their
 # package and hw/rtl/prim) and hand-written hw/rtl/**/<name>_top.sv (with every source under
-# hw/rtl). Logs go to build/synth/<top>.log.
+# hw/rtl). Logs go to build/synth/<top>.log. SYNTH_JOBS (default: the number of CPUs) tops run at
+# once; the endpoint tops take minutes each, so they overlap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,12 +27,15 @@ if [ ${#generated[@]} -eq 0 ] && [ ${#handwritten[@]} -eq 0 ]; then
   exit 1
 fi
 
-failed=0
+jobs=${SYNTH_JOBS:-$(nproc)}
+rows=$(mktemp -d)
+trap 'rm -rf "$rows"' EXIT
 printf 'synth: %-34s %8s %8s\n' top cells flops
-# synth TOP FILE... : one Yosys run, one table row or one failure line.
+# synth TOP FILE... : one Yosys run, one table row or one failure line into $rows/TOP.
 synth() {
   local top=$1 log="$logs/$1.log"
   shift
+  exec >"$rows/$top"
   if yosys -q -l "$log" -p "read_verilog -sv $*; hierarchy -check -top $top; script hw/syn/synth.ys" \
        >/dev/null 2>&1; then
     # The last statistics block: total cells, and the flip-flop cells among them.
@@ -45,16 +49,31 @@ synth() {
     why=$(grep -m1 -E '^Latch inferred for signal' "$log" ||
           grep -m1 -E 'ERROR|Assertion failed|found and reported [1-9]' "$log" || echo "yosys failed")
     printf 'synth: FAIL %s: %s (%s)\n' "$top" "$why" "$log"
-    failed=$((failed + 1))
   fi
 }
 
+# run TOP FILE... : synth in the background once fewer than $jobs runs are under way.
+order=()
+run() {
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  order+=("$1")
+  echo "synth: $1 ..." >&2
+  synth "$@" &
+}
+
+# The hand-written tops first: they are the long ones.
+for f in "${handwritten[@]}"; do
+  run "$(basename "$f" .sv)" "${all_sources[@]}"
+done
 for f in "${generated[@]}"; do
   block=$(basename "$f" _reg_top.sv)
-  synth "${block}_reg_top" "${prims[@]}" "hw/rtl/gen/${block}_reg_pkg.sv" "$f"
+  run "${block}_reg_top" "${prims[@]}" "hw/rtl/gen/${block}_reg_pkg.sv" "$f"
 done
-for f in "${handwritten[@]}"; do
-  synth "$(basename "$f" .sv)" "${all_sources[@]}"
+wait
+failed=0
+for top in "${order[@]}"; do
+  cat "$rows/$top"
+  if grep -q '^synth: FAIL' "$rows/$top"; then failed=$((failed + 1)); fi
 done
 
 if [ "$failed" -ne 0 ]; then
