@@ -21,7 +21,7 @@ REGC_OUT := --sv hw/rtl/gen --cs hw/registers/gen --c hw/include/virtiohw --md d
 EPGEN    := $(DOTNET) run --project hw/epgen -c $(CONFIG) --
 ENDPOINTS := $(sort $(wildcard hw/endpoints/*.yaml))
 
-.PHONY: help build test deps regs regc-check check-generated lint synth cosim cosim-clean run demo pack clean bench bench-quick fuzz
+.PHONY: help build test deps regs regc-check check-generated lint synth cosim cosim-clean run demo pack clean bench bench-quick bench-build fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -74,8 +74,11 @@ demo: ## the ISM demonstration on the model: two devices of one domain share a r
 bench: ## every benchmark side by side with its alternatives; rewrites BENCHMARKS.md and docs/bench/*.png (bench/README.md)
 	@$(MAKE) --no-print-directory -f bench/bench.mk DOTNET=$(DOTNET) CONFIG=$(CONFIG) bench
 
-bench-quick: ## a smaller run of every benchmark (under a minute); prints the tables, leaves BENCHMARKS.md alone
+bench-quick: ## a smaller run of every benchmark; prints the tables, leaves BENCHMARKS.md alone
 	@$(MAKE) --no-print-directory -f bench/bench.mk DOTNET=$(DOTNET) CONFIG=$(CONFIG) bench-quick
+
+bench-build: ## after bench: adds the build times from a clean clone to BENCHMARKS.md (half an hour or more)
+	@$(MAKE) --no-print-directory -f bench/bench.mk DOTNET=$(DOTNET) CONFIG=$(CONFIG) bench-build
 
 fuzz: ## seeded fuzzing of every input for FUZZ_SECONDS per target (FUZZ_SEED); tests/VirtioHw.Fuzz/README.md
 	@$(MAKE) --no-print-directory -f tests/fuzz.mk DOTNET=$(DOTNET) CONFIG=$(CONFIG) fuzz
