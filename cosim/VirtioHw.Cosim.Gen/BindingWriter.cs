@@ -113,7 +113,7 @@ public static class BindingWriter
         w.Line($"/// The Verilated <c>{top.Name}</c> ({top.SourceFile}) in a simulation context of its own;");
         w.Line($"/// a new instance has been through reset{(c.Reset is null ? " cycles (the top has no reset input)" : "")}.");
         w.Line($"/// </summary>");
-        string interfaces = (single is null ? "" : ", IAxiLiteSlave") + (c.HasMemoryMaster ? ", IMemoryMaster" : "") + (c.HasMsi ? ", IMsiSource" : "");
+        string interfaces = (single is null ? "" : ", IAxiLiteSlave") + (c.HasMemoryMaster ? ", IMemoryMaster" : "") + (c.HasSystemMemory ? ", ISystemMemoryMaster" : "") + (c.HasMsi ? ", IMsiSource" : "");
         w.Open($"public sealed class {cls} : CosimTop{interfaces}");
         w.Line($"public const string TopName = \"{top.Name}\";");
         w.Line();
@@ -313,6 +313,13 @@ public static class BindingWriter
             w.Line($"{native}.SysmemAttach(_h, busAddress, (nint)pin.Pointer, (ulong)memory.Length);");
             w.Line("_systemMemory.Dispose();");
             w.Line("_systemMemory = pin;");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Serves the requests marked <c>mem_sys_o</c> from <paramref name=\"length\"/> bytes at <paramref name=\"address\"/>, whose first byte has bus address <paramref name=\"busAddress\"/>, which the caller keeps alive and pinned; 0 detaches.</summary>");
+            w.Open("public void AttachSystemMemory(ulong busAddress, nint address, ulong length)");
+            w.Line($"{native}.SysmemAttach(_h, busAddress, address, length);");
+            w.Line("_systemMemory.Dispose();");
+            w.Line("_systemMemory = default;");
             w.Close();
         }
 

@@ -17,6 +17,20 @@ public interface IMemoryMaster
     ulong OutsideAccesses { get; }
 }
 
+/// <summary>
+/// A memory master whose requests marked <c>mem_sys_o</c> go to host system memory (a chunk slot
+/// over a driver's buffer) rather than device memory. The shim serves them from a second attached
+/// block placed at a bus address; outside it reads give all-ones and writes are dropped.
+/// </summary>
+public interface ISystemMemoryMaster
+{
+    /// <summary>Serves system-memory requests from <paramref name="length"/> bytes at <paramref name="address"/>, the bus range from <paramref name="busAddress"/>; the caller keeps them alive and pinned; 0 detaches.</summary>
+    void AttachSystemMemory(ulong busAddress, nint address, ulong length);
+
+    /// <summary>Serves system-memory requests from <paramref name="memory"/> at <paramref name="busAddress"/>, pinned until another block is attached or the top is disposed.</summary>
+    void AttachSystemMemory(ulong busAddress, Memory<byte> memory);
+}
+
 /// <summary>A top with the MSI output (<c>msi_valid_o</c>, <c>msi_ready_i</c>, <c>msi_addr_o</c>, <c>msi_data_o</c>).</summary>
 public interface IMsiSource
 {

@@ -27,7 +27,8 @@ public sealed class CosimPlatform : Platform
 
     private static int s_registered;
 
-    private readonly HostDmaAllocator _systemMemory = new(ModelPlatform.SystemMemoryBase, ModelPlatform.SystemMemorySize);
+    // One block behind the whole window, so the RTL's system-memory requests reach it directly.
+    private readonly HostDmaAllocator _systemMemory = HostDmaAllocator.CreateContiguous(ModelPlatform.SystemMemoryBase, ModelPlatform.SystemMemorySize);
     private readonly MsiRouter _msi = new(ModelPlatform.MsiAddress);
     private readonly CosimEndpoint?[] _functions = new CosimEndpoint?[256];
     private readonly CosimEndpoint[] _pciEndpoints;
@@ -299,6 +300,7 @@ public sealed class CosimPlatform : Platform
         try
         {
             rtl.TimeoutCycles = settings.TimeoutCycles;
+            rtl.AttachSystemMemory(ModelPlatform.SystemMemoryBase, _systemMemory.BackingAddress, ModelPlatform.SystemMemorySize);
             if (settings.Trace is { } trace)
             {
                 rtl.OpenTrace(CosimPlatformSettings.TracePath(trace, name));

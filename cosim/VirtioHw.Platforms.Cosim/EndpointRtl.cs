@@ -164,6 +164,17 @@ internal sealed class EndpointRtl : IEndpointRtl
     public unsafe void AttachMemory(DeviceMemory memory) =>
         (_memory ?? throw new InvalidOperationException($"{_top.Name} has no memory master")).AttachMemory((nint)memory.Base, memory.Length);
 
+    public bool AttachSystemMemory(ulong busAddress, nint address, ulong length)
+    {
+        if (_top is not ISystemMemoryMaster master)
+        {
+            return false;
+        }
+
+        master.AttachSystemMemory(busAddress, address, length);
+        return true;
+    }
+
     public void OpenTrace(string path) => _top.OpenTrace(path);
 
     public void CloseTrace() => _top.CloseTrace();

@@ -64,6 +64,13 @@ internal interface IEndpointRtl : IDisposable
     /// <summary>Serves the memory master port from <paramref name="memory"/> from now on.</summary>
     void AttachMemory(DeviceMemory memory);
 
+    /// <summary>
+    /// Serves the memory master's system-memory requests (<c>mem_sys_o</c>: chunk slots over a
+    /// driver's buffer) from <paramref name="length"/> bytes at <paramref name="address"/>, bus
+    /// addresses from <paramref name="busAddress"/>; false for a top that makes none.
+    /// </summary>
+    bool AttachSystemMemory(ulong busAddress, nint address, ulong length);
+
     /// <summary>Starts an FST waveform of every signal at <paramref name="path"/>.</summary>
     void OpenTrace(string path);
 

@@ -554,7 +554,7 @@ internal static partial class IsmEndpointTopNative
 /// The Verilated <c>ism_endpoint_top</c> (hw/rtl/endpoint/ism_endpoint_top.sv) in a simulation context of its own;
 /// a new instance has been through reset.
 /// </summary>
-public sealed class IsmEndpointTop : CosimTop, IMemoryMaster, IMsiSource
+public sealed class IsmEndpointTop : CosimTop, IMemoryMaster, ISystemMemoryMaster, IMsiSource
 {
     public const string TopName = "ism_endpoint_top";
 
@@ -717,6 +717,14 @@ public sealed class IsmEndpointTop : CosimTop, IMemoryMaster, IMsiSource
         IsmEndpointTopNative.SysmemAttach(_h, busAddress, (nint)pin.Pointer, (ulong)memory.Length);
         _systemMemory.Dispose();
         _systemMemory = pin;
+    }
+
+    /// <summary>Serves the requests marked <c>mem_sys_o</c> from <paramref name="length"/> bytes at <paramref name="address"/>, whose first byte has bus address <paramref name="busAddress"/>, which the caller keeps alive and pinned; 0 detaches.</summary>
+    public void AttachSystemMemory(ulong busAddress, nint address, ulong length)
+    {
+        IsmEndpointTopNative.SysmemAttach(_h, busAddress, address, length);
+        _systemMemory.Dispose();
+        _systemMemory = default;
     }
 
     /// <summary>Serves the memory master from <paramref name="length"/> bytes at <paramref name="address"/>, which the caller keeps alive and pinned.</summary>

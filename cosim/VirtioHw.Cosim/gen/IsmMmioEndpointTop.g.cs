@@ -407,7 +407,7 @@ internal static partial class IsmMmioEndpointTopNative
 /// The Verilated <c>ism_mmio_endpoint_top</c> (hw/rtl/endpoint/ism_mmio_endpoint_top.sv) in a simulation context of its own;
 /// a new instance has been through reset.
 /// </summary>
-public sealed class IsmMmioEndpointTop : CosimTop, IMemoryMaster, IMsiSource
+public sealed class IsmMmioEndpointTop : CosimTop, IMemoryMaster, ISystemMemoryMaster, IMsiSource
 {
     public const string TopName = "ism_mmio_endpoint_top";
 
@@ -538,6 +538,14 @@ public sealed class IsmMmioEndpointTop : CosimTop, IMemoryMaster, IMsiSource
         IsmMmioEndpointTopNative.SysmemAttach(_h, busAddress, (nint)pin.Pointer, (ulong)memory.Length);
         _systemMemory.Dispose();
         _systemMemory = pin;
+    }
+
+    /// <summary>Serves the requests marked <c>mem_sys_o</c> from <paramref name="length"/> bytes at <paramref name="address"/>, whose first byte has bus address <paramref name="busAddress"/>, which the caller keeps alive and pinned; 0 detaches.</summary>
+    public void AttachSystemMemory(ulong busAddress, nint address, ulong length)
+    {
+        IsmMmioEndpointTopNative.SysmemAttach(_h, busAddress, address, length);
+        _systemMemory.Dispose();
+        _systemMemory = default;
     }
 
     /// <summary>Serves the memory master from <paramref name="length"/> bytes at <paramref name="address"/>, which the caller keeps alive and pinned.</summary>

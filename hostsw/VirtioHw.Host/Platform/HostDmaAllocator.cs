@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace VirtioHw.Host.Platforms;
 
@@ -9,9 +10,12 @@ namespace VirtioHw.Host.Platforms;
 /// this process (the model, co-simulation) implements <see cref="Platform.AllocateDma"/> with
 /// <see cref="Allocate"/> and serves device DMA with <see cref="TryRead"/> and <see cref="TryWrite"/>.
 /// </summary>
-public sealed class HostDmaAllocator : IDisposable
+public sealed unsafe partial class HostDmaAllocator : IDisposable
 {
     private readonly Lock _sync = new();
+
+    // One block behind the whole window (CreateContiguous), or null: each region owns its memory.
+    private byte* _backing;
 
     // Live regions by bus address. Invariant: the ranges are disjoint and inside the window.
     private readonly SortedList<ulong, HostDmaRegion> _live = [];
@@ -30,7 +34,31 @@ public sealed class HostDmaAllocator : IDisposable
         WindowLast = windowBase + (windowLength - 1);
     }
 
+    /// <summary>
+    /// An allocator whose regions are carved out of one block of host memory behind the whole
+    /// window, so that a device that reaches system memory on its own (a co-simulated DMA master)
+    /// can be handed the window once (<see cref="BackingAddress"/>). The block is reserved, not
+    /// committed: a page costs memory once something touches it. Linux only.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The address space could not be reserved.</exception>
+    public static HostDmaAllocator CreateContiguous(ulong windowBase, ulong windowLength)
+    {
+        var allocator = new HostDmaAllocator(windowBase, windowLength);
+        nint block = Mmap(0, (nuint)windowLength, ProtRead | ProtWrite, MapPrivate | MapAnonymous | MapNoReserve, -1, 0);
+        if (block == -1)
+        {
+            throw new InvalidOperationException(
+                $"could not reserve {windowLength} bytes of host memory for the DMA window (errno {Marshal.GetLastPInvokeError()})");
+        }
+
+        allocator._backing = (byte*)block;
+        return allocator;
+    }
+
     public ulong WindowBase { get; }
+
+    /// <summary>Host address of the window's first byte for a <see cref="CreateContiguous"/> allocator, else 0.</summary>
+    public nint BackingAddress => (nint)_backing;
 
     /// <summary>The last bus address inside the window.</summary>
     public ulong WindowLast { get; }
@@ -71,7 +99,9 @@ public sealed class HostDmaAllocator : IDisposable
                     $"the DMA window 0x{WindowBase:x}-0x{WindowLast:x} has no free {length}-byte range aligned to {alignment}");
             }
 
-            var region = new HostDmaRegion((ulong)candidate, length, alignment, Release);
+            HostDmaRegion region = _backing == null
+                ? new HostDmaRegion((ulong)candidate, length, alignment, Release)
+                : new HostDmaRegion((ulong)candidate, length, _backing + (ulong)(candidate - WindowBase), Release);
             _live.Add(region.BusAddress, region);
             return region;
         }
@@ -144,6 +174,12 @@ public sealed class HostDmaAllocator : IDisposable
         {
             region.Dispose();
         }
+
+        if (_backing != null)
+        {
+            _ = Munmap((nint)_backing, (nuint)(WindowLast - WindowBase + 1));
+            _backing = null;
+        }
     }
 
     private bool TryFind(ulong busAddress, int length, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HostDmaRegion? region, out int offset)
@@ -193,4 +229,13 @@ public sealed class HostDmaAllocator : IDisposable
             _live.Remove(region.BusAddress);
         }
     }
+
+    private const int ProtRead = 0x1, ProtWrite = 0x2;
+    private const int MapPrivate = 0x02, MapAnonymous = 0x20, MapNoReserve = 0x4000;
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    private static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    private static partial int Munmap(nint address, nuint length);
 }

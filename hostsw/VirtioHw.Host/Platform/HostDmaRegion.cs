@@ -14,6 +14,7 @@ namespace VirtioHw.Host.Platforms;
 public sealed unsafe class HostDmaRegion : DmaRegion
 {
     private readonly Action<HostDmaRegion>? _released;
+    private readonly bool _ownsMemory = true;
     private byte* _memory;
 
     /// <summary>Allocates <paramref name="length"/> zeroed bytes aligned to <paramref name="alignment"/>.</summary>
@@ -34,6 +35,19 @@ public sealed unsafe class HostDmaRegion : DmaRegion
 
         _released = released;
         _memory = (byte*)NativeMemory.AlignedAlloc((nuint)length, (nuint)alignment);
+        NativeMemory.Clear(_memory, (nuint)length);
+    }
+
+    /// <summary>
+    /// A region over <paramref name="length"/> bytes at <paramref name="memory"/> that its allocator
+    /// owns (one block behind the whole window); the region clears them and never frees them.
+    /// </summary>
+    internal HostDmaRegion(ulong busAddress, int length, byte* memory, Action<HostDmaRegion> released)
+        : base(busAddress, length)
+    {
+        _released = released;
+        _ownsMemory = false;
+        _memory = memory;
         NativeMemory.Clear(_memory, (nuint)length);
     }
 
@@ -128,7 +142,11 @@ public sealed unsafe class HostDmaRegion : DmaRegion
 
         if (_memory != null)
         {
-            NativeMemory.AlignedFree(_memory);
+            if (_ownsMemory)
+            {
+                NativeMemory.AlignedFree(_memory);
+            }
+
             _memory = null;
         }
     }
