@@ -74,7 +74,9 @@ public sealed partial class DemoCommandTests
             Virtiohw.Result b = await Task.Run(() => Virtiohw.Run("domain", "demo", "--side", "b", "--token", token, "-o", "domain=" + socket), cancellationToken);
             aOutput.Add(await a.StandardOutput.ReadToEndAsync(cancellationToken));
             await a.WaitForExitAsync(cancellationToken);
-            using (Process.Start("kill", ["-INT", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            // SIGTERM, not SIGINT: a test run started from a background job inherits SIGINT ignored
+            // (POSIX shells do that without job control), and an ignored signal stays ignored across exec.
+            using (Process.Start("kill", ["-TERM", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             {
             }
 
