@@ -236,14 +236,14 @@ public sealed class QemuPlatform : Platform
     /// </summary>
     public override void ReadMemory(ulong address, Span<byte> destination)
     {
-        CheckBlock(address, destination.Length);
+        ValidateBlock(address, destination.Length);
         ReadGuest(address, destination);
     }
 
     /// <summary>Writes a block with qtest's bulk write; see <see cref="ReadMemory(ulong, Span{byte})"/>.</summary>
     public override void WriteMemory(ulong address, ReadOnlySpan<byte> source)
     {
-        CheckBlock(address, source.Length);
+        ValidateBlock(address, source.Length);
         WriteGuest(address, source);
     }
 
@@ -366,15 +366,6 @@ public sealed class QemuPlatform : Platform
 
     private static ulong EcamAddress(PciAddress function, int offset) =>
         EcamBase + ((ulong)function.Bus << 20) + ((ulong)function.Device << 15) + ((ulong)function.Function << 12) + (ulong)offset;
-
-    private static void CheckBlock(ulong address, int length)
-    {
-        if (length > 0 && address > ulong.MaxValue - (ulong)(length - 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(address), address,
-                $"{length} bytes from address 0x{address:x} run past the end of the address space");
-        }
-    }
 
     // Configuration mechanism #1: enable bit, bus, device, function and dword register in 0xcf8.
     private void SelectConfig(PciAddress function, int offset)

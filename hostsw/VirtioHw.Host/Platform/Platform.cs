@@ -175,7 +175,8 @@ public abstract class Platform : IAsyncDisposable
     /// <summary>What a config read of <paramref name="width"/> bytes returns for an absent function.</summary>
     protected static uint AbsentFunctionValue(int width) => uint.MaxValue >> (32 - (8 * width));
 
-    private static void ValidateBlock(ulong address, int length)
+    /// <summary>Throws unless a block of <paramref name="length"/> bytes at <paramref name="address"/> stays inside the 64-bit address space.</summary>
+    protected static void ValidateBlock(ulong address, int length)
     {
         if (length > 0 && address > ulong.MaxValue - (ulong)(length - 1))
         {

@@ -214,7 +214,7 @@ public sealed class ModelPlatform : Platform
     /// </summary>
     public override void ReadMemory(ulong address, Span<byte> destination)
     {
-        CheckBlock(address, destination.Length);
+        ValidateBlock(address, destination.Length);
         while (!destination.IsEmpty)
         {
             int done = ReadRun(address, destination);
@@ -232,7 +232,7 @@ public sealed class ModelPlatform : Platform
     /// <summary>The counterpart of <see cref="ReadMemory(ulong, Span{byte})"/>.</summary>
     public override void WriteMemory(ulong address, ReadOnlySpan<byte> source)
     {
-        CheckBlock(address, source.Length);
+        ValidateBlock(address, source.Length);
         while (!source.IsEmpty)
         {
             int done = WriteRun(address, source);
@@ -345,14 +345,6 @@ public sealed class ModelPlatform : Platform
 
     /// <summary>The bytes up to the next 8-byte boundary, at most <paramref name="length"/>: one access of the fallback.</summary>
     private static int UpToWord(ulong address, int length) => Math.Min(length, sizeof(ulong) - (int)(address & (sizeof(ulong) - 1)));
-
-    private static void CheckBlock(ulong address, int length)
-    {
-        if (length > 0 && address > ulong.MaxValue - (ulong)(length - 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(address), $"a block of {length} bytes at 0x{address:x} wraps past the end of the address space");
-        }
-    }
 
     private bool InPciWindow(ulong address)
     {
