@@ -81,15 +81,14 @@ module ep_chunk_window #(
     end
   end
 
-  // The address table, reset a slot at a time (one reset of the whole vector is a replication
-  // wider than lint accepts).
-  for (genvar i = 0; i < Slots; i++) begin : g_addr
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        addr_q[AddrW*i+:AddrW] <= '0;
-      end else if (commit_hit && commit_index_i[SlotW-1:0] == SlotW'(i)) begin
-        addr_q[AddrW*i+:AddrW] <= in_range ? commit_field : '0;
-      end
+  // The address table: one indexed write per commit, so a simulator touches one slot per clock
+  // rather than comparing every slot's index; reset a slot at a time (one reset of the whole vector
+  // is a replication wider than lint accepts).
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int unsigned i = 0; i < Slots; i++) addr_q[AddrW*i+:AddrW] <= '0;
+    end else if (commit_hit) begin
+      addr_q[AddrW*commit_index_i[SlotW-1:0]+:AddrW] <= in_range ? commit_field : '0;
     end
   end
 

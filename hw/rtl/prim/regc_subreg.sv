@@ -34,22 +34,19 @@ module regc_subreg #(
 
   logic [Width-1:0] q_d, q_q;
 
-  // Per bit, so that synthesis sees a multiplexer per bit and can map it to a flop enable.
+  // Whole-field mask arithmetic: per bit the same last-wins order as above, and a simulator
+  // evaluates it as a few word operations instead of one branch per bit (the MSI-X table alone has
+  // thousands of such bits); synthesis still sees one multiplexer per bit.
+  logic [Width-1:0] sw_bits;
+  assign sw_bits = SwWrite ? wmask_i : '0;
+
   always_comb begin
     q_d = SinglePulse ? '0 : q_q;
     if (HwWrite && de_i) q_d = d_i;
-    for (int unsigned b = 0; b < Width; b++) begin
-      if (SwWrite && wmask_i[b]) begin
-        if (OneToClear) begin
-          if (wdata_i[b]) q_d[b] = 1'b0;
-        end else if (OneToSet) begin
-          if (wdata_i[b]) q_d[b] = 1'b1;
-        end else begin
-          q_d[b] = wdata_i[b];
-        end
-      end
-      if (ReadClear && rmask_i[b]) q_d[b] = 1'b0;
-    end
+    if (OneToClear)     q_d = q_d & ~(sw_bits & wdata_i);
+    else if (OneToSet)  q_d = q_d | (sw_bits & wdata_i);
+    else                q_d = (q_d & ~sw_bits) | (wdata_i & sw_bits);
+    if (ReadClear) q_d = q_d & ~rmask_i;
     if (HwSet && set_i) q_d = '1;
     if (HwClr && clr_i) q_d = '0;
   end
