@@ -14,6 +14,9 @@ public sealed class FlashToolOptions
 
     /// <summary>A chip model to use instead of building one (tests inject faults through it).</summary>
     public SimulatedFlash? Simulation { get; init; }
+
+    /// <summary>Where writes keep the flash record (<c>--record-area</c>, <c>--no-record</c>).</summary>
+    public FlashRecordSettings Record { get; init; } = FlashRecordSettings.LastBlock;
 }
 
 /// <summary>
@@ -33,7 +36,7 @@ public sealed class FlashTool
     }
 
     public int Write(FlashToolOptions options, string imagePath, long? offset, bool dryRun, bool unprotect,
-        ImageFormat format = ImageFormat.Auto)
+        ImageFormat format = ImageFormat.Auto, bool fullCompare = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         BoardProfile profile = BoardProfiles.Find(options.Board);
@@ -48,7 +51,8 @@ public sealed class FlashTool
         long baseAddress = offset ?? profile.FlashOffset;
         return WithFlash(options, profile, flash =>
         {
-            WriteOutcome outcome = _progress.Run(p => new FlashProgrammer(flash, p).Write(image, baseAddress, dryRun, unprotect));
+            WriteOutcome outcome = _progress.Run(p =>
+                new FlashProgrammer(flash, p, record: options.Record).Write(image, baseAddress, dryRun, unprotect, fullCompare));
             if (dryRun)
             {
                 _out.WriteLine($"dry run: {image.Source} ({image.DataLength} bytes) at 0x{baseAddress:x6}; nothing is changed");
@@ -71,6 +75,13 @@ public sealed class FlashTool
                 ? $"{image.Source}: the flash already holds these {image.DataLength} bytes at 0x{baseAddress:x6}; nothing written"
                 : $"{image.Source}: wrote {image.DataLength} bytes at 0x{baseAddress:x6} with {plan.Erases.Count()} erase(s) ({Units.Size(plan.EraseBytes)}) and {plan.PageCount} page program(s) ({plan.ProgramBytes} bytes); verified"
                     + (outcome.RetriedRanges > 0 ? $" after reprogramming {outcome.RetriedRanges} range(s)" : ""));
+            _out.WriteLine($"planned {plan.Basis}"
+                + (outcome.RecordAddress is long at ? $"; new flash record at 0x{at:x6}" : ""));
+            if (outcome.RecordNote is not null)
+            {
+                _out.WriteLine(outcome.RecordNote);
+            }
+
             return 0;
         });
     }
@@ -127,7 +138,7 @@ public sealed class FlashTool
                 return 0;
             }
 
-            WriteOutcome outcome = _progress.Run(p => new FlashProgrammer(flash, p).Erase(new AddressRange(start, count), unprotect));
+            WriteOutcome outcome = _progress.Run(p => new FlashProgrammer(flash, p, record: options.Record).Erase(new AddressRange(start, count), unprotect));
             _out.WriteLine($"erased 0x{start:x6}-0x{start + count - 1:x6} with {outcome.Plan.Erases.Count()} erase(s) (blank parts skipped); it reads blank");
             return 0;
         });

@@ -68,9 +68,12 @@ public sealed class FlashPlan
     /// Plans a region starting at <paramref name="regionStart"/> that holds <paramref name="current"/>
     /// and should hold <paramref name="desired"/>. <paramref name="eraseTypes"/> lists the usable
     /// erase sizes, smallest first; the region must be aligned to the smallest.
+    /// <paramref name="unknownUnits"/> (empty, or one flag per erase unit) marks units whose
+    /// contents were not read: they are erased and programmed whole, whatever
+    /// <paramref name="current"/> holds for them.
     /// </summary>
     public static FlashPlan Create(long regionStart, ReadOnlySpan<byte> current, ReadOnlySpan<byte> desired,
-        int pageSize, IReadOnlyList<EraseType> eraseTypes)
+        int pageSize, IReadOnlyList<EraseType> eraseTypes, ReadOnlySpan<bool> unknownUnits = default)
     {
         ArgumentNullException.ThrowIfNull(eraseTypes);
         if (current.Length != desired.Length)
@@ -90,10 +93,15 @@ public sealed class FlashPlan
         }
 
         int units = current.Length / unit;
+        if (!unknownUnits.IsEmpty && unknownUnits.Length != units)
+        {
+            throw new ArgumentException("one flag per erase unit of the region is needed", nameof(unknownUnits));
+        }
+
         var needsErase = new bool[units];
         for (int u = 0; u < units; u++)
         {
-            needsErase[u] = NeedsErase(current.Slice(u * unit, unit), desired.Slice(u * unit, unit));
+            needsErase[u] = (!unknownUnits.IsEmpty && unknownUnits[u]) || NeedsErase(current.Slice(u * unit, unit), desired.Slice(u * unit, unit));
         }
 
         var erases = new List<EraseStep>();

@@ -5,9 +5,22 @@ namespace VirtioHw.Flash;
 /// <summary>The plans for every region an image touches, and how to describe them.</summary>
 public sealed class WritePlan
 {
-    public WritePlan(IReadOnlyList<FlashPlan> regions) => Regions = regions;
+    public WritePlan(IReadOnlyList<FlashPlan> regions, string basis = "read and compared with the image")
+    {
+        Regions = regions;
+        Basis = basis;
+    }
 
     public IReadOnlyList<FlashPlan> Regions { get; }
+
+    /// <summary>How the plan knows what the flash holds: read and compared, or from the flash record (and why).</summary>
+    public string Basis { get; }
+
+    /// <summary>Whether the plan trusts the flash record for the sectors it did not read.</summary>
+    public bool FromRecord { get; init; }
+
+    /// <summary>Bytes read from the image's regions to plan.</summary>
+    public long ReadBytes { get; init; }
 
     public IEnumerable<EraseStep> Erases => Regions.SelectMany(r => r.Erases);
 
@@ -30,7 +43,7 @@ public sealed class WritePlan
         var text = new StringBuilder();
         foreach (FlashPlan region in Regions)
         {
-            text.Append($"read    {region.Region} ({Units.Size(region.Region.Length)})\n");
+            text.Append($"plan    {region.Region} ({Units.Size(region.Region.Length)}): {Basis}\n");
         }
 
         if (IsEmpty)
@@ -74,6 +87,12 @@ public sealed class WriteOutcome
 
     /// <summary>Ranges that failed verify once and were programmed again successfully.</summary>
     public int RetriedRanges { get; init; }
+
+    /// <summary>Where this run wrote the flash record, or null.</summary>
+    public long? RecordAddress { get; init; }
+
+    /// <summary>Why no record was written although the record is switched on, or null.</summary>
+    public string? RecordNote { get; init; }
 }
 
 /// <summary>
@@ -87,7 +106,12 @@ public sealed class FlashProgrammer
     private readonly IFlashProgress _progress;
     private readonly Action<int> _advance;
 
-    public FlashProgrammer(SpiNorFlash flash, IFlashProgress? progress = null, int retries = 2)
+    /// <summary>
+    /// A programmer for <paramref name="flash"/>. <paramref name="record"/> says where the flash
+    /// record is kept (<see cref="FlashRecordSettings.LastBlock"/> is what the CLI uses); null or
+    /// <see cref="FlashRecordSettings.Off"/> keeps none and always plans by reading.
+    /// </summary>
+    public FlashProgrammer(SpiNorFlash flash, IFlashProgress? progress = null, int retries = 2, FlashRecordSettings? record = null)
     {
         ArgumentNullException.ThrowIfNull(flash);
         ArgumentOutOfRangeException.ThrowIfNegative(retries);
@@ -95,7 +119,10 @@ public sealed class FlashProgrammer
         _progress = progress ?? NullFlashProgress.Instance;
         _advance = n => _progress.Advance(n);
         Retries = retries;
+        Record = record ?? FlashRecordSettings.Off;
     }
+
+    public FlashRecordSettings Record { get; }
 
     /// <summary>How many times a range that fails verify is planned and programmed again.</summary>
     public int Retries { get; }
@@ -121,8 +148,14 @@ public sealed class FlashProgrammer
         }
     }
 
-    /// <summary>Reads what the image's regions hold now and plans the write.</summary>
-    public WritePlan Plan(FlashImage image, long baseAddress)
+    /// <summary>
+    /// Plans the write: from the flash record if one stands that covers every sector of the image
+    /// (unless <paramref name="fullCompare"/>), otherwise by reading what the image's regions hold.
+    /// </summary>
+    public WritePlan Plan(FlashImage image, long baseAddress, bool fullCompare = false) =>
+        PlanWrite(image, baseAddress, fullCompare, keepRecord: true).Plan;
+
+    private (WritePlan Plan, FlashRecordArea? Area) PlanWrite(FlashImage image, long baseAddress, bool fullCompare, bool keepRecord)
     {
         CheckFits(image, baseAddress);
         List<AddressRange> regions = AddressRange.Coalesce(image.Segments.Select(s =>
@@ -132,42 +165,211 @@ public sealed class FlashProgrammer
             return new AddressRange(start, end - start);
         }));
 
+        FlashRecordArea? area = null;
+        if (Record.Enabled)
+        {
+            area = new FlashRecordArea(_flash, Record.AreaOn(Part, Unit));
+            AddressRange overlap = regions.FirstOrDefault(r => r.Overlaps(area.Range));
+            if (keepRecord && !overlap.IsEmpty)
+            {
+                throw new FlashException(
+                    $"image {image.Source} at offset 0x{baseAddress:x} covers {overlap}, which overlaps the flash record area {area.Range}; place the record elsewhere (--record-area) or switch it off (--no-record)");
+            }
+
+            area.Scan();
+        }
+
+        FlashRecord? record = area?.Current;
+        string? refusal = !Record.Enabled ? "the flash record is switched off"
+            : fullCompare ? "a full compare was asked for"
+            : record is null ? "no flash record stands"
+            : record.SectorSize != Unit || regions.Any(r => !Covers(record, r)) ? "the flash record describes other addresses"
+            : null;
+        return refusal is null
+            ? (PlanFromRecord(image, baseAddress, regions, record!, area!.CurrentAddress), area)
+            : (PlanByReading(image, baseAddress, regions, $"read and compared with the image ({refusal})"), area);
+    }
+
+    private bool Covers(FlashRecord record, AddressRange region)
+    {
+        for (long a = region.Start; a < region.End; a += Unit)
+        {
+            if (record.HashAt(a) is null)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private WritePlan PlanByReading(FlashImage image, long baseAddress, List<AddressRange> regions, string basis)
+    {
         var plans = new List<FlashPlan>();
         _progress.Begin(FlashPhase.Read, regions.Sum(r => r.Length));
         foreach (AddressRange region in regions)
         {
             byte[] current = ReadRange(region, _advance);
             byte[] desired = (byte[])current.Clone();
-            foreach (ImageSegment segment in image.Segments)
-            {
-                long start = baseAddress + segment.Offset;
-                if (region.Contains(start))
-                {
-                    segment.Data.CopyTo(desired.AsSpan((int)(start - region.Start)));
-                }
-            }
-
+            Overlay(image, baseAddress, region, desired);
             plans.Add(FlashPlan.Create(region.Start, current, desired, Part.PageSize, _flash.UsableEraseTypes));
         }
 
         _progress.End();
-        return new WritePlan(plans);
+        return new WritePlan(plans, basis) { ReadBytes = regions.Sum(r => r.Length) };
     }
 
-    /// <summary>Writes <paramref name="image"/> at <paramref name="baseAddress"/> and verifies it.</summary>
-    public WriteOutcome Write(FlashImage image, long baseAddress, bool dryRun = false, bool unprotect = false)
+    /// <summary>
+    /// Plans from the record: a sector the image fills whole is taken to hold the image if its
+    /// recorded hash is the image's, and is erased and programmed whole if not. A sector the image
+    /// fills only in part is read, since the bytes around the image are not in the image.
+    /// </summary>
+    private WritePlan PlanFromRecord(FlashImage image, long baseAddress, List<AddressRange> regions, FlashRecord record, long recordAddress)
     {
-        WritePlan plan = Plan(image, baseAddress);
+        var plans = new List<FlashPlan>();
+        var partial = regions.Select(r => PartialUnits(image, baseAddress, r)).ToList();
+        long readBytes = partial.Sum(p => (long)p.Count(x => x) * Unit);
+        int changed = 0, sectors = 0;
+        _progress.Begin(FlashPhase.Read, readBytes);
+        for (int i = 0; i < regions.Count; i++)
+        {
+            AddressRange region = regions[i];
+            byte[] current = new byte[region.Length];
+            for (int u = 0; u < partial[i].Length; u++)
+            {
+                if (partial[i][u])
+                {
+                    _flash.Read(region.Start + ((long)u * Unit), current.AsSpan(u * Unit, Unit), _advance);
+                }
+            }
+
+            byte[] desired = (byte[])current.Clone();
+            Overlay(image, baseAddress, region, desired);
+            bool[] unknown = new bool[partial[i].Length];
+            for (int u = 0; u < unknown.Length; u++)
+            {
+                sectors++;
+                if (partial[i][u])
+                {
+                    continue;
+                }
+
+                Span<byte> want = desired.AsSpan(u * Unit, Unit);
+                if (FlashRecord.HashOf(want).AsSpan().SequenceEqual(record.HashAt(region.Start + ((long)u * Unit))))
+                {
+                    want.CopyTo(current.AsSpan(u * Unit, Unit));
+                }
+                else
+                {
+                    unknown[u] = true;
+                    changed++;
+                }
+            }
+
+            plans.Add(FlashPlan.Create(region.Start, current, desired, Part.PageSize, _flash.UsableEraseTypes, unknown));
+        }
+
+        _progress.End();
+        return new WritePlan(plans,
+            $"from the flash record at 0x{recordAddress:x6}: {changed} of {sectors} sector(s) differ from it"
+            + (readBytes > 0 ? $", {readBytes / Unit} read because the image fills them only in part" : ""))
+        {
+            FromRecord = true,
+            ReadBytes = readBytes,
+        };
+    }
+
+    /// <summary>One flag per erase unit of <paramref name="region"/>: true where the image fills the unit only in part.</summary>
+    private bool[] PartialUnits(FlashImage image, long baseAddress, AddressRange region)
+    {
+        long[] filled = new long[region.Length / Unit];
+        foreach (ImageSegment segment in image.Segments)
+        {
+            long start = Math.Max(baseAddress + segment.Offset, region.Start);
+            long end = Math.Min(baseAddress + segment.End, region.End);
+            for (long a = start; a < end;)
+            {
+                long unitEnd = AlignDown(a, Unit) + Unit;
+                long n = Math.Min(end, unitEnd) - a;
+                filled[(a - region.Start) / Unit] += n;
+                a += n;
+            }
+        }
+
+        return filled.Select(f => f != Unit).ToArray();
+    }
+
+    private static void Overlay(FlashImage image, long baseAddress, AddressRange region, byte[] desired)
+    {
+        foreach (ImageSegment segment in image.Segments)
+        {
+            long start = baseAddress + segment.Offset;
+            if (region.Contains(start))
+            {
+                segment.Data.CopyTo(desired.AsSpan((int)(start - region.Start)));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="image"/> at <paramref name="baseAddress"/> and verifies it. With the
+    /// record switched on, a standing record is withdrawn before the first change and a new one is
+    /// written once everything is programmed and verified.
+    /// </summary>
+    public WriteOutcome Write(FlashImage image, long baseAddress, bool dryRun = false, bool unprotect = false, bool fullCompare = false) =>
+        WriteCore(image, baseAddress, dryRun, unprotect, fullCompare, keepRecord: true);
+
+    private WriteOutcome WriteCore(FlashImage image, long baseAddress, bool dryRun, bool unprotect, bool fullCompare, bool keepRecord)
+    {
+        (WritePlan plan, FlashRecordArea? area) = PlanWrite(image, baseAddress, fullCompare, keepRecord);
+        FlashRecord? next = null;
+        string? note = null;
+        if (keepRecord && area is not null)
+        {
+            next = FlashRecord.Describe(Unit, image.DataLength, plan.Regions.Select(r => (r.Region, r.Desired.ToArray())).ToList());
+            if (next.Length > area.Range.Length)
+            {
+                note = $"no flash record kept: the record of this image ({next.Length} bytes) does not fit the record area {area.Range}";
+                next = null;
+            }
+            else if (plan.IsEmpty && area.Current is FlashRecord standing && Describes(standing, next))
+            {
+                next = null; // the standing record already says so
+            }
+        }
+
+        bool changes = !plan.IsEmpty || next is not null;
+        var touched = plan.TouchedRanges().ToList();
+        if (area is not null && changes && (next is not null || area.Current is not null))
+        {
+            touched.Add(area.Range);
+        }
+
         ProtectionState protection = _flash.ReadProtection();
-        AddressRange conflict = plan.TouchedRanges().FirstOrDefault(r => r.Overlaps(protection.Range));
+        AddressRange conflict = touched.FirstOrDefault(r => r.Overlaps(protection.Range));
         bool conflicting = !conflict.IsEmpty;
         if (dryRun)
         {
-            return new WriteOutcome { Plan = plan, DryRun = true, Protection = protection, ProtectionConflict = conflicting };
+            return new WriteOutcome { Plan = plan, DryRun = true, Protection = protection, ProtectionConflict = conflicting, RecordNote = note };
         }
 
-        bool cleared = ResolveProtection(protection, conflicting, unprotect, $"the image changes {conflict}");
+        bool cleared = ResolveProtection(protection, conflicting, unprotect,
+            area is not null && conflict == area.Range ? $"the flash record area {area.Range} changes" : $"the image changes {conflict}");
+        if (changes)
+        {
+            // From here until the new record is in place, no record claims what the part holds.
+            area?.Invalidate();
+        }
+
         int retried = Execute(plan.Regions, "verify after programming");
+        long? recordAddress = null;
+        if (next is not null)
+        {
+            _progress.Begin(FlashPhase.Program, next.Length);
+            recordAddress = area!.Append(next, _advance);
+            _progress.End();
+        }
+
         return new WriteOutcome
         {
             Plan = plan,
@@ -176,8 +378,25 @@ public sealed class FlashProgrammer
             ProtectionConflict = conflicting,
             ProtectionCleared = cleared,
             RetriedRanges = retried,
+            RecordAddress = recordAddress,
+            RecordNote = note,
         };
     }
+
+    /// <summary>Whether <paramref name="standing"/> records every sector of <paramref name="wanted"/> with the same hash.</summary>
+    private static bool Describes(FlashRecord standing, FlashRecord wanted) =>
+        standing.SectorSize == wanted.SectorSize && wanted.Regions.All(r =>
+        {
+            for (long a = r.Start; a < r.End; a += wanted.SectorSize)
+            {
+                if (standing.HashAt(a) is not byte[] hash || !hash.AsSpan().SequenceEqual(wanted.HashAt(a)))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        });
 
     /// <summary>Erases the whole part (chip erase) and checks it reads blank.</summary>
     public void EraseAll(bool unprotect = false)
@@ -225,7 +444,9 @@ public sealed class FlashProgrammer
 
         byte[] blank = new byte[range.Length];
         blank.AsSpan().Fill(0xff);
-        return Write(new FlashImage("erase", ImageFormat.Raw, [new ImageSegment(0, blank)]), range.Start, dryRun: false, unprotect);
+        // An erase withdraws the flash record like any write but keeps none of its own.
+        return WriteCore(new FlashImage("erase", ImageFormat.Raw, [new ImageSegment(0, blank)]), range.Start,
+            dryRun: false, unprotect, fullCompare: true, keepRecord: false);
     }
 
     /// <summary>Reads <paramref name="range"/> with progress.</summary>
