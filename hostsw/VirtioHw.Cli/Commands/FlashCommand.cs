@@ -48,7 +48,44 @@ internal static class FlashCommand
     private sealed record BoardOptions(Option<string> Board, Option<string?> SimImage, Option<int?> Clock);
 
     private sealed record WriteOptions(BoardOptions Board, Argument<string?> Image, Option<string?> Offset,
-        Option<bool> DryRun, Option<bool> Unprotect, Option<string?> Format);
+        Option<bool> DryRun, Option<bool> Unprotect, Option<string?> Format, RecordOptions Record, Option<bool> FullCompare);
+
+    private sealed record RecordOptions(Option<string?> Area, Option<bool> Off);
+
+    private static RecordOptions AddRecordOptions(Command command)
+    {
+        var area = new Option<string?>("--record-area")
+        {
+            Description = "Where the record of what was last written is kept: OFFSET[,LENGTH] (default: the part's last 64 KiB). Decimal, 0x hex, or with a K/M suffix.",
+        };
+        var off = new Option<bool>("--no-record") { Description = "Keep no record: plan by reading the whole range, and leave the record area alone." };
+        command.Options.Add(area);
+        command.Options.Add(off);
+        return new RecordOptions(area, off);
+    }
+
+    private static FlashRecordSettings Record(ParseResult parse, RecordOptions o)
+    {
+        if (parse.GetValue(o.Off))
+        {
+            return FlashRecordSettings.Off;
+        }
+
+        string? text = parse.GetValue(o.Area);
+        if (text is null)
+        {
+            return FlashRecordSettings.LastBlock;
+        }
+
+        string[] parts = text.Split(',');
+        long length = FlashRecordSettings.DefaultAreaLength;
+        if (parts.Length > 2 || !Units.TryParse(parts[0], out long start) || (parts.Length == 2 && !Units.TryParse(parts[1], out length)))
+        {
+            throw new UserErrorException($"--record-area {text} is not OFFSET or OFFSET,LENGTH (decimal, 0x hex, or with a K/M suffix)");
+        }
+
+        return new FlashRecordSettings { AreaStart = start, AreaLength = length };
+    }
 
     private static BoardOptions AddBoardOptions(Command command)
     {
@@ -82,7 +119,13 @@ internal static class FlashCommand
         Option<string?> format = FormatOption(command);
         command.Options.Add(dryRun);
         command.Options.Add(unprotect);
-        return new WriteOptions(board, image, offset, dryRun, unprotect, format);
+        RecordOptions record = AddRecordOptions(command);
+        var fullCompare = new Option<bool>("--full-compare")
+        {
+            Description = "Plan by reading the whole range even if a record stands (when other tools may have written the flash).",
+        };
+        command.Options.Add(fullCompare);
+        return new WriteOptions(board, image, offset, dryRun, unprotect, format, record, fullCompare);
     }
 
     private static Option<string?> OffsetOption(Command command, string description)
@@ -127,7 +170,8 @@ internal static class FlashCommand
         Option<string?> length = LengthOption(command, "Bytes to erase (default: to the end).");
         var unprotect = new Option<bool>("--unprotect") { Description = "Clear the block-protect bits first." };
         command.Options.Add(unprotect);
-        command.SetAction(parse => Run(tool => tool.Erase(Options(parse, board), Number(parse, offset),
+        RecordOptions record = AddRecordOptions(command);
+        command.SetAction(parse => Run(tool => tool.Erase(Options(parse, board, Record(parse, record)), Number(parse, offset),
             Number(parse, length), parse.GetValue(unprotect))));
         return command;
     }
@@ -154,12 +198,13 @@ internal static class FlashCommand
     }
 
     private static int RunWrite(ParseResult parse, WriteOptions o, string image) =>
-        Run(tool => tool.Write(Options(parse, o.Board), image, Number(parse, o.Offset),
-            parse.GetValue(o.DryRun), parse.GetValue(o.Unprotect), Format(parse, o.Format)));
+        Run(tool => tool.Write(Options(parse, o.Board, Record(parse, o.Record)), image, Number(parse, o.Offset),
+            parse.GetValue(o.DryRun), parse.GetValue(o.Unprotect), Format(parse, o.Format), parse.GetValue(o.FullCompare)));
 
-    private static FlashToolOptions Options(ParseResult parse, BoardOptions o) => new()
+    private static FlashToolOptions Options(ParseResult parse, BoardOptions o, FlashRecordSettings? record = null) => new()
     {
         Board = parse.GetValue(o.Board)!,
+        Record = record ?? FlashRecordSettings.LastBlock,
         SimImage = parse.GetValue(o.SimImage),
         ClockHz = parse.GetValue(o.Clock) is int hz && hz > 0
             ? hz
