@@ -23,19 +23,14 @@ public class ScalingBenchmarks
     [ParamsSource(nameof(LiveCounts))]
     public int Live { get; set; }
 
+    // Synchronous on purpose: BenchmarkDotNet 0.14 in process does not await a Task-returning
+    // GlobalSetup or GlobalCleanup (dotnet/BenchmarkDotNet#1738), so an async setup would still be
+    // allocating the live regions while the iterations run, and a cleanup would overlap the next case.
     [GlobalSetup]
-    public async Task Setup()
-    {
-        _bench = await IsmBench.StartAsync(new IsmModelDomain(2, Description())).ConfigureAwait(false);
-        IsmDevice a = _bench.Devices[0];
-        for (int i = 0; i < Live; i++)
-        {
-            await a.AllocateAsync(a.ChunkSize).ConfigureAwait(false);
-        }
-    }
+    public void Setup() => SetupAsync().GetAwaiter().GetResult();
 
     [GlobalCleanup]
-    public async Task Cleanup() => await _bench.DisposeAsync().ConfigureAwait(false);
+    public void Cleanup() => _bench.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     [Benchmark(OperationsPerInvoke = Batch)]
     public async Task AllocAttachDetachFree()
@@ -43,6 +38,21 @@ public class ScalingBenchmarks
         for (int i = 0; i < Batch; i++)
         {
             await IsmControlOperation.RunAsync(_bench.Devices[0], _bench.Devices[1]).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SetupAsync()
+    {
+        _bench = await IsmBench.StartAsync(new IsmModelDomain(2, Description())).ConfigureAwait(false);
+        IsmDevice a = _bench.Devices[0];
+        for (int i = 0; i < Live; i++)
+        {
+            await a.AllocateAsync(a.ChunkSize).ConfigureAwait(false);
+        }
+
+        if (_bench.Domain.Domain.RegionCount != Live)
+        {
+            throw new InvalidOperationException($"the domain holds {_bench.Domain.Domain.RegionCount} regions after the setup, not {Live}");
         }
     }
 
