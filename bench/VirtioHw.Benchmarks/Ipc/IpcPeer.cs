@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
@@ -10,8 +9,8 @@ namespace VirtioHw.Benchmarks.Ipc;
 /// <summary>
 /// <c>vhw-bench ipc-peer SOCKET</c>: the second process of <see cref="IpcCommand"/>, device B. Reads
 /// one step per line on standard input and answers on standard output:
-/// <c>attach TOKEN</c> → <c>attached</c>; <c>stream SIZE COUNT</c> → <c>ready</c>, then the transfers,
-/// then <c>received</c>; <c>pong N</c> → <c>ready</c>, N kicks answered, <c>received</c>; <c>quit</c> → <c>bye</c>.
+/// <c>attach TOKEN</c> → <c>attached</c>; <c>stream SIZE COUNT</c> → <c>ready</c>, then the transfers through the
+/// <see cref="StreamRing"/>, then <c>drain KICKS</c> (A's kicks to take) → <c>received KICKS</c> (B's); <c>pong N</c> → <c>ready</c>, N kicks answered, <c>received</c>; <c>quit</c> → <c>bye</c>.
 /// </summary>
 public static class IpcPeer
 {
@@ -50,7 +49,7 @@ public static class IpcPeer
                     Console.WriteLine("attached");
                     break;
                 case "stream":
-                    await StreamAsync(b, region!, int.Parse(words[1], CultureInfo.InvariantCulture), int.Parse(words[2], CultureInfo.InvariantCulture)).ConfigureAwait(false);
+                    await StreamAsync(b, region!, int.Parse(words[1], CultureInfo.InvariantCulture), long.Parse(words[2], CultureInfo.InvariantCulture)).ConfigureAwait(false);
                     break;
                 case "pong":
                     Console.WriteLine("ready");
@@ -76,22 +75,19 @@ public static class IpcPeer
         }
     }
 
-    private static async Task StreamAsync(IsmDevice b, IsmRegion region, int size, int count)
+    /// <summary>B's side of a stream: reads the ring, then takes A's kicks and tells A how many it sent itself.</summary>
+    private static async Task StreamAsync(IsmDevice b, IsmRegion region, int size, long count)
     {
-        byte[] buffer = new byte[size];
+        var ring = new StreamRing(b, region, size);
         Console.WriteLine("ready");
-        for (int i = 0; i < count; i++)
+        await ring.ConsumeAsync(new byte[size], count).ConfigureAwait(false);
+        string[] drain = (Console.ReadLine() ?? "").Split(' ');
+        if (drain.Length != 2 || drain[0] != "drain" || !long.TryParse(drain[1], CultureInfo.InvariantCulture, out long kicks))
         {
-            await b.WaitForEventAsync(e => e.Type == IsmEventType.Update).ConfigureAwait(false);
-            region.Read((ulong)(i % 2) * (ulong)size, buffer);
-            if (BinaryPrimitives.ReadInt64LittleEndian(buffer) != i || BinaryPrimitives.ReadInt64LittleEndian(buffer.AsSpan()[^8..]) != i)
-            {
-                throw new InvalidOperationException($"transfer {i} of {size} bytes: stamps {BinaryPrimitives.ReadInt64LittleEndian(buffer)}, {BinaryPrimitives.ReadInt64LittleEndian(buffer.AsSpan()[^8..])}");
-            }
-
-            region.Kick();
+            throw new UserErrorException($"ipc-peer: expected 'drain KICKS' after a stream, got '{string.Join(' ', drain)}'");
         }
 
-        Console.WriteLine("received");
+        await ring.DrainAsync(kicks).ConfigureAwait(false);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"received {ring.KicksSent}"));
     }
 }
