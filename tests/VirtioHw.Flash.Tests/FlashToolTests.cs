@@ -221,11 +221,22 @@ public class FlashToolTests
     {
         var model = new SimulatedFlash(SimulatedChipSpec.W25Q256JV);
         byte[] image = TestData.Random(10_000, 67);
-        _tool.Write(Sim(model: model, board: "sim-w25q256"), File("hi.bin", image), 0x1ffd000, false, false);
+        // The image takes the last 64 KiB, where the record goes by default: the record moves to
+        // just below it, still above 16 MiB, so it is written with 4-byte addresses too.
+        var options = new FlashToolOptions
+        {
+            Board = "sim-w25q256",
+            Simulation = model,
+            Record = new FlashRecordSettings { AreaStart = 0x1fe0000 },
+        };
+        _tool.Write(options, File("hi.bin", image), 0x1ffd000, false, false);
+        image[5] ^= 0xff;
+        _tool.Write(options, File("hi.bin", image), 0x1ffd000, false, false);
         Assert.Multiple(() =>
         {
             Assert.That(model.Contents.Slice(0x1ffd000, image.Length).ToArray(), Is.EqualTo(image));
             Assert.That(model.IsInFourByteMode, Is.False);
+            Assert.That(_out.ToString(), Does.Contain("planned from the flash record at 0x1fe0000"));
         });
     }
 }
