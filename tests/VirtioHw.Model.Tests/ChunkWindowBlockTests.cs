@@ -55,6 +55,43 @@ public sealed class ChunkWindowBlockTests
         Assert.That(block[^1], Is.EqualTo(Pattern(2 * ChunkSize)[36]));
     }
 
+    [Test]
+    public async Task BlockWrite_ThroughSlotsOfAdjacentChunks_StopsWhereTheAccessChanges()
+    {
+        await using Rig rig = Rig.Create();
+        ulong window = Regions(rig);
+        rig.Csr(Ism).CommitChunk(0, 2 * (ulong)ChunkSize, ChunkAccess.ReadWrite);
+        rig.Csr(Ism).CommitChunk(1, 3 * (ulong)ChunkSize, ChunkAccess.ReadWrite);
+        rig.Csr(Ism).CommitChunk(2, 4 * (ulong)ChunkSize, ChunkAccess.Valid | ChunkAccess.Read);
+        rig.Csr(Ism).CommitChunk(3, 5 * (ulong)ChunkSize, ChunkAccess.ReadWrite);
+        byte[] data = Pattern(4 * ChunkSize);
+
+        rig.Platform.WriteMemory(window, data);
+
+        Assert.That(BackingBytes(rig, 2 * (ulong)ChunkSize, 2 * ChunkSize), Is.EqualTo(data[..(2 * ChunkSize)]));
+        Assert.That(BackingBytes(rig, 4 * (ulong)ChunkSize, ChunkSize), Is.All.Zero);
+        Assert.That(BackingBytes(rig, 5 * (ulong)ChunkSize, ChunkSize), Is.EqualTo(data[(3 * ChunkSize)..]));
+    }
+
+    [Test]
+    public async Task BlockRead_ThroughAdjacentChunks_ToTheWindowsEnd_MatchesTheBacking()
+    {
+        await using Rig rig = Rig.Create();
+        ulong window = Regions(rig);
+        uint slots = rig.Csr(Ism).ChunkSlots;
+        byte[] data = Pattern(3 * ChunkSize);
+        rig.Endpoint(Ism).Hardware.Backing!.Write(6 * (ulong)ChunkSize, data);
+        for (uint i = 0; i < 3; i++)
+        {
+            rig.Csr(Ism).CommitChunk(slots - 3 + i, (6 + i) * (ulong)ChunkSize, ChunkAccess.ReadWrite);
+        }
+
+        var block = new byte[(3 * ChunkSize) - 11];
+        rig.Platform.ReadMemory(window + ((ulong)(slots - 3) * ChunkSize) + 11, block);
+
+        Assert.That(block, Is.EqualTo(data[11..]));
+    }
+
     private static byte[] Pattern(int length)
     {
         var bytes = new byte[length];

@@ -89,7 +89,7 @@ internal sealed class ChunkWindow : IRunMemoryTarget
         MasterWrite(address, bytes[..width]);
     }
 
-    /// <summary>To the end of the slot at <paramref name="offset"/>, with that slot's permissions.</summary>
+    /// <summary>To the end of the slot at <paramref name="offset"/> (or of the slots that continue it), with that slot's permissions.</summary>
     public int ReadRun(ulong offset, Span<byte> destination)
     {
         ref readonly Slot slot = ref _slots[offset >> _chunkShift];
@@ -111,7 +111,7 @@ internal sealed class ChunkWindow : IRunMemoryTarget
         return run.Length;
     }
 
-    /// <summary>To the end of the slot at <paramref name="offset"/>, with that slot's permissions.</summary>
+    /// <summary>To the end of the slot at <paramref name="offset"/> (or of the slots that continue it), with that slot's permissions.</summary>
     public int WriteRun(ulong offset, ReadOnlySpan<byte> source)
     {
         ref readonly Slot slot = ref _slots[offset >> _chunkShift];
@@ -146,7 +146,31 @@ internal sealed class ChunkWindow : IRunMemoryTarget
         }
     }
 
-    private int RunLength(ulong offset, int length) => (int)Math.Min((ulong)length, _chunkMask + 1 - (offset & _chunkMask));
+    /// <summary>
+    /// The bytes from <paramref name="offset"/> to the end of its slot, and on through the next slots
+    /// while each maps the next chunk of device memory with the same access: one copy instead of one
+    /// per chunk, so a large block is one memmove (which then picks its large-copy strategy, such as
+    /// non-temporal stores) rather than hundreds of chunk-sized ones. System-memory slots stay one
+    /// run per slot: each is a DMA request of its own on the bus.
+    /// </summary>
+    private int RunLength(ulong offset, int length)
+    {
+        int index = (int)(offset >> _chunkShift);
+        Slot first = _slots[index];
+        ulong chunk = _chunkMask + 1;
+        ulong run = chunk - (offset & _chunkMask);
+        if ((first.Access & (ChunkAccess.Valid | ChunkAccess.System)) == ChunkAccess.Valid)
+        {
+            ulong next = first.Address + chunk;
+            while (run < (ulong)length && ++index < _slots.Length && _slots[index] == first with { Address = next })
+            {
+                run += chunk;
+                next += chunk;
+            }
+        }
+
+        return (int)Math.Min((ulong)length, run);
+    }
 
     private void Commit()
     {
