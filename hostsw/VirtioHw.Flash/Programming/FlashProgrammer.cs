@@ -354,7 +354,7 @@ public sealed class FlashProgrammer
         }
 
         bool cleared = ResolveProtection(protection, conflicting, unprotect,
-            area is not null && conflict == area.Range ? $"the flash record area {area.Range} changes" : $"the image changes {conflict}");
+            area is not null && conflict == area.Range ? $"the flash record (see --record-area, --no-record) changes {area.Range}" : $"the image changes {conflict}");
         if (changes)
         {
             // From here until the new record is in place, no record claims what the part holds.
