@@ -303,6 +303,50 @@ public class FlashRecordTests
     }
 
     [Test]
+    public void SectorsTheImageFillsInPart_AreRead_AndTheBytesAroundTheImageKept()
+    {
+        var model = new SimulatedFlash(Spec);
+        byte[] around = TestData.Random(3 * Sector, 12);
+        model.Load(Base, around);
+        byte[] image = TestData.Random(10_000, 13); // 0x064 .. 0x2774: sectors 0 and 2 in part, 1 whole
+        Write(model, image, address: Base + 100);
+        image[5000] ^= 0xff;
+        image[9000] ^= 0xff;
+        var bus = new ReadLoggingBus(model);
+        WriteOutcome outcome = Write(model, image, bus: bus, address: Base + 100);
+
+        Assert.That(outcome.Plan.FromRecord, Is.True, outcome.Plan.Basis);
+        Assert.That(outcome.Plan.ReadBytes, Is.EqualTo(2 * Sector));
+        Assert.That(outcome.Plan.Basis, Does.Contain("1 of 3 sector(s) differ").And.Contain("2 read"));
+        Assert.That(Holds(model, image, Base + 100), Is.True);
+        Assert.That(model.Contents.Slice((int)Base, 100).SequenceEqual(around.AsSpan(0, 100)), Is.True, "the bytes before the image");
+        Assert.That(model.Contents.Slice((int)Base + 10_100, (3 * Sector) - 10_100).SequenceEqual(around.AsSpan(10_100)), Is.True, "the bytes after it");
+        var whole = new AddressRange(Base + Sector, Sector);
+        Assert.That(bus.Reads.Where(r => r.Overlaps(whole)).Sum(r => Math.Min(r.End, whole.End) - Math.Max(r.Start, whole.Start)), Is.EqualTo(Sector),
+            "the sector the image fills whole is read once, by the verify, not to plan");
+    }
+
+    [Test]
+    public void WriteProtectedRecordArea_IsRefusedNamingTheRecord_UnlessUnprotected()
+    {
+        var model = new SimulatedFlash(Spec);
+        model.SetStatusRegisters(0x04); // BP0: the upper 256 KiB, where the record goes
+        byte[] image = Image(14);
+        FlashException e = Assert.Throws<FlashException>(() => Write(model, image))!;
+        Assert.That(e.Message, Does.Contain("flash record").And.Contain("--no-record").And.Contain("--unprotect"));
+        Assert.That(model.Operations, Is.Empty);
+
+        using (var bus = new ReadLoggingBus(model))
+        using (SpiNorFlash flash = SpiNorFlash.Open(bus))
+        {
+            new FlashProgrammer(flash, record: FlashRecordSettings.LastBlock).Write(FlashImage.FromBytes("image.bin", image), Base, unprotect: true);
+        }
+
+        Assert.That(Holds(model, image), Is.True);
+        Assert.That(StandingRecord(model), Is.Not.Null);
+    }
+
+    [Test]
     public void ExternalWrite_IsRepairedOnlyByAFullCompare()
     {
         var model = new SimulatedFlash(Spec);
