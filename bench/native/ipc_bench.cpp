@@ -1,5 +1,9 @@
 // The native alternatives of the data-path and notification rows, between real processes:
 //   memcpy  bytes/s of memcpy at each size from 64 B to 64 MiB (one process: the copy itself);
+//   ring    bytes/s of the same sizes streamed from a parent to a forked child through a shared
+//           mapping, in the geometry of the ISM row's ring (1 MiB of slots, at least two; each
+//           position on its own cache line; spin with sched_yield): what two processes can reach
+//           on this machine with plain memcpy and no device in between;
 //   eventfd one-way latency of an eventfd ping-pong between a parent and a forked child;
 //   tcp     one-way latency of a 1-byte TCP ping-pong over 127.0.0.1 (TCP_NODELAY) between two processes.
 // One-way latency is half of each round trip; median and p99 over the round trips.
@@ -8,12 +12,15 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -63,6 +70,61 @@ double memcpy_rate(size_t size, double seconds) {
   }
   std::sort(rates.begin(), rates.end());
   return rates[rates.size() / 2];
+}
+
+// The two positions of the ring, each on its own cache line, at the start of the shared mapping.
+struct alignas(64) Position {
+  std::atomic<int64_t> value;
+};
+
+// One timed round of `count` transfers from this process to a forked child through `ring`.
+double ring_round(char* shared, size_t size, size_t slots, int64_t count) {
+  auto* written = reinterpret_cast<Position*>(shared);
+  auto* read = written + 1;
+  char* ring = shared + 4096;
+  written->value.store(0);
+  read->value.store(0);
+  pid_t child = fork();
+  if (child < 0) die("fork");
+  if (child == 0) {
+    std::vector<char> out(size);
+    for (int64_t i = 0; i < count; i++) {
+      while (written->value.load(std::memory_order_acquire) <= i) sched_yield();
+      std::memcpy(out.data(), ring + (i % slots) * size, size);
+      int64_t stamp;
+      std::memcpy(&stamp, out.data(), sizeof stamp);
+      if (stamp != i) _exit(2);  // a slot overwritten before it was read
+      read->value.store(i + 1, std::memory_order_release);
+    }
+    _exit(0);
+  }
+  std::vector<char> in(size, 1);
+  const auto t0 = Clock::now();
+  for (int64_t i = 0; i < count; i++) {
+    while (i - read->value.load(std::memory_order_acquire) >= static_cast<int64_t>(slots)) sched_yield();
+    std::memcpy(in.data(), &i, sizeof i);
+    std::memcpy(ring + (i % slots) * size, in.data(), size);
+    written->value.store(i + 1, std::memory_order_release);
+  }
+  while (read->value.load(std::memory_order_acquire) < count) sched_yield();
+  const double elapsed = seconds_since(t0);
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("ring reader failed its stamp check");
+  return static_cast<double>(size) * static_cast<double>(count) / elapsed;
+}
+
+// bytes/s through the two-process ring at `size`: median of three rounds of about seconds / 3.
+double ring_rate(char* shared, size_t size, double seconds) {
+  const size_t slots = std::max<size_t>(2, (size_t(1) << 20) / size);
+  // A first short round sizes the timed ones.
+  const int64_t probe = std::max<int64_t>(8, static_cast<int64_t>((size_t(4) << 20) / size));
+  const double rate = ring_round(shared, size, slots, probe);
+  const int64_t count = std::max<int64_t>(8, static_cast<int64_t>(rate * seconds / 3 / size));
+  std::vector<double> rates;
+  for (int i = 0; i < 3; i++) rates.push_back(ring_round(shared, size, slots, count));
+  std::sort(rates.begin(), rates.end());
+  return rates[1];
 }
 
 Latency eventfd_pingpong(int roundtrips) {
@@ -135,10 +197,19 @@ int main(int argc, char** argv) {
   if (argc != 3) die("usage: ipc_bench ROUNDTRIPS SECONDS_PER_SIZE");
   const int roundtrips = std::atoi(argv[1]);
   const double seconds = std::atof(argv[2]);
-  std::printf("{\n  \"benchmark\": \"ipc-native\",\n  \"producer\": \"C++ (g++ -O2): memcpy median of rounds; fork()ed ping-pongs, %d round trips\",\n  \"values\": {\n", roundtrips);
-  for (size_t size = 64; size <= (size_t(64) << 20); size *= 4) {
+  std::printf("{\n  \"benchmark\": \"ipc-native\",\n  \"producer\": \"C++ (g++ -O2): memcpy median of rounds; two-process ring median of 3 rounds; fork()ed ping-pongs, %d round trips\",\n  \"values\": {\n", roundtrips);
+  constexpr size_t kMaxSize = size_t(64) << 20;
+  for (size_t size = 64; size <= kMaxSize; size *= 4) {
     std::printf("    \"memcpy_Bps_%zu\": %.1f,\n", size, memcpy_rate(size, seconds));
   }
+  const size_t shared_bytes = 4096 + 2 * kMaxSize;
+  void* shared = mmap(nullptr, shared_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED) die("mmap");
+  std::memset(shared, 0, shared_bytes);  // pages present before timing, as the ISM region's are
+  for (size_t size = 64; size <= kMaxSize; size *= 4) {
+    std::printf("    \"ring_Bps_%zu\": %.1f,\n", size, ring_rate(static_cast<char*>(shared), size, seconds));
+  }
+  munmap(shared, shared_bytes);
   const Latency e = eventfd_pingpong(roundtrips);
   const Latency t = tcp_pingpong(roundtrips);
   std::printf("    \"eventfd_median_us\": %.3f,\n    \"eventfd_p99_us\": %.3f,\n    \"tcp_median_us\": %.3f,\n    \"tcp_p99_us\": %.3f\n  },\n  \"notes\": {}\n}\n",
