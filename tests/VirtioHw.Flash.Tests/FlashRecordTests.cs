@@ -131,8 +131,8 @@ public class FlashRecordTests
         long recordReads = bus.Reads.Where(r => DefaultArea.Overlaps(r)).Sum(r => r.Length);
         Assert.That(recordReads, Is.LessThanOrEqualTo((2 * record.Length) + (3 * FlashRecord.HeaderLength)),
             "the area is read for the headers, the standing record and the new record's read-back");
-        Assert.That(model.ProgrammedBytes - programmedBefore, Is.EqualTo(Sector + record.Length + 1),
-            "the sector, the new record, and the flag byte that withdrew the old one");
+        Assert.That(model.ProgrammedBytes - programmedBefore, Is.EqualTo(Sector + record.Length + 2),
+            "the sector, the new record and its commit byte, and the flag byte that withdrew the old one");
 
         Assert.That(second.RecordAddress, Is.EqualTo(DefaultArea.Start + 512), "appended on the next page after the first record");
         Assert.That(model.Contents[(int)DefaultArea.Start + FlashRecord.FlagOffset], Is.Zero, "the first record is withdrawn");
@@ -433,13 +433,15 @@ public class FlashRecordTests
     }
 
     [Test]
-    public void Record_RoundTripsAndRejectsAWithdrawnOrDamagedCopy()
+    public void Record_RoundTripsAndRejectsAnUncommittedWithdrawnOrDamagedCopy()
     {
         var region = new AddressRange(0x10000, 2 * Sector);
         byte[] contents = TestData.Random(2 * Sector, 11);
         FlashRecord record = FlashRecord.Describe(Sector, 5000, [(region, contents)]);
         byte[] bytes = record.ToBytes();
         Assert.That(bytes, Has.Length.EqualTo(FlashRecord.HeaderLength + 16 + (2 * FlashRecord.HashLength) + 4));
+        Assert.That(FlashRecord.Parse(bytes), Is.Null, "written but not yet committed");
+        bytes[FlashRecord.CommitOffset] = 0x00;
         FlashRecord parsed = FlashRecord.Parse(bytes) ?? throw new AssertionException("the record does not parse");
         Assert.That(parsed.Regions, Is.EqualTo(new[] { region }));
         Assert.That(parsed.ImageLength, Is.EqualTo(5000));

@@ -54,18 +54,23 @@ public sealed class FlashRecordSettings
 /// Layout (little-endian), starting on a page boundary of the record area:
 /// <code>
 /// 0   magic "VHFR"
-/// 4   valid flag: 0xff while the record stands, programmed to 0x00 to withdraw it (not in the CRC)
+/// 4   withdrawn flag: 0xff while the record stands, programmed to 0x00 to withdraw it
 /// 5   format version (1)
 /// 6   hash algorithm (1: the first 16 bytes of SHA-256)
 /// 7   hash length in bytes (16)
 /// 8   record length in bytes, CRC included (u32)
 /// 12  sector size (u32)
 /// 16  image length: data bytes of the image (u64)
-/// 24  region count (u32), 28 zero (u32)
+/// 24  region count (u32)
+/// 28  committed flag: written 0xff, programmed to 0x00 once the whole record reads back right
+/// 29  zero (3 bytes)
 /// 32  per region: start (u64), length (u64)
 /// ..  per region, per sector in address order: the hash of its contents
-/// end CRC-32 (IEEE) of all bytes before it, the valid flag counted as 0xff (u32)
+/// end CRC-32 (IEEE) of all bytes before it, both flags counted as 0xff (u32)
 /// </code>
+/// A record stands only while it is committed (0x00) and not withdrawn (0xff): a cut while it is
+/// written leaves it uncommitted, and an erase cut part-way, which raises bits, uncommits it
+/// rather than bringing a withdrawn record back.
 /// </remarks>
 public sealed class FlashRecord
 {
@@ -74,7 +79,7 @@ public sealed class FlashRecord
     public const byte Sha256Truncated = 1;
     public const int HashLength = 16;
     public const int FlagOffset = 4;
-    public const byte Valid = 0xff;
+    public const int CommitOffset = 28;
 
     private static ReadOnlySpan<byte> Magic => "VHFR"u8;
 
@@ -139,7 +144,8 @@ public sealed class FlashRecord
         byte[] bytes = new byte[Length];
         Span<byte> b = bytes;
         Magic.CopyTo(b);
-        b[FlagOffset] = Valid;
+        b[FlagOffset] = 0xff;
+        b[CommitOffset] = 0xff;
         b[5] = FormatVersion;
         b[6] = Sha256Truncated;
         b[7] = HashLength;
@@ -180,12 +186,21 @@ public sealed class FlashRecord
         return length is >= HeaderLength + 4 and <= int.MaxValue ? (int)length : null;
     }
 
-    /// <summary>The record in <paramref name="bytes"/> if it is whole, standing (flag 0xff) and of a format this code knows; otherwise null.</summary>
+    /// <summary>
+    /// The record in <paramref name="bytes"/> if it is whole, committed, not withdrawn and of a
+    /// format this code knows; otherwise null.
+    /// </summary>
     public static FlashRecord? Parse(ReadOnlySpan<byte> bytes)
     {
-        if (AnnouncedLength(bytes) is not int length || length != bytes.Length || bytes[FlagOffset] != Valid ||
-            bytes[5] != FormatVersion || bytes[6] != Sha256Truncated || bytes[7] != HashLength ||
-            Crc32.Of(bytes[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(bytes[^4..]))
+        if (AnnouncedLength(bytes) is not int length || length != bytes.Length || bytes[FlagOffset] != 0xff ||
+            bytes[CommitOffset] != 0x00 || bytes[5] != FormatVersion || bytes[6] != Sha256Truncated || bytes[7] != HashLength)
+        {
+            return null;
+        }
+
+        byte[] asWritten = bytes[..^4].ToArray();
+        asWritten[CommitOffset] = 0xff;
+        if (Crc32.Of(asWritten) != BinaryPrimitives.ReadUInt32LittleEndian(bytes[^4..]))
         {
             return null;
         }

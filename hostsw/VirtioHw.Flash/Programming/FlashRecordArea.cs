@@ -4,7 +4,7 @@ namespace VirtioHw.Flash;
 /// The reserved area that holds <see cref="FlashRecord"/>s, written append-only: each record is
 /// programmed into erased space after the last one, on a page boundary, and the area is erased
 /// only when the next record does not fit (or the area holds something that is not a record).
-/// Only the last record in the area counts, and only while its valid flag is 0xff.
+/// Only the last record in the area counts, and only while it is committed and not withdrawn.
 /// </summary>
 public sealed class FlashRecordArea
 {
@@ -81,7 +81,7 @@ public sealed class FlashRecordArea
         return Current;
     }
 
-    /// <summary>Withdraws the current record without an erase: its valid flag is programmed 0xff -> 0x00.</summary>
+    /// <summary>Withdraws the current record without an erase: its withdrawn flag is programmed 0xff -> 0x00.</summary>
     public void Invalidate()
     {
         if (Current is null)
@@ -141,7 +141,14 @@ public sealed class FlashRecordArea
         _flash.Read(at, back);
         if (back.AsSpan().SequenceEqual(bytes))
         {
-            return true;
+            // Whole and right: only now does it count.
+            _flash.ProgramPage(at + FlashRecord.CommitOffset, [0x00]);
+            byte[] commit = new byte[1];
+            _flash.Read(at + FlashRecord.CommitOffset, commit);
+            if (commit[0] == 0x00)
+            {
+                return true;
+            }
         }
 
         // A record that does not read back right must not be trusted by the next run.
