@@ -16,8 +16,10 @@ namespace VirtioHw.Domain;
 /// </summary>
 /// <remarks>
 /// One thread accepts; each peer has a reader thread and a writer thread, so a peer that stalls
-/// or floods only stalls itself. Events are queued for the writer, never sent under the domain's
-/// lock. Dispose stops everything and removes the socket.
+/// or floods only stalls itself. A frame for a peer with nothing queued goes out at once, as far
+/// as its socket takes it without waiting (a kick's event then costs no thread hand-off); the rest
+/// is queued for the writer. Nothing waits on a socket under the domain's lock. Dispose stops
+/// everything and removes the socket.
 /// </remarks>
 public sealed class DomainServer : IDisposable
 {
@@ -176,11 +178,16 @@ public sealed class DomainServer : IDisposable
     /// <summary>One connected process: its socket, its devices, its outgoing frames.</summary>
     private sealed class Peer(DomainServer server, int id, Socket socket)
     {
-        private readonly BlockingCollection<byte[]> _outgoing = [];
+        // Frames (or the unsent end of one) for the writer, in order; guarded by itself.
+        private readonly Queue<ReadOnlyMemory<byte>> _outgoing = new();
         private readonly HashSet<ulong> _devices = [];
         private Thread? _readerThread;
         private Thread? _writerThread;
         private int _closed;
+
+        // Under _outgoing: the writer is sending a frame it took; no more frames will be queued.
+        private bool _writing;
+        private bool _completed;
 
         public int Id { get; } = id;
 
@@ -192,27 +199,45 @@ public sealed class DomainServer : IDisposable
             _readerThread.Start();
         }
 
-        /// <summary>Queues a frame; a peer that lets too many pile up is dropped.</summary>
+        /// <summary>
+        /// Sends a frame without waiting when nothing is ahead of it, and queues what the socket did
+        /// not take; a peer that lets too many frames pile up is dropped.
+        /// </summary>
         public void Enqueue(byte[] frame)
         {
-            if (_outgoing.IsAddingCompleted)
+            lock (_outgoing)
             {
-                return;
-            }
+                if (_completed)
+                {
+                    return;
+                }
 
-            if (_outgoing.Count >= server._settings.MaxQueuedFrames)
-            {
-                Close();
-                return;
-            }
+                int sent = 0;
+                if (_outgoing.Count == 0 && !_writing)
+                {
+                    try
+                    {
+                        sent = FrameSocket.SendWithoutWaiting(socket, frame);
+                    }
+                    catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                    {
+                        Close();
+                        return;
+                    }
 
-            try
-            {
-                _outgoing.Add(frame);
-            }
-            catch (InvalidOperationException)
-            {
-                // Completed meanwhile: the peer is going.
+                    if (sent == frame.Length)
+                    {
+                        return;
+                    }
+                }
+                else if (_outgoing.Count >= server._settings.MaxQueuedFrames)
+                {
+                    Close();
+                    return;
+                }
+
+                _outgoing.Enqueue(frame.AsMemory(sent));
+                Monitor.Pulse(_outgoing);
             }
         }
 
@@ -279,7 +304,12 @@ public sealed class DomainServer : IDisposable
                     server.Domain.Leave(devid);
                 }
 
-                _outgoing.CompleteAdding();
+                lock (_outgoing)
+                {
+                    _completed = true;
+                    Monitor.Pulse(_outgoing);
+                }
+
                 _writerThread?.Join();
                 socket.Dispose();
                 server._peers.TryRemove(Id, out _);
@@ -287,13 +317,32 @@ public sealed class DomainServer : IDisposable
             }
         }
 
+        /// <summary>Sends the queued frames in order, waiting on the socket as long as it takes.</summary>
         private void WriteLoop()
         {
             try
             {
-                foreach (byte[] frame in _outgoing.GetConsumingEnumerable())
+                while (true)
                 {
-                    FrameSocket.Send(socket, frame);
+                    ReadOnlyMemory<byte> frame;
+                    lock (_outgoing)
+                    {
+                        _writing = false;
+                        while (_outgoing.Count == 0 && !_completed)
+                        {
+                            Monitor.Wait(_outgoing);
+                        }
+
+                        if (_outgoing.Count == 0)
+                        {
+                            return;
+                        }
+
+                        frame = _outgoing.Dequeue();
+                        _writing = true;
+                    }
+
+                    FrameSocket.Send(socket, frame.Span);
                 }
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)

@@ -108,6 +108,39 @@ internal static unsafe class FrameSocket
         }
     }
 
+    /// <summary>
+    /// Sends as much of <paramref name="data"/> as the socket takes without waiting; returns how
+    /// many bytes that was (0 when its buffer is full).
+    /// </summary>
+    /// <exception cref="SocketException">The peer is gone or the socket failed.</exception>
+    public static int SendWithoutWaiting(Socket socket, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* start = data)
+        {
+            var vector = new Libc.IoVector { Base = start, Length = (nuint)data.Length };
+            var message = new Libc.MessageHeader { Vectors = &vector, VectorCount = 1 };
+            while (true)
+            {
+                nint sent = Libc.SendMessage(socket.SafeHandle, &message, Libc.MessageNoSignal | Libc.MessageDontWait);
+                if (sent >= 0)
+                {
+                    return (int)sent;
+                }
+
+                int errno = Libc.LastError;
+                if (errno == Libc.ErrorWouldBlock)
+                {
+                    return 0;
+                }
+
+                if (errno != Libc.ErrorInterrupted)
+                {
+                    throw new SocketException(errno);
+                }
+            }
+        }
+    }
+
     /// <summary>Reads exactly <paramref name="buffer"/>.Length bytes; false on a clean end before the first byte when allowed.</summary>
     private static bool Fill(Socket socket, byte[] buffer, ref FileDescriptor? descriptor, bool allowCleanEnd)
     {

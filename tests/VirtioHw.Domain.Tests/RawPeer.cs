@@ -37,13 +37,16 @@ internal sealed unsafe partial class RawPeer : IDisposable
     }
 
     /// <summary>A request frame; returns its reply payload when <paramref name="awaitReply"/>.</summary>
-    public byte[]? Request(DomainOperation operation, ulong devid, bool awaitReply = true, ulong a = 0)
+    public byte[]? Request(DomainOperation operation, ulong devid, bool awaitReply = true, ulong a = 0, ulong b = 0, ulong c = 0, ulong d = 0)
     {
         var payload = new byte[DomainWire.RequestSize];
         BinaryPrimitives.WriteUInt32LittleEndian(payload, 7);
         payload[4] = (byte)operation;
         BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(8), devid);
         BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(16), a);
+        BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(24), b);
+        BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(32), c);
+        BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(40), d);
         Send(DomainWire.Frame(DomainWire.Request, payload));
         return awaitReply ? (FrameSocket.Receive(Socket) ?? throw new AssertionException("no reply")).Payload : null;
     }

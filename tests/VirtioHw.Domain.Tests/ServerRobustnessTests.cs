@@ -132,11 +132,14 @@ public sealed class ServerRobustnessTests
     [Test]
     public async Task DescriptorFlood_DropsThePeer_AndClosesEveryDescriptor(CancellationToken cancellationToken)
     {
-        // A well-behaved connection first, so that whatever the runtime opens once is open already.
+        // A well-behaved connection and an allocation first, so that whatever the runtime opens once
+        // is open already (the first region's token loads the random number generator's library).
         using (var warmUp = RawPeer.Connect(_domain.SocketPath))
         {
             warmUp.Hello();
         }
+
+        AssertTheGoodClientStillWorks();
 
         await _domain.WaitForPeersAsync(1, cancellationToken);
         var files = new List<SafeFileHandle>();
@@ -166,6 +169,39 @@ public sealed class ServerRobustnessTests
         {
             files.ForEach(f => f.Dispose());
         }
+    }
+
+    [Test]
+    public async Task PeerThatStopsReading_IsDroppedOnceItsFramesPileUp_AndTheKickerNeverWaits(CancellationToken cancellationToken)
+    {
+        using var domain = new TestDomain(maxQueuedFrames: 64);
+        using var kicker = RemoteIsmDomain.Connect(domain.SocketPath);
+        ulong device = kicker.Join(new IgnoredEvents());
+        IsmMapResult region = kicker.Allocate(device, 4096, new IsmChunkLimits(16, 16));
+        using var stalled = RawPeer.Connect(domain.SocketPath);
+        stalled.Hello();
+        ulong stalledDevice = BinaryPrimitives.ReadUInt64LittleEndian(stalled.Request(DomainOperation.Join, 0)!.AsSpan(8));
+        byte[] attached = stalled.Request(DomainOperation.Attach, stalledDevice, a: region.Token, b: (ulong)(IsmPermissions.Read | IsmPermissions.Write), c: 16, d: 16)!;
+        Assert.That((IsmAck)attached[4], Is.EqualTo(IsmAck.Ok));
+
+        // From here on the stalled peer reads nothing, and every kick is an UPDATE event for it:
+        // its socket fills, then its queue; the kicks, sent by a reader the server never blocks, keep going.
+        int kicks = 0;
+        while (domain.Server.PeerCount == 2)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            kicker.Kick(device, region.Token);
+            kicks++;
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(kicks, Is.GreaterThan(64), "the socket took some events before the queue filled");
+            Assert.That(stalled.ClosedByServer(s_dropWithin), Is.True, "the server hangs up on the peer that does not read");
+            Assert.That(kicker.Allocate(device, 4096, new IsmChunkLimits(16, 16)).Ack, Is.EqualTo(IsmAck.Ok), "the kicker carries on");
+        }
+
+        await domain.WaitForPeersAsync(1, cancellationToken);
     }
 
     private static int OpenDescriptors() => Directory.GetFiles("/proc/self/fd").Length;

@@ -6,12 +6,13 @@ internal sealed class TestDomain : IDisposable
     private readonly string _directory;
 
     /// <param name="stepTaken">Called by the server once a peer's request or kick took effect, before the reply (see <see cref="DomainServerSettings.StepTaken"/>).</param>
-    public TestDomain(Action<ushort, DomainOperation>? stepTaken = null)
+    /// <param name="maxQueuedFrames">Frames the server queues for a peer before it drops it (see <see cref="DomainServerSettings.MaxQueuedFrames"/>).</param>
+    public TestDomain(Action<ushort, DomainOperation>? stepTaken = null, int maxQueuedFrames = 65536)
     {
         // UNIX socket paths are short (108 bytes): a directory right under /tmp.
         _directory = Directory.CreateTempSubdirectory("vhwd-").FullName;
         SocketPath = Path.Combine(_directory, "d.sock");
-        Server = new DomainServer(new DomainServerSettings { SocketPath = SocketPath, HandshakeTimeout = TimeSpan.FromSeconds(2), StepTaken = stepTaken });
+        Server = new DomainServer(new DomainServerSettings { SocketPath = SocketPath, HandshakeTimeout = TimeSpan.FromSeconds(2), StepTaken = stepTaken, MaxQueuedFrames = maxQueuedFrames });
     }
 
     public string SocketPath { get; }

@@ -15,6 +15,7 @@ internal static unsafe partial class Libc
     public const int ScmRights = 1;
     public const int MessageControlTruncated = 0x8;
     public const int MessageNoSignal = 0x4000;
+    public const int MessageDontWait = 0x40;
     public const int MessageCloseOnExec = 0x40000000;
 
     public const uint MemFdCloseOnExec = 0x1;
@@ -25,6 +26,7 @@ internal static unsafe partial class Libc
     public const int SeekEnd = 2;
 
     public const int ErrorInterrupted = 4;
+    public const int ErrorWouldBlock = 11;
 
     /// <summary><c>struct iovec</c>.</summary>
     [StructLayout(LayoutKind.Sequential)]
