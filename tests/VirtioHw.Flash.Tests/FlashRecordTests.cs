@@ -219,6 +219,34 @@ public class FlashRecordTests
     }
 
     /// <summary>The part holds an image with its record; the next run changes two sectors.</summary>
+    [Test]
+    public void RunWithTheRecordOffOrMoved_WithdrawsTheOneLeftInTheDefaultArea()
+    {
+        var moved = new AddressRange(DefaultArea.Start - (64 * 1024), 64 * 1024);
+        foreach (FlashRecordSettings elsewhere in new[]
+        {
+            new FlashRecordSettings { Enabled = false, WithdrawFrom = FlashRecordSettings.LastBlock },
+            new FlashRecordSettings { AreaStart = moved.Start, WithdrawFrom = FlashRecordSettings.LastBlock },
+        })
+        {
+            var model = new SimulatedFlash(Spec);
+            byte[] first = Image(10);
+            Write(model, first);
+            Assert.That(StandingRecord(model), Is.Not.Null);
+
+            // Another image where the default record would still vouch for the first one.
+            byte[] second = Image(11);
+            Write(model, second, elsewhere);
+            Assert.That(StandingRecord(model), Is.Null, "the default area's record describes what the part no longer holds");
+            Assert.That(Holds(model, second), Is.True);
+
+            // Back to the default: the first image again must be written, not trusted to be there.
+            WriteOutcome back = Write(model, first);
+            Assert.That(back.Plan.FromRecord, Is.False, back.Plan.Basis);
+            Assert.That(Holds(model, first), Is.True);
+        }
+    }
+
     private static SimulatedFlash Recorded(byte[] old)
     {
         var model = new SimulatedFlash(Spec) { TraceTransactions = true };

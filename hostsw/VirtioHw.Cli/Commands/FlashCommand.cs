@@ -58,7 +58,7 @@ internal static class FlashCommand
         {
             Description = "Where the record of what was last written is kept: OFFSET[,LENGTH] (default: the part's last 64 KiB). Decimal, 0x hex, or with a K/M suffix.",
         };
-        var off = new Option<bool>("--no-record") { Description = "Keep no record: plan by reading the whole range, and leave the record area alone." };
+        var off = new Option<bool>("--no-record") { Description = "Keep no record: plan by reading the whole range; a record an earlier run left in the default area is withdrawn." };
         command.Options.Add(area);
         command.Options.Add(off);
         return new RecordOptions(area, off);
@@ -66,9 +66,11 @@ internal static class FlashCommand
 
     private static FlashRecordSettings Record(ParseResult parse, RecordOptions o)
     {
+        // A record the default area may hold from an earlier run is withdrawn by a run that keeps
+        // its record elsewhere or none, so it cannot later vouch for sectors that run rewrote.
         if (parse.GetValue(o.Off))
         {
-            return FlashRecordSettings.Off;
+            return new FlashRecordSettings { Enabled = false, WithdrawFrom = FlashRecordSettings.LastBlock };
         }
 
         string? text = parse.GetValue(o.Area);
@@ -84,7 +86,7 @@ internal static class FlashCommand
             throw new UserErrorException($"--record-area {text} is not OFFSET or OFFSET,LENGTH (decimal, 0x hex, or with a K/M suffix)");
         }
 
-        return new FlashRecordSettings { AreaStart = start, AreaLength = length };
+        return new FlashRecordSettings { AreaStart = start, AreaLength = length, WithdrawFrom = FlashRecordSettings.LastBlock };
     }
 
     private static BoardOptions AddBoardOptions(Command command)

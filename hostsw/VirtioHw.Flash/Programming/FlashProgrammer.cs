@@ -345,6 +345,12 @@ public sealed class FlashProgrammer
             touched.Add(area.Range);
         }
 
+        FlashRecordArea? earlier = changes ? EarlierRecord(area, plan) : null;
+        if (earlier is not null)
+        {
+            touched.Add(earlier.Range);
+        }
+
         ProtectionState protection = _flash.ReadProtection();
         AddressRange conflict = touched.FirstOrDefault(r => r.Overlaps(protection.Range));
         bool conflicting = !conflict.IsEmpty;
@@ -359,6 +365,7 @@ public sealed class FlashProgrammer
         {
             // From here until the new record is in place, no record claims what the part holds.
             area?.Invalidate();
+            earlier?.Invalidate();
         }
 
         int retried = Execute(plan.Regions, "verify after programming");
@@ -381,6 +388,28 @@ public sealed class FlashProgrammer
             RecordAddress = recordAddress,
             RecordNote = note,
         };
+    }
+
+    /// <summary>
+    /// The area of <see cref="FlashRecordSettings.WithdrawFrom"/> when a record stands there that
+    /// this run does not keep; null if there is none, if it is this run's own area, or if the plan
+    /// rewrites that area anyway.
+    /// </summary>
+    private FlashRecordArea? EarlierRecord(FlashRecordArea? area, WritePlan plan)
+    {
+        if (Record.WithdrawFrom is not { Enabled: true } other)
+        {
+            return null;
+        }
+
+        AddressRange range = other.AreaOn(Part, Unit);
+        if ((area is not null && area.Range.Overlaps(range)) || plan.TouchedRanges().Any(r => r.Overlaps(range)))
+        {
+            return null;
+        }
+
+        var earlier = new FlashRecordArea(_flash, range);
+        return earlier.Scan() is null ? null : earlier;
     }
 
     /// <summary>Whether <paramref name="standing"/> records every sector of <paramref name="wanted"/> with the same hash.</summary>

@@ -25,6 +25,13 @@ public sealed class FlashRecordSettings
     /// <summary>Bytes in the area; a multiple of the smallest erase size.</summary>
     public long AreaLength { get; init; } = DefaultAreaLength;
 
+    /// <summary>
+    /// Where an earlier run may have left a record this run does not keep (the CLI's default area
+    /// when the record is switched off or moved): a record standing there is withdrawn before this
+    /// run changes anything, so that it cannot later claim sectors this run rewrote.
+    /// </summary>
+    public FlashRecordSettings? WithdrawFrom { get; init; }
+
     /// <summary>The area on a part of <paramref name="part"/>'s size, checked against its erase unit.</summary>
     public AddressRange AreaOn(FlashPart part, int eraseUnit)
     {
