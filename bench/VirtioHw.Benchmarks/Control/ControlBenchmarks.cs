@@ -10,11 +10,13 @@ public class ControlBenchmarks
 
     private IsmBench _bench = null!;
 
+    // Synchronous on purpose: BenchmarkDotNet 0.14 in process does not await a Task-returning
+    // GlobalSetup or GlobalCleanup (dotnet/BenchmarkDotNet#1738).
     [GlobalSetup]
-    public async Task Setup() => _bench = await IsmBench.StartAsync(2).ConfigureAwait(false);
+    public void Setup() => _bench = IsmBench.StartAsync(2).GetAwaiter().GetResult();
 
     [GlobalCleanup]
-    public async Task Cleanup() => await _bench.DisposeAsync().ConfigureAwait(false);
+    public void Cleanup() => _bench.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     [Benchmark(OperationsPerInvoke = Batch)]
     public async Task ModelAllocAttachDetachFree()
