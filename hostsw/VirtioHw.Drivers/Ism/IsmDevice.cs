@@ -34,7 +34,8 @@ public sealed class IsmDevice : IAsyncDisposable
     private readonly VirtioQueue _control;
     private readonly VirtioQueue _events;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Channel<IsmEvent> _received = Channel.CreateUnbounded<IsmEvent>(new UnboundedChannelOptions { SingleReader = false });
+    // A waiting reader goes on on the thread that received the event, without another thread hand-off.
+    private readonly Channel<IsmEvent> _received = Channel.CreateUnbounded<IsmEvent>(new UnboundedChannelOptions { SingleReader = false, AllowSynchronousContinuations = true });
     private readonly List<Task> _workers = [];
     private readonly SemaphoreSlim _commandLock = new(1, 1);
     private readonly HashSet<ushort> _updateEntries = [];
@@ -344,6 +345,10 @@ public sealed class IsmDevice : IAsyncDisposable
     public bool TryReadEvent(out IsmEvent ev) => _received.Reader.TryRead(out ev);
 
     /// <summary>The next event that matches <paramref name="match"/>; events before it are consumed.</summary>
+    /// <remarks>
+    /// An awaiter that was waiting goes on on the thread that received the event, until its next
+    /// await; the device's next events wait for it meanwhile, so it should not block there.
+    /// </remarks>
     public async Task<IsmEvent> WaitForEventAsync(Func<IsmEvent, bool> match, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(match);
