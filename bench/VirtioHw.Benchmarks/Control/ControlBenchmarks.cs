@@ -13,10 +13,16 @@ public class ControlBenchmarks
     // Synchronous on purpose: BenchmarkDotNet 0.14 in process does not await a Task-returning
     // GlobalSetup or GlobalCleanup (dotnet/BenchmarkDotNet#1738).
     [GlobalSetup]
-    public void Setup() => _bench = IsmBench.StartAsync(2).GetAwaiter().GetResult();
+    public void Setup() => SetupAsync().GetAwaiter().GetResult();
 
     [GlobalCleanup]
     public void Cleanup() => _bench.DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private async Task SetupAsync()
+    {
+        _bench = await IsmBench.StartAsync(2).ConfigureAwait(false);
+        await JitWarmup.RunAsync(() => IsmControlOperation.RunAsync(_bench.Devices[0], _bench.Devices[1]), maxRounds: 80).ConfigureAwait(false);
+    }
 
     [Benchmark(OperationsPerInvoke = Batch)]
     public async Task ModelAllocAttachDetachFree()

@@ -38,6 +38,8 @@ public class RtlControlBenchmarks
         IReadOnlyList<PciFunction> functions = PciBus.Scan(_platform);
         _a = await IsmDevice.OpenAsync(VirtioPciTransport.Open(functions.Find(_domain.Addresses[0]))).ConfigureAwait(false);
         _b = await IsmDevice.OpenAsync(VirtioPciTransport.Open(functions.Find(_domain.Addresses[1]))).ConfigureAwait(false);
+        // The model case before this one compiled most of the host stack and firmware already.
+        await JitWarmup.RunAsync(() => IsmControlOperation.RunAsync(_a, _b), maxRounds: 12).ConfigureAwait(false);
     }
 
     private async Task CleanupAsync()

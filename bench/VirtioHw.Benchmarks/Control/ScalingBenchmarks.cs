@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Runtime;
 using BenchmarkDotNet.Attributes;
 using VirtioHw.Drivers.Ism;
 using VirtioHw.Model;
@@ -18,19 +16,10 @@ public class ScalingBenchmarks
     public const int Batch = 100;
 
     /// <summary>
-    /// Every case runs the operation in rounds of this length before BenchmarkDotNet's warm-up until
-    /// <see cref="QuietWarmupRounds"/> rounds in a row compile no method: tiered compilation takes tens of thousands of operations (several
-    /// seconds on two shared cores, and an optimized operation is about 10x as fast as the first ones)
-    /// to finish, far more than that warm-up does, while the 100,000 case's setup (100,000 allocs)
-    /// gets most of the way by itself. Without it the cases would compare how far the JIT had got
-    /// rather than the live regions. The cases after the first find most of it compiled.
+    /// The most 0.25 s warm-up rounds a case runs (<see cref="JitWarmup"/>): the 100,000 case's setup
+    /// (100,000 allocs) gets most of the way by itself; the cases after the first find most of it
+    /// compiled.
     /// </summary>
-    public static readonly TimeSpan WarmupRound = TimeSpan.FromSeconds(0.25);
-
-    /// <summary>Two, because the JIT compiles in the background after a delay: one quiet round can fall between two batches.</summary>
-    public const int QuietWarmupRounds = 2;
-
-    /// <summary>The most warm-up rounds a case runs, so that a JIT that never settles cannot hold the run.</summary>
     public const int MaxWarmupRounds = 80;
 
     /// <summary>The live-region counts; <see cref="ScalingCommand"/> narrows them for a quick run.</summary>
@@ -73,18 +62,7 @@ public class ScalingBenchmarks
             throw new InvalidOperationException($"the domain holds {_bench.Domain.Domain.RegionCount} regions after the setup, not {Live}");
         }
 
-        int quiet = 0;
-        for (int round = 0; round < MaxWarmupRounds && quiet < QuietWarmupRounds; round++)
-        {
-            long compiled = JitInfo.GetCompiledMethodCount();
-            var watch = Stopwatch.StartNew();
-            while (watch.Elapsed < WarmupRound)
-            {
-                await IsmControlOperation.RunAsync(a, _bench.Devices[1]).ConfigureAwait(false);
-            }
-
-            quiet = JitInfo.GetCompiledMethodCount() == compiled ? quiet + 1 : 0;
-        }
+        await JitWarmup.RunAsync(() => IsmControlOperation.RunAsync(a, _bench.Devices[1]), MaxWarmupRounds).ConfigureAwait(false);
     }
 
     /// <summary>2^17 slots of 4 KiB, as many notify-addresses.</summary>
