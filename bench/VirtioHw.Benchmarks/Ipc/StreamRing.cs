@@ -36,8 +36,17 @@ internal sealed class StreamRing
     private const ulong ProducerWakeAt = 128;
     private const ulong ConsumerWakeAt = 192;
 
-    /// <summary>How long a side polls the other's position before it asks for a kick: about a third of a kick's round trip through the model.</summary>
+    /// <summary>The least a side polls the other's position before it asks for a kick: about a third of a kick's round trip through the model.</summary>
     private static readonly long SpinTicks = Stopwatch.Frequency / 25_000;
+
+    /// <summary>The most a side polls before it asks for a kick, however long a slot's copy takes.</summary>
+    private static readonly long MaxSpinTicks = Stopwatch.Frequency / 20;
+
+    // How long this side's last slot copy took. The other side's copy of a slot takes about as long,
+    // so a side that waits for it polls that long (twice, for slack) before it asks for a kick: a
+    // kick costs both cores work in the model, firmware and domain server, which a stream of large
+    // slots would otherwise pay on every transfer while the copies need those cores.
+    private long _copyTicks;
 
     private readonly IsmDevice _device;
     private readonly IsmRegion _region;
@@ -97,7 +106,9 @@ internal sealed class StreamRing
             }
 
             Stamp(data, i);
+            long start = Stopwatch.GetTimestamp();
             _region.Write(SlotOffset(i), data);
+            _copyTicks = Stopwatch.GetTimestamp() - start;
 
             // The position is published after the slot's bytes: it is a later Write of this thread,
             // and x86 (TSO) makes stores visible to the other core in program order. A large copy may
@@ -127,7 +138,9 @@ internal sealed class StreamRing
                 produced = await WaitForAsync(ProducerPosition, ConsumerWakeAt, i + 1).ConfigureAwait(false);
             }
 
+            long start = Stopwatch.GetTimestamp();
             _region.Read(SlotOffset(i), buffer);
+            _copyTicks = Stopwatch.GetTimestamp() - start;
             long first = BinaryPrimitives.ReadInt64LittleEndian(buffer), last = BinaryPrimitives.ReadInt64LittleEndian(buffer.AsSpan(Size - 8));
             if (first != i || last != i)
             {
@@ -178,7 +191,7 @@ internal sealed class StreamRing
             return seen;
         }
 
-        long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+        long deadline = Stopwatch.GetTimestamp() + Math.Clamp(2 * _copyTicks, SpinTicks, MaxSpinTicks);
         var spin = default(SpinWait);
         while (Stopwatch.GetTimestamp() < deadline)
         {
