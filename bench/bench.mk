@@ -69,6 +69,7 @@ harnesses: prepare
 	@$(call step,flash,$(VHW) flash $(QUICK) --results $(RESULTS) >/dev/null)
 	@$(call step,ipc,$(VHW) ipc $(QUICK) --results $(RESULTS) >/dev/null)
 	@$(call step,ipc-native,$(BIN)/ipc_bench $(ROUNDTRIPS) $(MEMCPY_SECONDS) >$(RESULTS)/ipc-native.json)
+	@$(VHW) end --results $(RESULTS) >/dev/null
 	@find $(RESULTS) -name '*.json' -empty -delete
 
 # make test from a clean clone of this checkout's HEAD, then the co-simulation build alone in it.

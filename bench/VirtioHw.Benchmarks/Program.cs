@@ -7,7 +7,7 @@ using VirtioHw.Benchmarks.Report;
 
 // vhw-bench COMMAND [--quick] [--results DIR] [options]: one benchmark writes its result file; `report`
 // turns every result file into BENCHMARKS.md and its plots. bench/bench.mk runs them in order.
-const string Usage = "usage: vhw-bench begin COMMAND | sequence FILE | cosim SEQUENCE | control | scaling | flash | ipc | report --md FILE --plots DIR [--quick] [--results DIR]";
+const string Usage = "usage: vhw-bench begin COMMAND | end | sequence FILE | cosim SEQUENCE | control | scaling | flash | ipc | report --md FILE --plots DIR [--quick] [--results DIR]";
 
 try
 {
@@ -49,6 +49,9 @@ try
             break;
         case "begin":
             Save(RunInfo.Begin(options, Argument()), options);
+            break;
+        case "end":
+            Save(RunInfo.End(), options);
             break;
         case "cosim":
             Save(CosimCommand.Run(options, Argument()), options);

@@ -50,8 +50,15 @@ public sealed class ReportWriter
     {
         ResultFile run = _r["run"];
         bool quick = run.Values.GetValueOrDefault("quick") != 0;
-        double[] load = RunInfo.LoadAverage();
         DateTimeOffset start = DateTimeOffset.FromUnixTimeSeconds((long)run.Values["start_unix"]);
+        double[] now = RunInfo.LoadAverage();
+        double[] load = [V("run-end", "load1_end") ?? now[0], V("run-end", "load5_end") ?? now[1]];
+        DateTimeOffset end = V("run-end", "end_unix") is { } e ? DateTimeOffset.FromUnixTimeSeconds((long)e) : DateTimeOffset.UtcNow;
+        // More runnable work than cores at the start means other work shared the machine; the
+        // harnesses themselves keep up to two cores busy.
+        string shared = run.Values["load1_start"] > Environment.ProcessorCount
+            ? "the cores were shared with other work, so every figure is noisy, the ratios (both sides measured in the same minutes) less so"
+            : "no other work ran on the machine, though figures still move between runs on a shared host; the ratios (both sides measured in the same minutes) less so";
         _md.AppendLine("# Benchmarks");
         _md.AppendLine();
         _md.AppendLine($"Written by `{run.Producer}` (bench/bench.mk; bench/README.md says what each harness does); every figure below comes from that one run. Do not edit: rerun it.");
@@ -59,8 +66,8 @@ public sealed class ReportWriter
         _md.AppendLine("| | |");
         _md.AppendLine("|---|---|");
         _md.AppendLine($"| machine | {Environment.ProcessorCount} cores, {RunInfo.CpuModel()}, {Environment.OSVersion.VersionString} |");
-        _md.AppendLine($"| run | {start:yyyy-MM-dd HH:mm} UTC, {(DateTimeOffset.UtcNow - start).TotalMinutes:F1} min{(quick ? ", **quick** (smaller runs of `make bench-quick`; not the committed figures)" : "")} |");
-        _md.AppendLine($"| load average (1 min / 5 min) | {run.Values["load1_start"]:F2} / {run.Values["load5_start"]:F2} at the start, {load[0]:F2} / {load[1]:F2} at the end: the 2 cores were shared with other builds, so every figure is noisy, the ratios (both sides measured in the same minutes) less so |");
+        _md.AppendLine($"| run | {start:yyyy-MM-dd HH:mm} UTC, {(end - start).TotalMinutes:F1} min{(quick ? ", **quick** (smaller runs of `make bench-quick`; not the committed figures)" : "")} |");
+        _md.AppendLine($"| load average (1 min / 5 min) | {run.Values["load1_start"]:F2} / {run.Values["load5_start"]:F2} at the start, {load[0]:F2} / {load[1]:F2} at the end: {shared} |");
         _md.AppendLine($"| .NET | {Environment.Version}, Release |");
         _md.AppendLine();
         _md.AppendLine("Verdicts: **met**, **missed** (kept, with the reason found), or *not measured* (with why).");
