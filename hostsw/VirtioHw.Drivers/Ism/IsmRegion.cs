@@ -73,12 +73,22 @@ public sealed class IsmRegion
         }
     }
 
-    /// <summary>How many bytes from <paramref name="offset"/> stay in one chunk, and where they are in the regions area.</summary>
+    /// <summary>
+    /// How many bytes from <paramref name="offset"/> lie contiguous in the regions area (one chunk, or
+    /// the chunks after it that its slots continue), and where they start: one block access for them,
+    /// which the device copies slot by slot with each slot's own access.
+    /// </summary>
     private int Step(ulong offset, int wanted, out ulong address)
     {
-        ulong chunk = offset / Device.ChunkSize;
+        int chunk = (int)(offset / Device.ChunkSize);
         ulong within = offset % Device.ChunkSize;
-        address = Chunks[(int)chunk] + within;
-        return (int)Math.Min((ulong)wanted, Device.ChunkSize - within);
+        address = Chunks[chunk] + within;
+        ulong run = Device.ChunkSize - within;
+        for (int next = chunk + 1; run < (ulong)wanted && next < Chunks.Count && Chunks[next] == Chunks[next - 1] + Device.ChunkSize; next++)
+        {
+            run += Device.ChunkSize;
+        }
+
+        return (int)Math.Min((ulong)wanted, run);
     }
 }
