@@ -340,12 +340,12 @@ public sealed class FlashProgrammer
 
         bool changes = !plan.IsEmpty || next is not null;
         var touched = plan.TouchedRanges().ToList();
+        FlashRecordArea? earlier = changes ? EarlierRecord(area, touched) : null;
         if (area is not null && changes && (next is not null || area.Current is not null))
         {
             touched.Add(area.Range);
         }
 
-        FlashRecordArea? earlier = changes ? EarlierRecord(area, plan) : null;
         if (earlier is not null)
         {
             touched.Add(earlier.Range);
@@ -393,9 +393,9 @@ public sealed class FlashProgrammer
     /// <summary>
     /// The area of <see cref="FlashRecordSettings.WithdrawFrom"/> when a record stands there that
     /// this run does not keep; null if there is none, if it is this run's own area, or if the plan
-    /// rewrites that area anyway.
+    /// (<paramref name="planned"/>) rewrites that area anyway.
     /// </summary>
-    private FlashRecordArea? EarlierRecord(FlashRecordArea? area, WritePlan plan)
+    private FlashRecordArea? EarlierRecord(FlashRecordArea? area, IReadOnlyList<AddressRange> planned)
     {
         if (Record.WithdrawFrom is not { Enabled: true } other)
         {
@@ -403,7 +403,7 @@ public sealed class FlashProgrammer
         }
 
         AddressRange range = other.AreaOn(Part, Unit);
-        if ((area is not null && area.Range.Overlaps(range)) || plan.TouchedRanges().Any(r => r.Overlaps(range)))
+        if ((area is not null && area.Range.Overlaps(range)) || planned.Any(r => r.Overlaps(range)))
         {
             return null;
         }
