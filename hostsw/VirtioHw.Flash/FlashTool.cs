@@ -15,8 +15,18 @@ public sealed class FlashToolOptions
     /// <summary>A chip model to use instead of building one (tests inject faults through it).</summary>
     public SimulatedFlash? Simulation { get; init; }
 
-    /// <summary>Where writes keep the flash record (<c>--record-area</c>, <c>--no-record</c>).</summary>
-    public FlashRecordSettings Record { get; init; } = FlashRecordSettings.LastBlock;
+    /// <summary>
+    /// Where writes keep the flash record (<c>--record-area</c>, <c>--no-record</c>); null keeps it
+    /// where the board profile reserves an area for it, and keeps none if the profile reserves none.
+    /// </summary>
+    public FlashRecordSettings? Record { get; init; }
+
+    /// <summary>The record settings of a run on <paramref name="profile"/>.</summary>
+    public FlashRecordSettings RecordOn(BoardProfile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        return (Record ?? profile.RecordArea ?? FlashRecordSettings.Undeclared).WithdrawingFrom(profile.RecordArea);
+    }
 }
 
 /// <summary>
@@ -52,7 +62,7 @@ public sealed class FlashTool
         return WithFlash(options, profile, flash =>
         {
             WriteOutcome outcome = _progress.Run(p =>
-                new FlashProgrammer(flash, p, record: options.Record).Write(image, baseAddress, dryRun, unprotect, fullCompare));
+                new FlashProgrammer(flash, p, record: options.RecordOn(profile)).Write(image, baseAddress, dryRun, unprotect, fullCompare));
             if (dryRun)
             {
                 _out.WriteLine($"dry run: {image.Source} ({image.DataLength} bytes) at 0x{baseAddress:x6}; nothing is changed");
@@ -138,7 +148,7 @@ public sealed class FlashTool
                 return 0;
             }
 
-            WriteOutcome outcome = _progress.Run(p => new FlashProgrammer(flash, p, record: options.Record).Erase(new AddressRange(start, count), unprotect));
+            WriteOutcome outcome = _progress.Run(p => new FlashProgrammer(flash, p, record: options.RecordOn(profile)).Erase(new AddressRange(start, count), unprotect));
             _out.WriteLine($"erased 0x{start:x6}-0x{start + count - 1:x6} with {outcome.Plan.Erases.Count()} erase(s) (blank parts skipped); it reads blank");
             return 0;
         });

@@ -16,7 +16,27 @@ public class BoardProfileTests
         {
             Assert.That(profile.Name, Is.EqualTo(name));
             Assert.That(profile.Description, Is.Not.Empty);
+            Assert.That(profile.RecordArea, Is.Null, "a shipped profile reserves nothing outside the images it is given");
         });
+    }
+
+    [Test]
+    public void RecordArea_IsReadAsOffsetAndLength()
+    {
+        BoardProfile profile = BoardProfiles.Parse("b.yaml", "adapter: sim\nflash:\n  record-area: 0xfe0000,128K\n");
+        Assert.Multiple(() =>
+        {
+            Assert.That(profile.RecordArea?.AreaStart, Is.EqualTo(0xfe0000));
+            Assert.That(profile.RecordArea?.AreaLength, Is.EqualTo(128 * 1024));
+            Assert.That(BoardProfiles.Parse("b.yaml", "adapter: sim\nflash:\n  record-area: 1M\n").RecordArea?.AreaLength, Is.EqualTo(64 * 1024));
+        });
+    }
+
+    [Test]
+    public void MalformedRecordArea_NamesTheFileAndTheValue()
+    {
+        var e = Assert.Throws<FlashException>(() => BoardProfiles.Parse("b.yaml", "adapter: sim\nflash:\n  record-area: end\n"));
+        Assert.That(e!.Message, Is.EqualTo("b.yaml: flash record-area 'end' is not OFFSET or OFFSET,LENGTH (decimal, 0x hex, or with K/M suffix)"));
     }
 
     [Test]

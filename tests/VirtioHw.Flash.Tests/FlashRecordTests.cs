@@ -220,7 +220,7 @@ public class FlashRecordTests
 
     /// <summary>The part holds an image with its record; the next run changes two sectors.</summary>
     [Test]
-    public void RunWithTheRecordOffOrMoved_WithdrawsTheOneLeftInTheDefaultArea()
+    public void RunWithTheRecordOffOrMoved_WithdrawsTheOneLeftInTheReservedArea()
     {
         var moved = new AddressRange(DefaultArea.Start - (64 * 1024), 64 * 1024);
         foreach (FlashRecordSettings elsewhere in new[]
@@ -237,7 +237,7 @@ public class FlashRecordTests
             // Another image where the default record would still vouch for the first one.
             byte[] second = Image(11);
             Write(model, second, elsewhere);
-            Assert.That(StandingRecord(model), Is.Null, "the default area's record describes what the part no longer holds");
+            Assert.That(StandingRecord(model), Is.Null, "the reserved area's record describes what the part no longer holds");
             Assert.That(Holds(model, second), Is.True);
 
             // Back to the default: the first image again must be written, not trusted to be there.

@@ -221,8 +221,8 @@ public class FlashToolTests
     {
         var model = new SimulatedFlash(SimulatedChipSpec.W25Q256JV);
         byte[] image = TestData.Random(10_000, 67);
-        // The image takes the last 64 KiB, where the record goes by default: the record moves to
-        // just below it, still above 16 MiB, so it is written with 4-byte addresses too.
+        // The image takes the last 64 KiB; the record area named just below it, still above
+        // 16 MiB, is written with 4-byte addresses too.
         var options = new FlashToolOptions
         {
             Board = "sim-w25q256",

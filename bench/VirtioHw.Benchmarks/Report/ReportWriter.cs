@@ -279,10 +279,11 @@ public sealed class ReportWriter
     {
         _md.AppendLine("## 5. Flashing a 1 MiB image (chip model timing)");
         _md.AppendLine();
-        double? one = V("flash-csharp", "one_byte_s"), full = V("flash-csharp", "full_s");
-        _md.AppendLine("| | ours: re-flash after a one-byte change (planned from the flash record the first run left) | alternative: full erase and program | ratio | target | verdict |");
+        double? one = V("flash-csharp", "one_byte_s"), read = V("flash-csharp", "one_byte_read_s"), full = V("flash-csharp", "full_s");
+        _md.AppendLine("| ours: re-flash after a one-byte change | model time, s | alternative: full erase and program, s | ratio | target | verdict |");
         _md.AppendLine("|---|---|---|---|---|---|");
-        _md.AppendLine($"| model time, s | {Num(one, "F3")} | {Num(full, "F3")} | {Ratio(full / one)} faster | >= 50x | {Verdict(full / one, 50, "flash-time")} |");
+        _md.AppendLine($"| default run: no record, planned by reading the range | {Num(read, "F3")} | {Num(full, "F3")} | {Ratio(full / read)} faster | >= 5x | {Verdict(full / read, 5, "flash-read-time")} |");
+        _md.AppendLine($"| board profile reserving a record area: planned from the flash record | {Num(one, "F3")} | {Num(full, "F3")} | {Ratio(full / one)} faster | >= 50x | {Verdict(full / one, 50, "flash-time")} |");
         double? program = V("flash-csharp", "program_bus_per_byte"), whole = V("flash-csharp", "run_bus_per_byte");
         _md.AppendLine();
         _md.AppendLine("| bus bytes per programmed byte | figure | target | verdict |");
@@ -290,7 +291,7 @@ public sealed class ReportWriter
         _md.AppendLine($"| program phase (page program commands and status polls) | {Num(program, "F4")} | <= 1.05 | {VerdictAtMost(program, 1.05, "flash-bus")} |");
         _md.AppendLine($"| whole run (read to plan, erase, program, read back to verify) | {Num(whole, "F4")} | (none) | the read before planning and the read-back verify move every byte twice more, by design |");
         _md.AppendLine();
-        _md.AppendLine($"The one-byte change re-flash programmed {Num(V("flash-csharp", "one_byte_programmed"), "N0")} bytes (4,096 of them the changed sector, the rest the new flash record with its commit byte and the old record's withdrawal) and moved {Num(V("flash-csharp", "one_byte_bus_bytes"), "N0")} bytes on the bus; the alternative's time counts only its erase ({Num(V("flash-csharp", "full_erase_s"), "F3")} s), program and verify phases.");
+        _md.AppendLine($"The default re-flash read {Num(V("flash-csharp", "one_byte_read_plan_read_bytes"), "N0")} bytes to plan, programmed {Num(V("flash-csharp", "one_byte_read_programmed"), "N0")} bytes (the changed sector) and moved {Num(V("flash-csharp", "one_byte_read_bus_bytes"), "N0")} bytes on the bus. The re-flash planned from the record programmed {Num(V("flash-csharp", "one_byte_programmed"), "N0")} bytes (4,096 of them the changed sector, the rest the new flash record with its commit byte and the old record's withdrawal) and moved {Num(V("flash-csharp", "one_byte_bus_bytes"), "N0")} bytes on the bus; it is only right where nothing but this tool writes the range, which is why a board must reserve the area for it. The alternative's time counts only its erase ({Num(V("flash-csharp", "full_erase_s"), "F3")} s), program and verify phases.");
         _md.AppendLine();
         Producers("flash-csharp");
     }

@@ -56,37 +56,30 @@ internal static class FlashCommand
     {
         var area = new Option<string?>("--record-area")
         {
-            Description = "Where the record of what was last written is kept: OFFSET[,LENGTH] (default: the part's last 64 KiB). Decimal, 0x hex, or with a K/M suffix.",
+            Description = "Keep a record of what was written in this reserved area, OFFSET[,LENGTH] (LENGTH 64K unless given), so a re-flash plans without reading the part. Without it, only an area the board profile reserves is used. Decimal, 0x hex, or with a K/M suffix.",
         };
-        var off = new Option<bool>("--no-record") { Description = "Keep no record: plan by reading the whole range; a record an earlier run left in the default area is withdrawn." };
+        var off = new Option<bool>("--no-record") { Description = "Keep no record even where the board profile reserves an area: plan by reading the whole range." };
         command.Options.Add(area);
         command.Options.Add(off);
         return new RecordOptions(area, off);
     }
 
-    private static FlashRecordSettings Record(ParseResult parse, RecordOptions o)
+    /// <summary>The record the command line asks for, or null to take the board profile's.</summary>
+    private static FlashRecordSettings? Record(ParseResult parse, RecordOptions o)
     {
-        // A record the default area may hold from an earlier run is withdrawn by a run that keeps
-        // its record elsewhere or none, so it cannot later vouch for sectors that run rewrote.
+        string? text = parse.GetValue(o.Area);
         if (parse.GetValue(o.Off))
         {
-            return new FlashRecordSettings { Enabled = false, WithdrawFrom = FlashRecordSettings.LastBlock };
+            return text is null ? FlashRecordSettings.Off : throw new UserErrorException("--no-record and --record-area contradict each other; give one");
         }
 
-        string? text = parse.GetValue(o.Area);
         if (text is null)
         {
-            return FlashRecordSettings.LastBlock;
+            return null;
         }
 
-        string[] parts = text.Split(',');
-        long length = FlashRecordSettings.DefaultAreaLength;
-        if (parts.Length > 2 || !Units.TryParse(parts[0], out long start) || (parts.Length == 2 && !Units.TryParse(parts[1], out length)))
-        {
-            throw new UserErrorException($"--record-area {text} is not OFFSET or OFFSET,LENGTH (decimal, 0x hex, or with a K/M suffix)");
-        }
-
-        return new FlashRecordSettings { AreaStart = start, AreaLength = length, WithdrawFrom = FlashRecordSettings.LastBlock };
+        return FlashRecordSettings.TryParse(text)
+            ?? throw new UserErrorException($"--record-area {text} is not OFFSET or OFFSET,LENGTH (decimal, 0x hex, or with a K/M suffix)");
     }
 
     private static BoardOptions AddBoardOptions(Command command)
@@ -206,7 +199,7 @@ internal static class FlashCommand
     private static FlashToolOptions Options(ParseResult parse, BoardOptions o, FlashRecordSettings? record = null) => new()
     {
         Board = parse.GetValue(o.Board)!,
-        Record = record ?? FlashRecordSettings.LastBlock,
+        Record = record,
         SimImage = parse.GetValue(o.SimImage),
         ClockHz = parse.GetValue(o.Clock) is int hz && hz > 0
             ? hz

@@ -55,6 +55,12 @@ public sealed class BoardProfile
     /// <summary>Where images go unless --offset says otherwise.</summary>
     public long FlashOffset { get; init; }
 
+    /// <summary>
+    /// The area the board reserves for the flash record (<c>flash: record-area: OFFSET[,LENGTH]</c>),
+    /// or null: then a run keeps no record unless <c>--record-area</c> names one.
+    /// </summary>
+    public FlashRecordSettings? RecordArea { get; init; }
+
     /// <summary>FPGA part a .bit file must be built for (e.g. xc7a35t), or null to skip the check.</summary>
     public string? FpgaPart { get; init; }
 
@@ -289,6 +295,13 @@ public static class BoardProfiles
         }
 
         long cdoneMs = Number(source, "reset cdone-timeout-ms", doc.Reset?.CdoneTimeoutMs, 1000);
+        FlashRecordSettings? recordArea = null;
+        if (doc.Flash?.RecordArea is string area)
+        {
+            recordArea = FlashRecordSettings.TryParse(area)
+                ?? throw new FlashException($"{source}: flash record-area '{area}' is not OFFSET or OFFSET,LENGTH (decimal, 0x hex, or with K/M suffix)");
+        }
+
         return new BoardProfile
         {
             Name = name,
@@ -304,6 +317,7 @@ public static class BoardProfiles
             SimChip = simChip,
             SimTimeScale = timeScale,
             FlashOffset = Number(source, "flash offset", doc.Flash?.Offset, 0),
+            RecordArea = recordArea,
             FpgaPart = doc.Fpga?.Part,
             Reset = reset,
             CdoneTimeout = TimeSpan.FromMilliseconds(cdoneMs),
@@ -420,6 +434,8 @@ public static class BoardProfiles
     private sealed class FlashDocument
     {
         public string? Offset { get; set; }
+
+        public string? RecordArea { get; set; }
     }
 
     private sealed class FpgaDocument

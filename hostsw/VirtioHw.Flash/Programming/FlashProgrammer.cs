@@ -108,7 +108,7 @@ public sealed class FlashProgrammer
 
     /// <summary>
     /// A programmer for <paramref name="flash"/>. <paramref name="record"/> says where the flash
-    /// record is kept (<see cref="FlashRecordSettings.LastBlock"/> is what the CLI uses); null or
+    /// record is kept (an area the user or the board profile reserved for it); null or
     /// <see cref="FlashRecordSettings.Off"/> keeps none and always plans by reading.
     /// </summary>
     public FlashProgrammer(SpiNorFlash flash, IFlashProgress? progress = null, int retries = 2, FlashRecordSettings? record = null)
@@ -180,7 +180,7 @@ public sealed class FlashProgrammer
         }
 
         FlashRecord? record = area?.Current;
-        string? refusal = !Record.Enabled ? "the flash record is switched off"
+        string? refusal = !Record.Enabled ? Record.OffReason
             : fullCompare ? "a full compare was asked for"
             : record is null ? "no flash record stands"
             : record.SectorSize != Unit || regions.Any(r => !Covers(record, r)) ? "the flash record describes other addresses"

@@ -4,20 +4,35 @@ using System.Security.Cryptography;
 namespace VirtioHw.Flash;
 
 /// <summary>
-/// Where the programmer keeps its record of what it last wrote, or that it keeps none.
+/// Where the programmer keeps its record of what it last wrote, or that it keeps none. A record
+/// lives only in an area the user named (<c>--record-area</c>) or the board profile reserved for it
+/// (<c>flash: record-area:</c>): nothing outside the image is changed unless it was asked for.
 /// </summary>
 public sealed class FlashRecordSettings
 {
-    /// <summary>The size of the default area: the part's last 64 KiB block.</summary>
+    /// <summary>The size of an area named by its offset alone: one 64 KiB block.</summary>
     public const long DefaultAreaLength = 64 * 1024;
 
     /// <summary>No record: every write plans by reading and comparing the whole range.</summary>
-    public static FlashRecordSettings Off { get; } = new() { Enabled = false };
+    public static FlashRecordSettings Off { get; } = new() { Enabled = false, OffReason = "the flash record is switched off" };
 
-    /// <summary>The record in the part's last 64 KiB block (what <c>virtiohw flash</c> uses unless told otherwise).</summary>
+    /// <summary>
+    /// No record because none was asked for: the board profile reserves no area for it and the
+    /// command line names none (what <c>virtiohw flash</c> does by default).
+    /// </summary>
+    public static FlashRecordSettings Undeclared { get; } = new()
+    {
+        Enabled = false,
+        OffReason = "no flash record area is declared: none in the board profile, no --record-area",
+    };
+
+    /// <summary>The record in the part's last 64 KiB block (tests and benchmarks; never a default).</summary>
     public static FlashRecordSettings LastBlock { get; } = new();
 
     public bool Enabled { get; init; } = true;
+
+    /// <summary>Why no record is kept, for the plan's description.</summary>
+    public string OffReason { get; init; } = "the flash record is switched off";
 
     /// <summary>First address of the area; null places it at the end of the part.</summary>
     public long? AreaStart { get; init; }
@@ -26,11 +41,54 @@ public sealed class FlashRecordSettings
     public long AreaLength { get; init; } = DefaultAreaLength;
 
     /// <summary>
-    /// Where an earlier run may have left a record this run does not keep (the CLI's default area
-    /// when the record is switched off or moved): a record standing there is withdrawn before this
-    /// run changes anything, so that it cannot later claim sectors this run rewrote.
+    /// The area reserved for the record that this run does not keep its record in (the board
+    /// profile's area when the command line turns the record off or moves it): a record standing
+    /// there is withdrawn before this run changes anything, so that it cannot later claim sectors
+    /// this run rewrote. Never an area nobody declared.
     /// </summary>
     public FlashRecordSettings? WithdrawFrom { get; init; }
+
+    /// <summary>
+    /// Parses <c>OFFSET[,LENGTH]</c> (decimal, 0x hex, or with a K/M suffix) as <c>--record-area</c>
+    /// and a board profile's <c>record-area</c> take it; null if it is malformed.
+    /// </summary>
+    public static FlashRecordSettings? TryParse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
+        long length = DefaultAreaLength;
+        if (parts.Length > 2 || !Units.TryParse(parts[0], out long start) || (parts.Length == 2 && !Units.TryParse(parts[1], out length)))
+        {
+            return null;
+        }
+
+        return new FlashRecordSettings { AreaStart = start, AreaLength = length };
+    }
+
+    /// <summary>
+    /// These settings for a board that reserves <paramref name="declared"/> (or nothing) for the
+    /// record: when this run keeps its record elsewhere or none, a record in the reserved area is
+    /// withdrawn before this run's first change.
+    /// </summary>
+    public FlashRecordSettings WithdrawingFrom(FlashRecordSettings? declared)
+    {
+        if (declared is not { Enabled: true } || SameArea(declared))
+        {
+            return this;
+        }
+
+        return new FlashRecordSettings
+        {
+            Enabled = Enabled,
+            OffReason = OffReason,
+            AreaStart = AreaStart,
+            AreaLength = AreaLength,
+            WithdrawFrom = declared,
+        };
+    }
+
+    private bool SameArea(FlashRecordSettings other) =>
+        Enabled && other.Enabled && AreaStart == other.AreaStart && AreaLength == other.AreaLength;
 
     /// <summary>The area on a part of <paramref name="part"/>'s size, checked against its erase unit.</summary>
     public AddressRange AreaOn(FlashPart part, int eraseUnit)
