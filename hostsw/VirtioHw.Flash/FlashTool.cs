@@ -1,5 +1,82 @@
 namespace VirtioHw.Flash;
 
+/// <summary>
+/// Command-line values that take the place of a board profile's (<c>--ftdi-serial</c>,
+/// <c>--ftdi-interface</c>, <c>--spidev</c>, <c>--slot</c>): the profile gives defaults, these win.
+/// </summary>
+public sealed record BoardOverrides
+{
+    /// <summary>USB serial number of the FTDI adapter (ftdi boards, and iot boards on an FT232H/FT2232H).</summary>
+    public string? FtdiSerial { get; init; }
+
+    /// <summary>Channel of a multi-channel FTDI chip, A to D (ftdi boards).</summary>
+    public char? FtdiInterface { get; init; }
+
+    /// <summary>A spidev node, <c>/dev/spidevB.C</c> (spidev boards, and iot boards on spidev).</summary>
+    public string? Spidev { get; init; }
+
+    /// <summary>The PCI function of the card's controller, <c>DDDD:BB:DD.F</c> (pcie boards).</summary>
+    public string? Slot { get; init; }
+
+    /// <summary><paramref name="profile"/> with these values in place; one line naming the option when one does not fit the board.</summary>
+    public BoardProfile ApplyTo(BoardProfile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        if (FtdiSerial is not null || FtdiInterface is not null)
+        {
+            if (profile.Ftdi is FtdiSettings ftdi)
+            {
+                profile = profile with { Ftdi = ftdi with { Serial = FtdiSerial ?? ftdi.Serial, Interface = FtdiInterface ?? ftdi.Interface } };
+            }
+            else if (FtdiInterface is null && profile.Iot is { Spi: IotSettings.Ft232H or IotSettings.Ft2232H } iot)
+            {
+                profile = profile with { Iot = iot with { Serial = FtdiSerial } };
+            }
+            else
+            {
+                throw new FlashException(
+                    $"{(FtdiSerial is not null ? "--ftdi-serial" : "--ftdi-interface")} applies to boards on an FTDI adapter; board {profile.Name} uses adapter {profile.Adapter}");
+            }
+        }
+
+        if (Spidev is not null)
+        {
+            if (profile.Spidev is SpidevSettings spidev)
+            {
+                profile = profile with { Spidev = spidev with { DevicePath = Spidev } };
+            }
+            else if (profile.Iot is { Spi: IotSettings.Spidev } iot && SpidevNumbers(Spidev) is (int bus, int cs))
+            {
+                profile = profile with { Iot = iot with { BusId = bus, ChipSelect = cs } };
+            }
+            else
+            {
+                throw new FlashException(profile.Iot is { Spi: IotSettings.Spidev }
+                    ? $"--spidev {Spidev} is not /dev/spidevBUS.CS"
+                    : $"--spidev applies to boards on a Linux spidev bus; board {profile.Name} uses adapter {profile.Adapter}");
+            }
+        }
+
+        if (Slot is not null)
+        {
+            PcieSettings pcie = profile.Pcie
+                ?? throw new FlashException($"--slot applies to pcie boards; board {profile.Name} uses adapter {profile.Adapter}");
+            profile = profile with { Pcie = pcie with { Device = Slot } };
+        }
+
+        return profile;
+    }
+
+    private static (int Bus, int Cs)? SpidevNumbers(string path)
+    {
+        const string prefix = "/dev/spidev";
+        string[] parts = path.StartsWith(prefix, StringComparison.Ordinal) ? path[prefix.Length..].Split('.') : [];
+        return parts.Length == 2 && int.TryParse(parts[0], out int bus) && int.TryParse(parts[1], out int cs) && bus >= 0 && cs >= 0
+            ? (bus, cs)
+            : null;
+    }
+}
+
 /// <summary>Options every <c>flash</c> subcommand takes.</summary>
 public sealed class FlashToolOptions
 {
@@ -9,11 +86,20 @@ public sealed class FlashToolOptions
     /// <summary>File that keeps the sim model's contents across runs (<c>--sim-image</c>).</summary>
     public string? SimImage { get; init; }
 
-    /// <summary>SPI clock override (<c>--clock</c>); null keeps the profile's.</summary>
+    /// <summary>SPI clock override (<c>--clock-hz</c>); null keeps the profile's.</summary>
     public int? ClockHz { get; init; }
+
+    /// <summary>Command-line values in place of the profile's.</summary>
+    public BoardOverrides Overrides { get; init; } = new();
+
+    /// <summary>The board profile <see cref="Board"/> names, with <see cref="Overrides"/> in place.</summary>
+    public BoardProfile Profile() => Overrides.ApplyTo(BoardProfiles.Find(Board));
 
     /// <summary>A chip model to use instead of building one (tests inject faults through it).</summary>
     public SimulatedFlash? Simulation { get; init; }
+
+    /// <summary>For an <c>iot</c> board: a GPIO controller to use instead of the system's (the caller keeps it).</summary>
+    public System.Device.Gpio.GpioController? Gpio { get; init; }
 
     /// <summary>
     /// Where writes keep the flash record (<c>--record-area</c>, <c>--no-record</c>); null keeps it
@@ -49,7 +135,7 @@ public sealed class FlashTool
         ImageFormat format = ImageFormat.Auto, bool fullCompare = false)
     {
         ArgumentNullException.ThrowIfNull(options);
-        BoardProfile profile = BoardProfiles.Find(options.Board);
+        BoardProfile profile = options.Profile();
         FlashImage image = ImageLoader.Load(imagePath, format);
         CheckBitPart(image, profile);
         if (image.BitHeader is XilinxBitHeader bit)
@@ -99,7 +185,7 @@ public sealed class FlashTool
     public int Read(FlashToolOptions options, string outputPath, long? offset, long? length)
     {
         ArgumentNullException.ThrowIfNull(options);
-        BoardProfile profile = BoardProfiles.Find(options.Board);
+        BoardProfile profile = options.Profile();
         return WithFlash(options, profile, flash =>
         {
             long start = offset ?? 0;
@@ -132,7 +218,7 @@ public sealed class FlashTool
     public int Erase(FlashToolOptions options, long? offset, long? length, bool unprotect)
     {
         ArgumentNullException.ThrowIfNull(options);
-        BoardProfile profile = BoardProfiles.Find(options.Board);
+        BoardProfile profile = options.Profile();
         return WithFlash(options, profile, flash =>
         {
             long start = offset ?? 0;
@@ -157,7 +243,7 @@ public sealed class FlashTool
     public int Verify(FlashToolOptions options, string imagePath, long? offset, ImageFormat format = ImageFormat.Auto)
     {
         ArgumentNullException.ThrowIfNull(options);
-        BoardProfile profile = BoardProfiles.Find(options.Board);
+        BoardProfile profile = options.Profile();
         FlashImage image = ImageLoader.Load(imagePath, format);
         CheckBitPart(image, profile);
         long baseAddress = offset ?? profile.FlashOffset;
@@ -173,14 +259,26 @@ public sealed class FlashTool
         });
     }
 
+    /// <summary>Lists the board profiles on the search path: name, adapter and description, one a line.</summary>
+    public int ListBoards()
+    {
+        foreach (string name in BoardProfiles.Available())
+        {
+            BoardProfile profile = BoardProfiles.Find(name);
+            _out.WriteLine($"{profile.Name,-16} {profile.Adapter,-11} {profile.Description}");
+        }
+
+        return 0;
+    }
+
     public int Info(FlashToolOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        BoardProfile profile = BoardProfiles.Find(options.Board);
+        BoardProfile profile = options.Profile();
         return WithFlash(options, profile, flash =>
         {
             FlashPart part = flash.Part;
-            _out.WriteLine($"board:       {profile.Name} ({profile.Source}), adapter {profile.Adapter} at {profile.ClockHz} Hz");
+            _out.WriteLine($"board:       {profile.Name} ({profile.Source}), adapter {profile.Adapter} at {options.ClockHz ?? profile.ClockHz} Hz");
             _out.WriteLine($"part:        {part.Vendor} {part.Name} (from the {part.Source})");
             _out.WriteLine($"JEDEC ID:    {flash.JedecId:x6}");
             _out.WriteLine($"size:        {Units.Size(part.Size)}, {part.PageSize}-byte pages");
@@ -210,7 +308,7 @@ public sealed class FlashTool
 
     private int WithFlash(FlashToolOptions options, BoardProfile profile, Func<SpiNorFlash, int> body, bool readSfdp = false)
     {
-        using BoardConnection board = BoardConnection.Open(profile, options.SimImage, options.Simulation, options.ClockHz);
+        using BoardConnection board = BoardConnection.Open(profile, options.SimImage, options.Simulation, options.ClockHz, options.Gpio);
         board.HoldFpgaInReset();
         int result;
         try

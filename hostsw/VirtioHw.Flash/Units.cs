@@ -68,4 +68,61 @@ public static class Units
             return false;
         }
     }
+
+    /// <summary>
+    /// Parses a clock frequency as people write it: <c>6000000</c>, <c>6M</c>, <c>6MHz</c>,
+    /// <c>500k</c>, <c>1.5M</c> (decimal multiples, as iceprog and openFPGALoader take them), or
+    /// plain <c>0x</c> hexadecimal.
+    /// Returns false for anything else, and for zero, a fraction of a hertz or overflow.
+    /// </summary>
+    public static bool TryParseHertz(string? text, out long hertz)
+    {
+        hertz = 0;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> s = text.Trim();
+        if (s.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+        {
+            return TryParse(text, out hertz) && hertz > 0;
+        }
+
+        if (s.EndsWith("hz", StringComparison.OrdinalIgnoreCase))
+        {
+            s = s[..^2];
+        }
+
+        if (s.IsEmpty)
+        {
+            return false;
+        }
+
+        decimal multiplier = char.ToUpperInvariant(s[^1]) switch
+        {
+            'K' => 1_000m,
+            'M' => 1_000_000m,
+            'G' => 1_000_000_000m,
+            _ => 1m,
+        };
+        if (multiplier != 1m)
+        {
+            s = s[..^1];
+        }
+
+        if (!decimal.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out decimal value))
+        {
+            return false;
+        }
+
+        decimal result = value * multiplier;
+        if (result < 1 || result != decimal.Truncate(result) || result > long.MaxValue)
+        {
+            return false;
+        }
+
+        hertz = (long)result;
+        return true;
+    }
 }

@@ -49,4 +49,22 @@ public sealed class FlashCommandTests
             Assert.That(r.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1));
         });
     }
+
+    [Test]
+    public void ListBoards_NamesEveryShippedProfile_OneALine()
+    {
+        var r = Virtiohw.Run("flash", "--list-boards");
+        Assert.That(r.ExitCode, Is.Zero, r.Stderr);
+        string[] lines = r.Stdout.Trim().Split('\n');
+        Assert.That(lines.Select(l => l.Split(' ')[0]), Is.SupersetOf(new[] { "icebreaker", "icestick", "generic-spi", "sim", "pcie-cosim", "smartnic-pcie" }));
+        Assert.That(lines.Single(l => l.StartsWith("icebreaker", StringComparison.Ordinal)), Does.Contain("ftdi"));
+    }
+
+    [Test]
+    public void ClockAsPeopleWriteIt_ReachesTheBoard()
+    {
+        var r = Virtiohw.Run("flash", "info", "--board", "sim", "--clock-hz", "6M");
+        Assert.That(r.ExitCode, Is.Zero, r.Stderr);
+        Assert.That(r.Stdout, Does.Contain("at 6000000 Hz"));
+    }
 }

@@ -70,7 +70,7 @@ public class BoardProfileTests
     public void MissingAdapter_IsReported()
     {
         var e = Assert.Throws<FlashException>(() => BoardProfiles.Parse("b.yaml", "name: x\n"));
-        Assert.That(e!.Message, Is.EqualTo("b.yaml: 'adapter' is missing (ftdi, spidev, sim, pcie or pcie-cosim)"));
+        Assert.That(e!.Message, Is.EqualTo("b.yaml: 'adapter' is missing (ftdi, spidev, sim, pcie, pcie-cosim or iot)"));
     }
 
     [Test]

@@ -152,7 +152,7 @@ public class LinuxInteropTests
     public void UnknownBackend_IsNamed()
     {
         var e = Assert.Throws<FlashException>(() => SpiBus.Create(new SpiBusSettings("usbblaster")));
-        Assert.That(e!.Message, Is.EqualTo("unknown SPI adapter 'usbblaster': use ftdi, spidev, sim, pcie or pcie-cosim"));
+        Assert.That(e!.Message, Is.EqualTo("unknown SPI adapter 'usbblaster': use ftdi, spidev, sim, pcie, pcie-cosim or iot"));
     }
 }
 

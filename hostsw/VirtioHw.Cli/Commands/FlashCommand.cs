@@ -21,13 +21,25 @@ internal static class FlashCommand
         SysfsPlatform.Register();
 
         var flash = new Command("flash", "Program, read, erase, verify or identify the SPI NOR flash of a board.");
-        WriteOptions shorthand = AddWriteOptions(flash, ArgumentArity.ZeroOrOne);
+        WriteOptions shorthand = AddWriteOptions(flash, ArgumentArity.ZeroOrOne, boardRequired: false);
+        var listBoards = new Option<bool>("--list-boards") { Description = "List the board profiles (name, adapter, description) and exit." };
+        flash.Options.Add(listBoards);
         flash.SetAction(parse =>
         {
+            if (parse.GetValue(listBoards))
+            {
+                return Run(tool => tool.ListBoards());
+            }
+
             string? image = parse.GetValue(shorthand.Image);
             if (image is null)
             {
                 throw new UserErrorException("flash needs an IMAGE to write or a subcommand: write, read, erase, verify, info (see --help)");
+            }
+
+            if (parse.GetValue(shorthand.Board.Board) is null)
+            {
+                throw new UserErrorException("flash needs --board NAME (see --list-boards)");
             }
 
             return RunWrite(parse, shorthand, image);
@@ -45,7 +57,8 @@ internal static class FlashCommand
         return flash;
     }
 
-    private sealed record BoardOptions(Option<string> Board, Option<string?> SimImage, Option<int?> Clock);
+    private sealed record BoardOptions(Option<string?> Board, Option<string?> SimImage, Option<string?> Clock,
+        Option<string?> FtdiSerial, Option<string?> FtdiInterface, Option<string?> Spidev, Option<string?> Slot);
 
     private sealed record WriteOptions(BoardOptions Board, Argument<string?> Image, Option<string?> Offset,
         Option<bool> DryRun, Option<bool> Unprotect, Option<string?> Format, RecordOptions Record, Option<bool> FullCompare);
@@ -82,32 +95,38 @@ internal static class FlashCommand
             ?? throw new UserErrorException($"--record-area {text} is not OFFSET or OFFSET,LENGTH (decimal, 0x hex, or with a K/M suffix)");
     }
 
-    private static BoardOptions AddBoardOptions(Command command)
+    private static BoardOptions AddBoardOptions(Command command, bool boardRequired = true)
     {
-        var board = new Option<string>("--board", "-b")
+        var board = new Option<string?>("--board", "-b")
         {
-            Description = "Board profile: a name from the boards folder (icebreaker, icestick, generic-spi, sim, pcie-cosim, smartnic-pcie, ...) or a .yaml path.",
-            Required = true,
+            Description = "Board profile: a name from the boards folder (see flash --list-boards) or a .yaml path.",
+            Required = boardRequired,
         };
         var simImage = new Option<string?>("--sim-image")
         {
             Description = "With a chip-model board (sim, pcie-cosim): file that keeps the model's contents between runs.",
         };
-        var clock = new Option<int?>("--clock-hz")
+        var clock = new Option<string?>("--clock-hz")
         {
-            Description = "SPI clock in Hz instead of the profile's (lower it for long wires).",
+            Description = "SPI clock instead of the profile's: 6000000, 6M, 6MHz, 500k (lower it for long wires).",
         };
-        command.Options.Add(board);
-        command.Options.Add(simImage);
-        command.Options.Add(clock);
-        return new BoardOptions(board, simImage, clock);
+        var ftdiSerial = new Option<string?>("--ftdi-serial") { Description = "USB serial number of the FTDI adapter to use, when several are plugged in." };
+        var ftdiInterface = new Option<string?>("--ftdi-interface") { Description = "Channel of the FTDI chip that reaches the flash: A, B, C or D." };
+        var spidev = new Option<string?>("--spidev") { Description = "Linux spidev node instead of the profile's, e.g. /dev/spidev1.0." };
+        var slot = new Option<string?>("--slot") { Description = "PCI function of the card's flash controller (pcie boards), DDDD:BB:DD.F." };
+        foreach (Option option in new Option[] { board, simImage, clock, ftdiSerial, ftdiInterface, spidev, slot })
+        {
+            command.Options.Add(option);
+        }
+
+        return new BoardOptions(board, simImage, clock, ftdiSerial, ftdiInterface, spidev, slot);
     }
 
-    private static WriteOptions AddWriteOptions(Command command, ArgumentArity arity)
+    private static WriteOptions AddWriteOptions(Command command, ArgumentArity arity, bool boardRequired = true)
     {
         var image = new Argument<string?>("IMAGE") { Description = "Image file to write.", Arity = arity };
         command.Arguments.Add(image);
-        BoardOptions board = AddBoardOptions(command);
+        BoardOptions board = AddBoardOptions(command, boardRequired);
         Option<string?> offset = OffsetOption(command, "Flash address for the image (default: the profile's flash offset).");
         var dryRun = new Option<bool>("--dry-run") { Description = "Read the flash and print the erases and page programs, change nothing." };
         var unprotect = new Option<bool>("--unprotect") { Description = "Clear the block-protect bits first if they cover the image." };
@@ -201,10 +220,32 @@ internal static class FlashCommand
         Board = parse.GetValue(o.Board)!,
         Record = record,
         SimImage = parse.GetValue(o.SimImage),
-        ClockHz = parse.GetValue(o.Clock) is int hz && hz > 0
-            ? hz
-            : parse.GetValue(o.Clock) is null ? null : throw new UserErrorException("--clock-hz must be a positive number of hertz"),
+        ClockHz = Hertz(parse.GetValue(o.Clock)),
+        Overrides = new BoardOverrides
+        {
+            FtdiSerial = parse.GetValue(o.FtdiSerial),
+            FtdiInterface = parse.GetValue(o.FtdiInterface) switch
+            {
+                null => null,
+                [char c] when char.ToUpperInvariant(c) is >= 'A' and <= 'D' => char.ToUpperInvariant(c),
+                string other => throw new UserErrorException($"--ftdi-interface {other} is not one of A, B, C, D"),
+            },
+            Spidev = parse.GetValue(o.Spidev),
+            Slot = parse.GetValue(o.Slot),
+        },
     };
+
+    private static int? Hertz(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        return Units.TryParseHertz(text, out long hz) && hz <= int.MaxValue
+            ? (int)hz
+            : throw new UserErrorException($"--clock-hz {text} is not a frequency (6000000, 6M, 6MHz, 500k)");
+    }
 
     private static long? Number(ParseResult parse, Option<string?> option)
     {

@@ -44,8 +44,12 @@ public sealed class BoardConnection : IDisposable
     /// model's array and receives it back on dispose; <paramref name="simulation"/> supplies a
     /// model instead of building one from the profile.
     /// </summary>
+    /// <remarks>
+    /// For an <c>iot</c> board, <paramref name="gpio"/> (if given) replaces the system's GPIO
+    /// controller and stays the caller's; <paramref name="simulation"/> is then only reported.
+    /// </remarks>
     public static BoardConnection Open(BoardProfile profile, string? simImagePath = null,
-        SimulatedFlash? simulation = null, int? clockHz = null)
+        SimulatedFlash? simulation = null, int? clockHz = null, System.Device.Gpio.GpioController? gpio = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         switch (profile.Adapter)
@@ -92,6 +96,13 @@ public sealed class BoardConnection : IDisposable
 
             case SpiBusSettings.PcieBackend:
                 return new BoardConnection(profile, PcieBoard.OpenBus(profile, clockHz), null, null, null, null);
+
+            case SpiBusSettings.IotBackend:
+            {
+                (SpiBus bus, GpioLine? creset, GpioLine? cdone) = IotAdapter.Open(profile.Iot!, profile.BusSettings(clockHz: clockHz), gpio,
+                    gpio is null ? null : simulation?.Clock);
+                return new BoardConnection(profile, bus, creset, cdone, simulation, null);
+            }
 
             case SpiBusSettings.FtdiBackend:
             {

@@ -21,7 +21,7 @@ public sealed record GpioLineRef(string Chip, uint Line);
 /// One board: which adapter reaches its flash and how, where images go, how the FPGA is held
 /// off the bus. Loaded from a YAML file in hostsw/boards/; immutable.
 /// </summary>
-public sealed class BoardProfile
+public sealed record BoardProfile
 {
     public required string Name { get; init; }
 
@@ -30,7 +30,7 @@ public sealed class BoardProfile
     /// <summary>The file the profile was read from, for messages.</summary>
     public required string Source { get; init; }
 
-    /// <summary><c>ftdi</c>, <c>spidev</c>, <c>sim</c>, <c>pcie</c> or <c>pcie-cosim</c>.</summary>
+    /// <summary><c>ftdi</c>, <c>spidev</c>, <c>sim</c>, <c>pcie</c>, <c>pcie-cosim</c> or <c>iot</c>.</summary>
     public required string Adapter { get; init; }
 
     public int ClockHz { get; init; } = 6_000_000;
@@ -38,6 +38,9 @@ public sealed class BoardProfile
     public FtdiSettings? Ftdi { get; init; }
 
     public SpidevSettings? Spidev { get; init; }
+
+    /// <summary>The dotnet/iot SPI device and control pins of an <c>iot</c> board.</summary>
+    public IotSettings? Iot { get; init; }
 
     /// <summary>Where the SPI flash controller of a <c>pcie</c> board is.</summary>
     public PcieSettings? Pcie { get; init; }
@@ -74,6 +77,7 @@ public sealed class BoardProfile
         ClockHz = clockHz ?? ClockHz,
         Ftdi = Ftdi,
         Spidev = Spidev,
+        Iot = Iot,
         Simulation = simulation,
     };
 }
@@ -185,14 +189,19 @@ public static class BoardProfiles
     private static BoardProfile Validate(string source, ProfileDocument doc)
     {
         string name = doc.Name ?? Path.GetFileNameWithoutExtension(source);
-        string adapter = doc.Adapter ?? throw new FlashException($"{source}: 'adapter' is missing (ftdi, spidev, sim, pcie or pcie-cosim)");
+        string adapter = doc.Adapter ?? throw new FlashException($"{source}: 'adapter' is missing (ftdi, spidev, sim, pcie, pcie-cosim or iot)");
         if (adapter is not (SpiBusSettings.FtdiBackend or SpiBusSettings.SpidevBackend or SpiBusSettings.SimBackend
-            or SpiBusSettings.PcieBackend or SpiBusSettings.PcieCosimBackend))
+            or SpiBusSettings.PcieBackend or SpiBusSettings.PcieCosimBackend or SpiBusSettings.IotBackend))
         {
-            throw new FlashException($"{source}: adapter '{adapter}' is not one of ftdi, spidev, sim, pcie, pcie-cosim");
+            throw new FlashException($"{source}: adapter '{adapter}' is not one of ftdi, spidev, sim, pcie, pcie-cosim, iot");
         }
 
-        long clock = Number(source, "clock-hz", doc.ClockHz, 6_000_000);
+        long clock = 6_000_000;
+        if (doc.ClockHz is string clockText && !Units.TryParseHertz(clockText, out clock))
+        {
+            throw new FlashException($"{source}: clock-hz '{clockText}' is not a frequency (15000000, 15M, 15MHz, 500k)");
+        }
+
         if (clock is < 10_000 or > 100_000_000)
         {
             throw new FlashException($"{source}: clock-hz {clock} is outside 10 kHz to 100 MHz");
@@ -250,6 +259,16 @@ public static class BoardProfiles
             if (reset == ResetKind.Ice40 && (creset is null || cdone is null))
             {
                 throw new FlashException($"{source}: reset kind ice40 needs gpio creset and cdone lines");
+            }
+        }
+
+        IotSettings? iot = null;
+        if (adapter == SpiBusSettings.IotBackend)
+        {
+            iot = IotProfile(source, doc.Iot ?? throw new FlashException($"{source}: an iot adapter needs an 'iot' section (spi: spidev, ft232h, ft2232h, ft4222 or software)"));
+            if (reset == ResetKind.Ice40 && (iot.CresetPin is null || iot.CdonePin is null))
+            {
+                throw new FlashException($"{source}: reset kind ice40 needs iot creset and cdone pins");
             }
         }
 
@@ -311,6 +330,7 @@ public static class BoardProfiles
             ClockHz = (int)clock,
             Ftdi = ftdi,
             Spidev = spidev,
+            Iot = iot,
             Pcie = pcie,
             CresetGpio = creset,
             CdoneGpio = cdone,
@@ -321,6 +341,51 @@ public static class BoardProfiles
             FpgaPart = doc.Fpga?.Part,
             Reset = reset,
             CdoneTimeout = TimeSpan.FromMilliseconds(cdoneMs),
+        };
+    }
+
+    private static IotSettings IotProfile(string source, IotDocument d)
+    {
+        string spi = d.Spi?.ToLowerInvariant() ?? throw new FlashException($"{source}: iot 'spi' is missing (spidev, ft232h, ft2232h, ft4222 or software)");
+        if (spi is not (IotSettings.Spidev or IotSettings.Ft232H or IotSettings.Ft2232H or IotSettings.Ft4222 or IotSettings.Software))
+        {
+            throw new FlashException($"{source}: iot spi '{d.Spi}' is not one of spidev, ft232h, ft2232h, ft4222, software");
+        }
+
+        long mode = Number(source, "iot mode", d.Mode, 0);
+        if (mode is not (0 or 3))
+        {
+            throw new FlashException($"{source}: iot mode {mode} is not 0 or 3 (the SPI modes a NOR flash takes)");
+        }
+
+        SoftwareSpiPins? pins = null;
+        if (spi == IotSettings.Software)
+        {
+            IotPinsDocument p = d.Pins ?? throw new FlashException($"{source}: iot spi software needs 'pins' (sck, mosi, miso, cs)");
+            int Pin(string key, string? text) => text is null
+                ? throw new FlashException($"{source}: iot pins {key} is missing")
+                : (int)Number(source, "iot pins " + key, text, 0);
+            pins = new SoftwareSpiPins(Pin("sck", p.Sck), Pin("mosi", p.Mosi), Pin("miso", p.Miso), Pin("cs", p.Cs));
+        }
+
+        string driver = d.Gpio?.Driver ?? "auto";
+        if (driver is not ("auto" or "libgpiod"))
+        {
+            throw new FlashException($"{source}: iot gpio driver '{driver}' is not one of auto, libgpiod");
+        }
+
+        return new IotSettings
+        {
+            Spi = spi,
+            BusId = (int)Number(source, "iot bus", d.Bus, 0),
+            ChipSelect = (int)Number(source, "iot chip-select", d.ChipSelect, spi is IotSettings.Ft232H or IotSettings.Ft2232H ? 3 : 0),
+            Mode = (int)mode,
+            Serial = d.Serial,
+            Pins = pins,
+            GpioDriver = driver,
+            GpioChip = (int)Number(source, "iot gpio chip", d.Gpio?.Chip, 0),
+            CresetPin = d.Creset is null ? null : (int)Number(source, "iot creset", d.Creset, 0),
+            CdonePin = d.Cdone is null ? null : (int)Number(source, "iot cdone", d.Cdone, 0),
         };
     }
 
@@ -354,6 +419,8 @@ public static class BoardProfiles
         public FtdiDocument? Ftdi { get; set; }
 
         public SpidevDocument? Spidev { get; set; }
+
+        public IotDocument? Iot { get; set; }
 
         public GpioDocument? Gpio { get; set; }
 
@@ -407,6 +474,45 @@ public static class BoardProfiles
         public string? Chip { get; set; }
 
         public string? Line { get; set; }
+    }
+
+    private sealed class IotDocument
+    {
+        public string? Spi { get; set; }
+
+        public string? Bus { get; set; }
+
+        public string? ChipSelect { get; set; }
+
+        public string? Mode { get; set; }
+
+        public string? Serial { get; set; }
+
+        public IotPinsDocument? Pins { get; set; }
+
+        public IotGpioDocument? Gpio { get; set; }
+
+        public string? Creset { get; set; }
+
+        public string? Cdone { get; set; }
+    }
+
+    private sealed class IotPinsDocument
+    {
+        public string? Sck { get; set; }
+
+        public string? Mosi { get; set; }
+
+        public string? Miso { get; set; }
+
+        public string? Cs { get; set; }
+    }
+
+    private sealed class IotGpioDocument
+    {
+        public string? Driver { get; set; }
+
+        public string? Chip { get; set; }
     }
 
     private sealed class SimDocument

@@ -161,10 +161,12 @@ public abstract class SpiBus : IDisposable
             SpiBusSettings.FtdiBackend => FtdiMpsseBus.Open(settings),
             SpiBusSettings.SpidevBackend => SpidevBus.Open(settings),
             SpiBusSettings.SimBackend => new SimulatedSpiBus(settings),
+            SpiBusSettings.IotBackend => IotAdapter.Open(
+                settings.Iot ?? throw new FlashException("the iot adapter needs its settings (SpiBusSettings.Iot)"), settings, null).Bus,
             SpiBusSettings.PcieBackend or SpiBusSettings.PcieCosimBackend => new SpiControllerBus(
                 settings.Controller ?? throw new FlashException($"the {settings.Backend} adapter needs its controller (SpiBusSettings.Controller)"),
                 settings),
-            _ => throw new FlashException($"unknown SPI adapter '{settings.Backend}': use ftdi, spidev, sim, pcie or pcie-cosim"),
+            _ => throw new FlashException($"unknown SPI adapter '{settings.Backend}': use ftdi, spidev, sim, pcie, pcie-cosim or iot"),
         };
     }
 

@@ -11,6 +11,7 @@ public sealed class SpiBusSettings
     public const string SimBackend = "sim";
     public const string PcieBackend = "pcie";
     public const string PcieCosimBackend = "pcie-cosim";
+    public const string IotBackend = "iot";
 
     public SpiBusSettings(string backend)
     {
@@ -18,7 +19,7 @@ public sealed class SpiBusSettings
         Backend = backend;
     }
 
-    /// <summary>Backend name: <c>ftdi</c>, <c>spidev</c>, <c>sim</c>, <c>pcie</c> or <c>pcie-cosim</c>.</summary>
+    /// <summary>Backend name: <c>ftdi</c>, <c>spidev</c>, <c>sim</c>, <c>pcie</c>, <c>pcie-cosim</c> or <c>iot</c>.</summary>
     public string Backend { get; }
 
     /// <summary>SPI clock in Hz; backends round down to the nearest rate they can make.</summary>
@@ -28,6 +29,9 @@ public sealed class SpiBusSettings
 
     public SpidevSettings? Spidev { get; init; }
 
+    /// <summary>The dotnet/iot SPI device of an <c>iot</c> bus.</summary>
+    public IotSettings? Iot { get; init; }
+
     /// <summary>The chip model a <c>sim</c> bus drives; the caller keeps ownership.</summary>
     public SimulatedFlash? Simulation { get; init; }
 
@@ -36,7 +40,7 @@ public sealed class SpiBusSettings
 }
 
 /// <summary>Where the SPI flash controller of a <c>pcie</c> board is: a platform, a PCI function, a BAR.</summary>
-public sealed class PcieSettings
+public sealed record PcieSettings
 {
     /// <summary>Platform that reaches the card (<c>sysfs</c> for a real one, see <c>virtiohw lspci</c>).</summary>
     public string Platform { get; init; } = "sysfs";
@@ -57,7 +61,7 @@ public sealed class PcieSettings
 }
 
 /// <summary>An FTDI H-series adapter in MPSSE mode; SCK, MOSI and MISO are ADBUS0-2 by design of the chip.</summary>
-public sealed class FtdiSettings
+public sealed record FtdiSettings
 {
     public int VendorId { get; init; } = 0x0403;
 
@@ -78,7 +82,7 @@ public sealed class FtdiSettings
 }
 
 /// <summary>A Linux spidev node; chip select is the controller's, so one transaction is one ioctl message.</summary>
-public sealed class SpidevSettings
+public sealed record SpidevSettings
 {
     public string DevicePath { get; init; } = "/dev/spidev0.0";
 }

@@ -287,6 +287,23 @@ public sealed class SimulatedFlash
         return _opcode < 0 || _ignored ? (byte)0xff : OutputByte(_index);
     }
 
+    /// <summary>
+    /// The byte the part has ready for the next byte period, without starting it: a part shifts a
+    /// byte's first bit out before the host's first clock edge of that byte, so a host that samples
+    /// MISO before that edge (a bit-banged mode 0 master) sees it. <see cref="BeginByte"/> then
+    /// returns the same byte when the edge comes.
+    /// </summary>
+    public byte PeekByte()
+    {
+        if (_poweredOff || !_selected)
+        {
+            return 0xff;
+        }
+
+        Settle();
+        return _opcode < 0 || _ignored ? (byte)0xff : OutputByte(_index);
+    }
+
     /// <summary>The second half of a byte period: the host's byte, all eight bits of it, reaches the part.</summary>
     public void EndByte(byte mosi)
     {
