@@ -22,8 +22,8 @@ public class FlashException : Exception
 /// <summary>Read-back still differs from the image after the retries: names the differing addresses.</summary>
 public sealed class FlashVerifyException : FlashException
 {
-    /// <summary>Exit code of a failed verify, distinct from other errors so scripts can tell them apart.</summary>
-    public const int VerifyExitCode = 2;
+    /// <summary>Exit code of a failed verify, distinct from other errors and from usage errors (2) so scripts can tell them apart.</summary>
+    public const int VerifyExitCode = 4;
 
     /// <summary>How many differing addresses, and runs of them, are kept and named.</summary>
     public const int MaxListed = 16;

@@ -271,20 +271,27 @@ public sealed class FlashTool
         return 0;
     }
 
-    public int Info(FlashToolOptions options)
+    public int Info(FlashToolOptions options, bool json = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         BoardProfile profile = options.Profile();
+        int clockHz = options.ClockHz ?? profile.ClockHz;
         return WithFlash(options, profile, flash =>
         {
             FlashPart part = flash.Part;
-            _out.WriteLine($"board:       {profile.Name} ({profile.Source}), adapter {profile.Adapter} at {options.ClockHz ?? profile.ClockHz} Hz");
+            ProtectionState protection = flash.ReadProtection();
+            if (json)
+            {
+                WriteInfoJson(profile, clockHz, flash, protection);
+                return 0;
+            }
+
+            _out.WriteLine($"board:       {profile.Name} ({profile.Source}), adapter {profile.Adapter} at {clockHz} Hz");
             _out.WriteLine($"part:        {part.Vendor} {part.Name} (from the {part.Source})");
             _out.WriteLine($"JEDEC ID:    {flash.JedecId:x6}");
             _out.WriteLine($"size:        {Units.Size(part.Size)}, {part.PageSize}-byte pages");
             _out.WriteLine($"erase sizes: {string.Join(", ", part.EraseTypes.Select(e => $"{Units.Size(e.Size)} (0x{e.Opcode:x2})"))}");
             _out.WriteLine($"addressing:  {(flash.AddressBytes == 3 ? "3-byte" : $"4-byte ({part.Addressing})")}");
-            ProtectionState protection = flash.ReadProtection();
             _out.WriteLine($"status:      SR1 0x{protection.Status1:x2}" + (part.Protection.CmpBit is null ? "" : $", SR2 0x{protection.Status2:x2}"));
             _out.WriteLine($"protected:   {protection.Range}");
             if (flash.Sfdp is SfdpInfo sfdp)
@@ -293,7 +300,66 @@ public sealed class FlashTool
             }
 
             return 0;
-        }, readSfdp: true);
+        }, readSfdp: true, notes: json ? TextWriter.Null : null);
+    }
+
+    /// <summary><c>flash info --json</c>: one object; its shape is in the README.</summary>
+    private void WriteInfoJson(BoardProfile profile, int clockHz, SpiNorFlash flash, ProtectionState protection)
+    {
+        FlashPart part = flash.Part;
+        using var buffer = new MemoryStream();
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("board", profile.Name);
+            w.WriteString("profile", profile.Source);
+            w.WriteString("adapter", profile.Adapter);
+            w.WriteNumber("clockHz", clockHz);
+            w.WriteString("vendor", part.Vendor);
+            w.WriteString("part", part.Name);
+            w.WriteString("partFrom", part.Source);
+            w.WriteString("jedecId", $"{flash.JedecId:x6}");
+            w.WriteNumber("size", part.Size);
+            w.WriteNumber("pageSize", part.PageSize);
+            w.WriteStartArray("eraseSizes");
+            foreach (EraseType e in part.EraseTypes)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("size", e.Size);
+                w.WriteNumber("opcode", e.Opcode);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteNumber("addressBytes", flash.AddressBytes);
+            w.WriteNumber("status1", protection.Status1);
+            if (part.Protection.CmpBit is not null)
+            {
+                w.WriteNumber("status2", protection.Status2);
+            }
+
+            w.WriteStartObject("protected");
+            w.WriteNumber("start", protection.Range.Start);
+            w.WriteNumber("length", protection.Range.Length);
+            w.WriteEndObject();
+            if (flash.Sfdp is SfdpInfo sfdp)
+            {
+                w.WriteStartObject("sfdp");
+                w.WriteString("revision", $"{sfdp.MajorRevision}.{sfdp.MinorRevision}");
+                w.WriteString("basicTable", $"{sfdp.TableMajorRevision}.{sfdp.TableMinorRevision}");
+                w.WriteNumber("tableDwords", sfdp.TableDwords);
+                w.WriteNumber("size", sfdp.Size);
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteNull("sfdp");
+            }
+
+            w.WriteEndObject();
+        }
+
+        _out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
     }
 
     private static void CheckBitPart(FlashImage image, BoardProfile profile)
@@ -306,8 +372,12 @@ public sealed class FlashTool
         }
     }
 
-    private int WithFlash(FlashToolOptions options, BoardProfile profile, Func<SpiNorFlash, int> body, bool readSfdp = false)
+    // notes: where the lines after the operation (CDONE, the model's and the RTL's figures) go;
+    // null for the command's output, TextWriter.Null to keep the output pure JSON.
+    private int WithFlash(FlashToolOptions options, BoardProfile profile, Func<SpiNorFlash, int> body, bool readSfdp = false,
+        TextWriter? notes = null)
     {
+        notes ??= _out;
         using BoardConnection board = BoardConnection.Open(profile, options.SimImage, options.Simulation, options.ClockHz, options.Gpio);
         board.HoldFpgaInReset();
         int result;
@@ -339,17 +409,17 @@ public sealed class FlashTool
 
         if (board.ReleaseFpga() is CdoneReport cdone)
         {
-            _out.WriteLine(cdone.High ? cdone.ToString() : $"warning: {cdone}");
+            notes.WriteLine(cdone.High ? cdone.ToString() : $"warning: {cdone}");
         }
 
         if (board.Simulation is SimulatedFlash model)
         {
-            _out.WriteLine($"chip model: {model.Clock.Elapsed.TotalSeconds:0.000} s of {model.Part.Name} time, {model.BusBytes} bus bytes, {model.ProgrammedBytes} bytes programmed");
+            notes.WriteLine($"chip model: {model.Clock.Elapsed.TotalSeconds:0.000} s of {model.Part.Name} time, {model.BusBytes} bus bytes, {model.ProgrammedBytes} bytes programmed");
         }
 
         if (board.Bus is SpiControllerBus { Port: CosimControllerPort rtl } controller)
         {
-            _out.WriteLine($"controller RTL: {rtl.Top.Cycle} clock cycles at {CosimControllerPort.CosimClockHz / 1_000_000} MHz, SCK {controller.SckHz / 1_000_000.0:0.##} MHz (ctrl.div {controller.Divider}), {rtl.SckEdges} SCK edges to the chip model");
+            notes.WriteLine($"controller RTL: {rtl.Top.Cycle} clock cycles at {CosimControllerPort.CosimClockHz / 1_000_000} MHz, SCK {controller.SckHz / 1_000_000.0:0.##} MHz (ctrl.div {controller.Divider}), {rtl.SckEdges} SCK edges to the chip model");
         }
 
         return result;

@@ -7,7 +7,10 @@ internal static class Virtiohw
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => RunIn(null, args);
+
+    /// <summary>Runs with <paramref name="environment"/> changed (a null value removes the variable).</summary>
+    public static Result RunIn(IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "virtiohw.dll");
         var start = new ProcessStartInfo("dotnet")
@@ -21,6 +24,17 @@ internal static class Virtiohw
         // Plain output: no colours or box drawing that depend on the terminal.
         start.Environment["NO_COLOR"] = "1";
         start.Environment["TERM"] = "dumb";
+        foreach ((string name, string? value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
 
         using var process = Process.Start(start)!;
         process.StandardInput.Close();

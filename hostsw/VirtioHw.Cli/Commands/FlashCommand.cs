@@ -34,12 +34,12 @@ internal static class FlashCommand
             string? image = parse.GetValue(shorthand.Image);
             if (image is null)
             {
-                throw new UserErrorException("flash needs an IMAGE to write or a subcommand: write, read, erase, verify, info (see --help)");
+                throw UserErrorException.Usage("flash needs an IMAGE to write or a subcommand: write, read, erase, verify, info (see --help)");
             }
 
             if (parse.GetValue(shorthand.Board.Board) is null)
             {
-                throw new UserErrorException("flash needs --board NAME (see --list-boards)");
+                throw UserErrorException.Usage("flash needs --board NAME (see --list-boards)");
             }
 
             return RunWrite(parse, shorthand, image);
@@ -83,7 +83,7 @@ internal static class FlashCommand
         string? text = parse.GetValue(o.Area);
         if (parse.GetValue(o.Off))
         {
-            return text is null ? FlashRecordSettings.Off : throw new UserErrorException("--no-record and --record-area contradict each other; give one");
+            return text is null ? FlashRecordSettings.Off : throw UserErrorException.Usage("--no-record and --record-area contradict each other; give one");
         }
 
         if (text is null)
@@ -92,7 +92,7 @@ internal static class FlashCommand
         }
 
         return FlashRecordSettings.TryParse(text)
-            ?? throw new UserErrorException($"--record-area {text} is not OFFSET or OFFSET,LENGTH (decimal, 0x hex, or with a K/M suffix)");
+            ?? throw UserErrorException.Usage($"--record-area {text} is not OFFSET or OFFSET,LENGTH (decimal, 0x hex, or with a K/M suffix)");
     }
 
     private static BoardOptions AddBoardOptions(Command command, bool boardRequired = true)
@@ -192,7 +192,7 @@ internal static class FlashCommand
 
     private static Command CreateVerify()
     {
-        var command = new Command("verify", "Compare the flash with an image; lists the differing addresses and exits with 2 if any differ.");
+        var command = new Command("verify", "Compare the flash with an image; lists the differing addresses and exits with 4 if any differ.");
         var image = new Argument<string>("IMAGE") { Description = "Image file to compare with." };
         command.Arguments.Add(image);
         BoardOptions board = AddBoardOptions(command);
@@ -207,7 +207,9 @@ internal static class FlashCommand
     {
         var command = new Command("info", "Identify the flash: JEDEC ID, part, size, erase sizes, status registers, protection, SFDP.");
         BoardOptions board = AddBoardOptions(command);
-        command.SetAction(parse => Run(tool => tool.Info(Options(parse, board))));
+        var json = new Option<bool>("--json") { Description = "Write JSON instead of lines (the shape is in the README)." };
+        command.Options.Add(json);
+        command.SetAction(parse => Run(tool => tool.Info(Options(parse, board), parse.GetValue(json))));
         return command;
     }
 
@@ -228,7 +230,7 @@ internal static class FlashCommand
             {
                 null => null,
                 [char c] when char.ToUpperInvariant(c) is >= 'A' and <= 'D' => char.ToUpperInvariant(c),
-                string other => throw new UserErrorException($"--ftdi-interface {other} is not one of A, B, C, D"),
+                string other => throw UserErrorException.Usage($"--ftdi-interface {other} is not one of A, B, C, D"),
             },
             Spidev = parse.GetValue(o.Spidev),
             Slot = parse.GetValue(o.Slot),
@@ -244,7 +246,7 @@ internal static class FlashCommand
 
         return Units.TryParseHertz(text, out long hz) && hz <= int.MaxValue
             ? (int)hz
-            : throw new UserErrorException($"--clock-hz {text} is not a frequency (6000000, 6M, 6MHz, 500k)");
+            : throw UserErrorException.Usage($"--clock-hz {text} is not a frequency (6000000, 6M, 6MHz, 500k)");
     }
 
     private static long? Number(ParseResult parse, Option<string?> option)
@@ -257,7 +259,7 @@ internal static class FlashCommand
 
         return Units.TryParse(text, out long value)
             ? value
-            : throw new UserErrorException($"{option.Name} {text} is not a number (decimal, 0x hex, or with a K/M suffix)");
+            : throw UserErrorException.Usage($"{option.Name} {text} is not a number (decimal, 0x hex, or with a K/M suffix)");
     }
 
     private static ImageFormat Format(ParseResult parse, Option<string?> option) =>
@@ -266,7 +268,7 @@ internal static class FlashCommand
     /// <summary>Runs one operation with progress on the console; flash errors become one line and their exit code.</summary>
     private static int Run(Func<FlashTool, int> operation)
     {
-        var tool = new FlashTool(Console.Out, new ConsoleProgressHost(Console.Out, interactive: !Console.IsOutputRedirected));
+        var tool = new FlashTool(Console.Out, new ConsoleProgressHost(Console.Out, interactive: CliConsole.Terminal));
         try
         {
             return operation(tool);
