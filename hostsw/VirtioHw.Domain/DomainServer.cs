@@ -76,6 +76,9 @@ public sealed class DomainServer : IDisposable
 
     public string SocketPath { get; }
 
+    /// <summary>Who may connect (<see cref="DomainServerSettings.Access"/>).</summary>
+    public SocketAccess Access => _settings.Access;
+
     /// <summary>
     /// The domain memory as the server maps it: every live region's memory where its chunks lie,
     /// zeroes elsewhere. For looking at it; valid until disposed.

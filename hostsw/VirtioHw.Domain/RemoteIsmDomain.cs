@@ -87,7 +87,16 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
             BinaryPrimitives.WriteUInt16LittleEndian(hello.AsSpan(4), DomainWire.Version);
             FrameSocket.Send(socket, DomainWire.Frame(DomainWire.Hello, hello));
             socket.ReceiveTimeout = (int)wait.TotalMilliseconds;
-            ReceivedFrame welcome = FrameSocket.Receive(socket) ?? throw new DomainProtocolException("the server closed the connection instead of welcoming");
+            ReceivedFrame welcome;
+            try
+            {
+                welcome = FrameSocket.Receive(socket) ?? throw new DomainProtocolException(Unwelcome);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+            {
+                throw new DomainProtocolException(Unwelcome, e);
+            }
+
             socket.ReceiveTimeout = 0;
             welcome.Descriptor?.Dispose();
             if (welcome.Type != DomainWire.Welcome || welcome.Payload.Length != DomainWire.WelcomeSize || welcome.Descriptor is not null
@@ -109,6 +118,8 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
             throw;
         }
     }
+
+    private const string Unwelcome = "the server closed the connection instead of welcoming it (its log says why; a user the socket's access rule does not allow is refused)";
 
     public ulong Join(IIsmDomainMember member)
     {
