@@ -85,16 +85,17 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
             var hello = new byte[DomainWire.HelloSize];
             BinaryPrimitives.WriteUInt32LittleEndian(hello, DomainWire.Magic);
             BinaryPrimitives.WriteUInt16LittleEndian(hello.AsSpan(4), DomainWire.Version);
-            FrameSocket.Send(socket, DomainWire.Frame(DomainWire.Hello, hello));
-            socket.ReceiveTimeout = (int)wait.TotalMilliseconds;
             ReceivedFrame welcome;
             try
             {
+                FrameSocket.Send(socket, DomainWire.Frame(DomainWire.Hello, hello));
+                socket.ReceiveTimeout = (int)wait.TotalMilliseconds;
                 welcome = FrameSocket.Receive(socket) ?? throw new DomainProtocolException(Unwelcome);
             }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+            catch (SocketException e)
             {
-                throw new DomainProtocolException(Unwelcome, e);
+                // Hung up on before the welcome (reset, or a broken pipe when the hello had not even gone out).
+                throw new DomainProtocolException($"{Unwelcome}: {e.Message}", e);
             }
 
             socket.ReceiveTimeout = 0;
