@@ -8,11 +8,16 @@ namespace VirtioHw.Domain;
 
 /// <summary>
 /// A virtio-ism communication domain served on a UNIX socket: it holds the authoritative domain
-/// (an <see cref="IsmDomain"/>: chunk pool, regions, tokens, permissions, referrers) over memory
-/// it shares with every peer as a memfd. Peers are processes; each joins devices and sends their
-/// control operations and kicks; the server answers and sends each device its events. A peer
-/// that disconnects, dies or breaks the protocol is dropped: its devices leave (the others get
-/// DETACH events) and chunks nobody refers to return to the pool, cleared before reuse.
+/// (an <see cref="IsmDomain"/>: chunk pool, regions, tokens, permissions, referrers). Each region's
+/// memory is a sealed memfd of its own, created when the region is allocated and handed to a peer
+/// only with the reply to an allocate or attach the domain granted (read-only for a read-only
+/// attach); when the region is freed the server forgets that memfd, so its chunks never again
+/// reach memory an earlier holder still maps. Peers are processes; each joins devices and sends
+/// their control operations and kicks; the server answers and sends each device its events. A
+/// peer that disconnects, dies or breaks the protocol is dropped: its devices leave (the others
+/// get DETACH events) and chunks nobody refers to return to the pool. Connections are admitted by
+/// <see cref="DomainServerSettings.Access"/> (the socket file's mode and group, and the same rule
+/// on each peer's credentials).
 /// </summary>
 /// <remarks>
 /// One thread accepts; each peer has a reader thread and a writer thread, so a peer that stalls
@@ -25,8 +30,8 @@ public sealed class DomainServer : IDisposable
 {
     private readonly DomainServerSettings _settings;
     private readonly Socket _listener;
-    private readonly FileDescriptor _memoryFd;
     private readonly SharedMapping _mapping;
+    private readonly RegionMemories _regions;
     private readonly ConcurrentDictionary<int, Peer> _peers = new();
     private readonly Thread _acceptThread;
     private int _nextPeer;
@@ -44,22 +49,41 @@ public sealed class DomainServer : IDisposable
         }
 
         _settings = settings;
-        _memoryFd = SharedMapping.CreateMemFd("virtiohw-ism-domain", settings.MemorySize);
-        _mapping = SharedMapping.Map(_memoryFd, (int)settings.MemorySize);
-        Domain = new IsmDomain(new MappedDomainMemory(_mapping), settings.ChunkSize, settings.Cdid);
-        _listener = Listen(settings.SocketPath);
+        _mapping = SharedMapping.Reserve((int)settings.MemorySize);
+        _regions = new RegionMemories(_mapping, settings.ChunkSize);
+        Domain = new IsmDomain(_regions, settings.ChunkSize, settings.Cdid);
+        try
+        {
+            _listener = Listen(settings.SocketPath, settings.Access);
+        }
+        catch
+        {
+            _regions.Dispose();
+            _mapping.Unmap();
+            throw;
+        }
+
         SocketPath = settings.SocketPath;
         _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = "domain accept" };
         _acceptThread.Start();
     }
 
-    /// <summary>A peer connected and was welcomed, or left (any reason); the text is one line for a log.</summary>
+    /// <summary>A peer connected and was welcomed (with its credentials), was refused, or left (any reason); the text is one line for a log.</summary>
     public event EventHandler<DomainServerEventArgs>? PeerChanged;
 
     /// <summary>The domain itself: for looking at it (free chunks, regions, members).</summary>
     public IsmDomain Domain { get; }
 
     public string SocketPath { get; }
+
+    /// <summary>Who may connect (<see cref="DomainServerSettings.Access"/>).</summary>
+    public SocketAccess Access => _settings.Access;
+
+    /// <summary>
+    /// The domain memory as the server maps it: every live region's memory where its chunks lie,
+    /// zeroes elsewhere. For looking at it; valid until disposed.
+    /// </summary>
+    public ReadOnlyMemory<byte> Memory => _mapping.Memory;
 
     /// <summary>Peers connected now.</summary>
     public int PeerCount => _peers.Count;
@@ -85,11 +109,11 @@ public sealed class DomainServer : IDisposable
         }
 
         TryDelete(SocketPath);
+        _regions.Dispose();
         _mapping.Unmap();
-        _memoryFd.Dispose();
     }
 
-    private static Socket Listen(string path)
+    private static Socket Listen(string path, SocketAccess access)
     {
         if (File.Exists(path) || Directory.Exists(path))
         {
@@ -106,13 +130,22 @@ public sealed class DomainServer : IDisposable
         try
         {
             socket.Bind(new UnixDomainSocketEndPoint(path));
+            // Before listening: until then a connect is refused, so nobody gets in under the umask's mode.
+            access.Apply(path);
             socket.Listen(64);
             return socket;
         }
         catch (SocketException e)
         {
             socket.Dispose();
+            TryDelete(path);
             throw new IOException($"cannot listen on {path}: {e.Message}", e);
+        }
+        catch (IOException)
+        {
+            socket.Dispose();
+            TryDelete(path);
+            throw;
         }
     }
 
@@ -162,7 +195,26 @@ public sealed class DomainServer : IDisposable
                 return;
             }
 
-            var peer = new Peer(this, Interlocked.Increment(ref _nextPeer), connection);
+            PeerCredentials credentials;
+            try
+            {
+                credentials = PeerCredentials.Of(connection.SafeHandle);
+            }
+            catch (IOException e)
+            {
+                connection.Dispose();
+                Report($"refused a connection: {e.Message}");
+                continue;
+            }
+
+            if (!_settings.Access.Allows(credentials))
+            {
+                connection.Dispose();
+                Report($"refused a connection from {credentials}: the socket's {_settings.Access} does not let it in");
+                continue;
+            }
+
+            var peer = new Peer(this, Interlocked.Increment(ref _nextPeer), connection, credentials);
             _peers[peer.Id] = peer;
             if (_stopping)
             {
@@ -176,10 +228,10 @@ public sealed class DomainServer : IDisposable
     private void Report(string line) => PeerChanged?.Invoke(this, new DomainServerEventArgs(line, _peers.Count));
 
     /// <summary>One connected process: its socket, its devices, its outgoing frames.</summary>
-    private sealed class Peer(DomainServer server, int id, Socket socket)
+    private sealed class Peer(DomainServer server, int id, Socket socket, PeerCredentials credentials)
     {
-        // Frames (or the unsent end of one) for the writer, in order; guarded by itself.
-        private readonly Queue<ReadOnlyMemory<byte>> _outgoing = new();
+        // Frames (or the unsent end of one, with the descriptor still to go with its first byte) for the writer, in order; guarded by itself.
+        private readonly Queue<Outgoing> _outgoing = new();
         private readonly HashSet<ulong> _devices = [];
         private Thread? _readerThread;
         private Thread? _writerThread;
@@ -201,14 +253,16 @@ public sealed class DomainServer : IDisposable
 
         /// <summary>
         /// Sends a frame without waiting when nothing is ahead of it, and queues what the socket did
-        /// not take; a peer that lets too many frames pile up is dropped.
+        /// not take; a peer that lets too many frames pile up is dropped. <paramref name="attached"/>
+        /// goes with the frame's first byte and is disposed once sent or dropped.
         /// </summary>
-        public void Enqueue(byte[] frame)
+        public void Enqueue(byte[] frame, FileDescriptor? attached = null)
         {
             lock (_outgoing)
             {
                 if (_completed)
                 {
+                    attached?.Dispose();
                     return;
                 }
 
@@ -217,12 +271,20 @@ public sealed class DomainServer : IDisposable
                 {
                     try
                     {
-                        sent = FrameSocket.SendWithoutWaiting(socket, frame);
+                        sent = FrameSocket.SendWithoutWaiting(socket, frame, attached);
                     }
                     catch (Exception e) when (e is SocketException or ObjectDisposedException)
                     {
+                        attached?.Dispose();
                         Close();
                         return;
+                    }
+
+                    if (sent > 0)
+                    {
+                        // The descriptor went with the first byte.
+                        attached?.Dispose();
+                        attached = null;
                     }
 
                     if (sent == frame.Length)
@@ -232,11 +294,12 @@ public sealed class DomainServer : IDisposable
                 }
                 else if (_outgoing.Count >= server._settings.MaxQueuedFrames)
                 {
+                    attached?.Dispose();
                     Close();
                     return;
                 }
 
-                _outgoing.Enqueue(frame.AsMemory(sent));
+                _outgoing.Enqueue(new Outgoing(frame.AsMemory(sent), attached));
                 Monitor.Pulse(_outgoing);
             }
         }
@@ -273,7 +336,7 @@ public sealed class DomainServer : IDisposable
                 socket.ReceiveTimeout = (int)server._settings.HandshakeTimeout.TotalMilliseconds;
                 Handshake();
                 socket.ReceiveTimeout = 0;
-                server.Report($"peer {Id} joined");
+                server.Report($"peer {Id} joined: {credentials}");
                 while (FrameSocket.Receive(socket) is { } frame)
                 {
                     if (frame.Descriptor is not null)
@@ -311,6 +374,11 @@ public sealed class DomainServer : IDisposable
                 }
 
                 _writerThread?.Join();
+                foreach (Outgoing unsent in _outgoing)
+                {
+                    unsent.Attached?.Dispose();
+                }
+
                 socket.Dispose();
                 server._peers.TryRemove(Id, out _);
                 server.Report($"peer {Id} left ({why}; {_devices.Count} device(s) detached)");
@@ -324,7 +392,7 @@ public sealed class DomainServer : IDisposable
             {
                 while (true)
                 {
-                    ReadOnlyMemory<byte> frame;
+                    Outgoing frame;
                     lock (_outgoing)
                     {
                         _writing = false;
@@ -342,7 +410,14 @@ public sealed class DomainServer : IDisposable
                         _writing = true;
                     }
 
-                    FrameSocket.Send(socket, frame.Span);
+                    try
+                    {
+                        FrameSocket.Send(socket, frame.Frame.Span, frame.Attached);
+                    }
+                    finally
+                    {
+                        frame.Attached?.Dispose();
+                    }
                 }
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -372,8 +447,9 @@ public sealed class DomainServer : IDisposable
             server.Domain.Cdid.TryWriteBytes(welcome.AsSpan(8, 16), bigEndian: true, out _);
             BinaryPrimitives.WriteUInt64LittleEndian(welcome.AsSpan(24), server.Domain.ChunkSize);
             BinaryPrimitives.WriteUInt64LittleEndian(welcome.AsSpan(32), (ulong)server.Domain.ChunkCount);
-            // Sent before the writer carries anything else: nothing is queued until a device joins.
-            FrameSocket.Send(socket, DomainWire.Frame(DomainWire.Welcome, welcome), server._memoryFd);
+            // Sent before the writer carries anything else: nothing is queued until a device joins. No
+            // memory comes with it: a peer gets a region's memory only with an allocate or attach.
+            FrameSocket.Send(socket, DomainWire.Frame(DomainWire.Welcome, welcome));
         }
 
         private void Handle(ReceivedFrame frame)
@@ -388,16 +464,17 @@ public sealed class DomainServer : IDisposable
                 case DomainWire.Request when p.Length == DomainWire.RequestSize && p[5] == 0 && p[6] == 0 && p[7] == 0:
                     uint request = BinaryPrimitives.ReadUInt32LittleEndian(p);
                     var operation = (DomainOperation)p[4];
-                    byte[] reply = Execute(request, operation, Le64(p, 8), Le64(p, 16), Le64(p, 24), Le64(p, 32), Le64(p, 40));
+                    FileDescriptor? memory = null;
+                    byte[] reply = Execute(request, operation, Le64(p, 8), Le64(p, 16), Le64(p, 24), Le64(p, 32), Le64(p, 40), ref memory);
                     server._settings.StepTaken?.Invoke(DomainWire.Request, operation);
-                    Enqueue(reply);
+                    Enqueue(reply, memory);
                     break;
                 default:
                     throw new DomainProtocolException($"unexpected frame of type 0x{frame.Type:x4} and {p.Length} bytes");
             }
         }
 
-        private byte[] Execute(uint request, DomainOperation operation, ulong devid, ulong a, ulong b, ulong c, ulong d)
+        private byte[] Execute(uint request, DomainOperation operation, ulong devid, ulong a, ulong b, ulong c, ulong d, ref FileDescriptor? memory)
         {
             IsmDomain domain = server.Domain;
             switch (operation)
@@ -418,12 +495,41 @@ public sealed class DomainServer : IDisposable
                     _devices.Remove(devid);
                     return Reply(request, IsmAck.Ok, 0, 0, null);
                 case DomainOperation.Allocate:
-                    return MapReply(request, domain.Allocate(Owned(devid), a, Limits(b, c)));
+                    IsmMapResult allocated = domain.Allocate(Owned(devid), a, Limits(b, c));
+                    if (allocated.Ack == IsmAck.Ok)
+                    {
+                        try
+                        {
+                            memory = server._regions.Create(allocated.Token, allocated.Chunks!);
+                        }
+                        catch (IOException)
+                        {
+                            // No memory for the region after all: it is freed again, and the device told so.
+                            domain.Detach(devid, allocated.Token);
+                            return Reply(request, IsmAck.NoMemory, 0, 0, null);
+                        }
+                    }
+
+                    return MapReply(request, allocated);
                 case DomainOperation.Query:
                     IsmQueryResult query = domain.Query(Owned(devid), a);
                     return Reply(request, query.Ack, query.Size, (ulong)query.Permissions, null);
                 case DomainOperation.Attach:
-                    return MapReply(request, domain.Attach(Owned(devid), a, (IsmPermissions)b, Limits(c, d)));
+                    IsmMapResult attached = domain.Attach(Owned(devid), a, (IsmPermissions)b, Limits(c, d));
+                    if (attached.Ack == IsmAck.Ok)
+                    {
+                        try
+                        {
+                            memory = server._regions.Open(attached.Token, writable: ((IsmPermissions)b & IsmPermissions.Write) != 0);
+                        }
+                        catch (IOException)
+                        {
+                            domain.Detach(devid, attached.Token);
+                            return Reply(request, IsmAck.NoMemory, 0, 0, null);
+                        }
+                    }
+
+                    return MapReply(request, attached);
                 case DomainOperation.Detach:
                     return Reply(request, domain.Detach(Owned(devid), a), 0, 0, null);
                 case DomainOperation.Grant:
@@ -437,6 +543,9 @@ public sealed class DomainServer : IDisposable
                     throw new DomainProtocolException($"unknown operation {(byte)operation}");
             }
         }
+
+        /// <summary>A frame, or the unsent end of one, and the descriptor that still has to go with its first byte.</summary>
+        private readonly record struct Outgoing(ReadOnlyMemory<byte> Frame, FileDescriptor? Attached);
 
         private static IsmChunkLimits Limits(ulong replyChunks, ulong freeSlots) =>
             new((long)replyChunks, (int)Math.Min(freeSlots, int.MaxValue));
@@ -495,10 +604,135 @@ public sealed class DomainServerEventArgs(string message, int peers) : EventArgs
     public int Peers { get; } = peers;
 }
 
-/// <summary>The domain memory as the server maps it; clearing writes zeros through the mapping.</summary>
-internal sealed class MappedDomainMemory(SharedMapping mapping) : IIsmDomainMemory
+/// <summary>
+/// The memory of the live regions, as the server maps it and hands it out: one sealed memfd per
+/// region (its chunks in order), mapped where the region's chunks lie. The domain clears a chunk
+/// when the region that held it is freed: the server then withdraws that chunk (fresh zeroed
+/// memory of its own in its place) and, with the region's last chunk, closes the region's memfd.
+/// Peers that kept that memfd keep only the dead region's bytes; a chunk of the pool is memory of
+/// the server alone, zero, and nobody writes it. Thread-safe: the domain calls <see cref="Clear"/>
+/// under its lock; no lock of the domain is taken here.
+/// </summary>
+internal sealed class RegionMemories(SharedMapping mapping, ulong chunkSize) : IIsmDomainMemory, IDisposable
 {
+    private readonly Lock _lock = new();
+    private readonly Region?[] _byChunk = new Region?[(ulong)mapping.Length / chunkSize];
+    private readonly Dictionary<ulong, Region> _byToken = [];
+
     public ulong Length => (ulong)mapping.Length;
 
-    public void Clear(ulong address, ulong length) => mapping.GetSpan().Slice(checked((int)address), checked((int)length)).Clear();
+    /// <summary>The live regions' memfds.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _byToken.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Backs a newly allocated region with a memfd of its own, mapped at its chunks; returns a
+    /// descriptor of it for the allocator (the caller disposes it).
+    /// </summary>
+    /// <exception cref="IOException">The memfd could not be made or mapped; chunks mapped so far are withdrawn when the region is freed.</exception>
+    public FileDescriptor Create(ulong token, IReadOnlyList<ulong> chunks)
+    {
+        FileDescriptor memory = SharedMapping.CreateMemFd("virtiohw-ism-region", (long)((ulong)chunks.Count * chunkSize));
+        var region = new Region(token, memory, chunks.Count);
+        lock (_lock)
+        {
+            _byToken.Add(token, region);
+            foreach (ulong address in chunks)
+            {
+                _byChunk[address / chunkSize] = region;
+            }
+        }
+
+        for (int i = 0; i < chunks.Count; i++)
+        {
+            mapping.MapAt(chunks[i], chunkSize, memory, (long)((ulong)i * chunkSize), writable: true);
+        }
+
+        return SharedMapping.Duplicate(memory);
+    }
+
+    /// <summary>A descriptor of a live region's memfd for a device the domain let attach; read-only unless <paramref name="writable"/>.</summary>
+    /// <exception cref="IOException">The region has no memory (it cannot happen while the attacher refers to it), or out of descriptors.</exception>
+    public FileDescriptor Open(ulong token, bool writable)
+    {
+        lock (_lock)
+        {
+            if (!_byToken.TryGetValue(token, out Region? region))
+            {
+                throw new IOException($"region {token:x16} has no memory");
+            }
+
+            return writable ? SharedMapping.Duplicate(region.Memory) : SharedMapping.ReopenReadOnly(region.Memory);
+        }
+    }
+
+    public void Clear(ulong address, ulong length)
+    {
+        bool held = false;
+        lock (_lock)
+        {
+            for (ulong chunk = address / chunkSize; chunk < (address + length + chunkSize - 1) / chunkSize; chunk++)
+            {
+                if (_byChunk[chunk] is not { } region)
+                {
+                    continue;
+                }
+
+                held = true;
+                _byChunk[chunk] = null;
+                if (--region.Chunks == 0)
+                {
+                    _byToken.Remove(region.Token);
+                    region.Memory.Dispose();
+                }
+            }
+        }
+
+        // A chunk of the pool is already zero and the server's alone; one that held a region gets fresh
+        // memory. The domain calls this under its lock, so the chunk is withdrawn before it can be taken again.
+        if (held)
+        {
+            try
+            {
+                mapping.Withdraw(address, length);
+            }
+            catch (IOException)
+            {
+                // Out of memory for the replacement: the chunk keeps the dead region's bytes in this
+                // process only, until the next region taking it maps its own memory over them.
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            foreach (Region region in _byToken.Values)
+            {
+                region.Memory.Dispose();
+            }
+
+            _byToken.Clear();
+            Array.Clear(_byChunk);
+        }
+    }
+
+    private sealed class Region(ulong token, FileDescriptor memory, int chunks)
+    {
+        public ulong Token { get; } = token;
+
+        public FileDescriptor Memory { get; } = memory;
+
+        /// <summary>Chunks not yet cleared; under the lock.</summary>
+        public int Chunks { get; set; } = chunks;
+    }
 }

@@ -6,6 +6,9 @@ public sealed record DomainServerSettings
     /// <summary>The UNIX socket to listen on; it must not exist (a stale socket nobody listens on is replaced).</summary>
     public required string SocketPath { get; init; }
 
+    /// <summary>Who may connect: the socket file's mode (0600 by default) and group, and the same rule on each peer's credentials.</summary>
+    public SocketAccess Access { get; init; } = SocketAccess.OwnerOnly;
+
     /// <summary>Bytes of domain memory, a whole number of chunks (32 MiB: what one virtio-ism endpoint of the model maps).</summary>
     public long MemorySize { get; init; } = 32L << 20;
 

@@ -3,11 +3,12 @@ using System.Buffers.Binary;
 namespace VirtioHw.Domain;
 
 /// <summary>
-/// The domain protocol (version 1) on a UNIX stream socket. Every message is a frame: an 8-byte
+/// The domain protocol (version 2) on a UNIX stream socket. Every message is a frame: an 8-byte
 /// header (le32 payload length, le16 type, le16 zero) and the payload, little-endian throughout.
-/// Only the server's <see cref="Welcome"/> carries a descriptor (the domain memfd, SCM_RIGHTS); a
-/// descriptor anywhere else, an unknown type, a wrong length or a request for a devid the
-/// connection does not own is a protocol error, and the server drops that peer.
+/// Only the server's OK <see cref="Reply"/> to an allocate or attach carries a descriptor (the
+/// region's sealed memfd, SCM_RIGHTS); a descriptor from a client, an unknown type, a wrong length
+/// or a request for a devid the connection does not own is a protocol error, and the server drops
+/// that peer.
 /// </summary>
 public static class DomainWire
 {
@@ -15,7 +16,7 @@ public static class DomainWire
     public const uint Magic = 0x44574856;
 
     /// <summary>The protocol version this code speaks; the server refuses any other.</summary>
-    public const ushort Version = 1;
+    public const ushort Version = 2;
 
     public const int HeaderSize = 8;
 
@@ -35,10 +36,14 @@ public static class DomainWire
 
     // Server to client.
 
-    /// <summary>le16 version, 6 zero bytes, the cdid (16 bytes, RFC 4122 order), le64 chunk size, le64 chunk count; with the memfd.</summary>
+    /// <summary>le16 version, 6 zero bytes, the cdid (16 bytes, RFC 4122 order), le64 chunk size, le64 chunk count; no descriptor.</summary>
     public const ushort Welcome = 0x0081;
 
-    /// <summary>le32 request id, u8 ack, 3 zero bytes, le64 value0, le64 value1, le64 count, then count le64 chunk addresses.</summary>
+    /// <summary>
+    /// le32 request id, u8 ack, 3 zero bytes, le64 value0, le64 value1, le64 count, then count le64
+    /// chunk addresses; an OK allocate or attach comes with the region's memfd (its chunks in order;
+    /// read-only for an attach without write access).
+    /// </summary>
     public const ushort Reply = 0x0082;
 
     /// <summary>le64 receiver devid, le64 event type, le64 token, le64 causing devid, le64 peers.</summary>

@@ -65,16 +65,11 @@ internal static unsafe class FrameSocket
 
         int space = Libc.ControlSpace(sizeof(int));
         ulong* control = stackalloc ulong[(space + sizeof(ulong) - 1) / sizeof(ulong)];
-        new Span<byte>(control, space).Clear();
-        var cmsg = (Libc.ControlMessageHeader*)control;
-        cmsg->Length = (nuint)Libc.ControlLength(sizeof(int));
-        cmsg->Level = Libc.SocketLevel;
-        cmsg->Type = Libc.ScmRights;
         bool added = false;
         try
         {
             attached.DangerousAddRef(ref added);
-            *(int*)((byte*)control + Libc.ControlAlign(sizeof(Libc.ControlMessageHeader))) = (int)attached.DangerousGetHandle();
+            Attach(control, space, (int)attached.DangerousGetHandle());
             fixed (byte* data = frame)
             {
                 var vector = new Libc.IoVector { Base = data, Length = (nuint)frame.Length };
@@ -110,35 +105,68 @@ internal static unsafe class FrameSocket
 
     /// <summary>
     /// Sends as much of <paramref name="data"/> as the socket takes without waiting; returns how
-    /// many bytes that was (0 when its buffer is full).
+    /// many bytes that was (0 when its buffer is full). <paramref name="attached"/> goes with the
+    /// first byte, so it went when the result is not 0.
     /// </summary>
     /// <exception cref="SocketException">The peer is gone or the socket failed.</exception>
-    public static int SendWithoutWaiting(Socket socket, ReadOnlySpan<byte> data)
+    public static int SendWithoutWaiting(Socket socket, ReadOnlySpan<byte> data, SafeHandle? attached = null)
     {
-        fixed (byte* start = data)
+        int space = Libc.ControlSpace(sizeof(int));
+        ulong* control = stackalloc ulong[(space + sizeof(ulong) - 1) / sizeof(ulong)];
+        bool added = false;
+        try
         {
-            var vector = new Libc.IoVector { Base = start, Length = (nuint)data.Length };
-            var message = new Libc.MessageHeader { Vectors = &vector, VectorCount = 1 };
-            while (true)
+            fixed (byte* start = data)
             {
-                nint sent = Libc.SendMessage(socket.SafeHandle, &message, Libc.MessageNoSignal | Libc.MessageDontWait);
-                if (sent >= 0)
+                var vector = new Libc.IoVector { Base = start, Length = (nuint)data.Length };
+                var message = new Libc.MessageHeader { Vectors = &vector, VectorCount = 1 };
+                if (attached is not null)
                 {
-                    return (int)sent;
+                    attached.DangerousAddRef(ref added);
+                    Attach(control, space, (int)attached.DangerousGetHandle());
+                    message.Control = control;
+                    message.ControlLength = (nuint)space;
                 }
 
-                int errno = Libc.LastError;
-                if (errno == Libc.ErrorWouldBlock)
+                while (true)
                 {
-                    return 0;
-                }
+                    nint sent = Libc.SendMessage(socket.SafeHandle, &message, Libc.MessageNoSignal | Libc.MessageDontWait);
+                    if (sent >= 0)
+                    {
+                        return (int)sent;
+                    }
 
-                if (errno != Libc.ErrorInterrupted)
-                {
-                    throw new SocketException(errno);
+                    int errno = Libc.LastError;
+                    if (errno == Libc.ErrorWouldBlock)
+                    {
+                        return 0;
+                    }
+
+                    if (errno != Libc.ErrorInterrupted)
+                    {
+                        throw new SocketException(errno);
+                    }
                 }
             }
         }
+        finally
+        {
+            if (added)
+            {
+                attached!.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Writes one SCM_RIGHTS control message carrying <paramref name="descriptor"/> into <paramref name="space"/> bytes at <paramref name="control"/>.</summary>
+    private static void Attach(ulong* control, int space, int descriptor)
+    {
+        new Span<byte>(control, space).Clear();
+        var cmsg = (Libc.ControlMessageHeader*)control;
+        cmsg->Length = (nuint)Libc.ControlLength(sizeof(int));
+        cmsg->Level = Libc.SocketLevel;
+        cmsg->Type = Libc.ScmRights;
+        *(int*)((byte*)control + Libc.ControlAlign(sizeof(Libc.ControlMessageHeader))) = descriptor;
     }
 
     /// <summary>Reads exactly <paramref name="buffer"/>.Length bytes; false on a clean end before the first byte when allowed.</summary>

@@ -9,7 +9,10 @@ namespace VirtioHw.Domain;
 /// <summary>
 /// A communication domain held by a <see cref="DomainServer"/>, joined from this process: the
 /// <see cref="IIsmDomain"/> the ISM firmware of this process's devices use, and the domain memory
-/// mapped here (<see cref="Memory"/>), which the devices' chunk windows read and write directly.
+/// as this process sees it (<see cref="Memory"/>), which the devices' chunk windows read and write
+/// directly. That memory is this process's own zeroes except where a region one of its devices
+/// allocated or attached lies: there the region's memfd, received with the reply, is mapped
+/// (read-only for read-only attachments) until the last of this process's devices detaches it.
 /// Control operations are requests to the server and wait for its reply; a kick is one frame,
 /// sent without waiting; events for this process's devices arrive on a reader thread.
 /// </summary>
@@ -25,10 +28,10 @@ namespace VirtioHw.Domain;
 public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
 {
     private readonly Socket _socket;
-    private readonly FileDescriptor _memoryFd;
     private readonly SharedMapping _mapping;
+    private readonly Dictionary<ulong, LocalRegion> _regions = [];
     private readonly Lock _sendLock = new();
-    private readonly ConcurrentDictionary<uint, TaskCompletionSource<byte[]>> _pending = new();
+    private readonly ConcurrentDictionary<uint, TaskCompletionSource<ReceivedFrame>> _pending = new();
     private readonly ConcurrentDictionary<ulong, IIsmDomainMember> _members = new();
     private readonly TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _reader;
@@ -44,16 +47,13 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
         Cdid = new Guid(w.Slice(8, 16), bigEndian: true);
         ChunkSize = BinaryPrimitives.ReadUInt64LittleEndian(w[24..]);
         ulong chunks = BinaryPrimitives.ReadUInt64LittleEndian(w[32..]);
-        _memoryFd = welcome.Descriptor!;
-        long size = SharedMapping.SizeOf(_memoryFd);
-        if (!ulong.IsPow2(ChunkSize) || chunks == 0 || chunks > int.MaxValue || (ulong)size < chunks * ChunkSize || size > int.MaxValue)
+        if (!ulong.IsPow2(ChunkSize) || ChunkSize % (ulong)Environment.SystemPageSize != 0 || chunks == 0 || chunks > int.MaxValue / ChunkSize)
         {
-            _memoryFd.Dispose();
-            throw new DomainProtocolException($"the server announced {chunks} chunks of {ChunkSize} bytes in {size} bytes of memory");
+            throw new DomainProtocolException($"the server announced {chunks} chunks of {ChunkSize} bytes (page-sized chunks, under 2 GiB in all, are what this side maps)");
         }
 
         ChunkCount = (int)chunks;
-        _mapping = SharedMapping.Map(_memoryFd, (int)(chunks * ChunkSize));
+        _mapping = SharedMapping.Reserve((int)(chunks * ChunkSize));
         _reader = new Thread(ReadLoop) { IsBackground = true, Name = "domain client reader" };
         _reader.Start();
     }
@@ -85,15 +85,25 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
             var hello = new byte[DomainWire.HelloSize];
             BinaryPrimitives.WriteUInt32LittleEndian(hello, DomainWire.Magic);
             BinaryPrimitives.WriteUInt16LittleEndian(hello.AsSpan(4), DomainWire.Version);
-            FrameSocket.Send(socket, DomainWire.Frame(DomainWire.Hello, hello));
-            socket.ReceiveTimeout = (int)wait.TotalMilliseconds;
-            ReceivedFrame welcome = FrameSocket.Receive(socket) ?? throw new DomainProtocolException("the server closed the connection instead of welcoming");
+            ReceivedFrame welcome;
+            try
+            {
+                FrameSocket.Send(socket, DomainWire.Frame(DomainWire.Hello, hello));
+                socket.ReceiveTimeout = (int)wait.TotalMilliseconds;
+                welcome = FrameSocket.Receive(socket) ?? throw new DomainProtocolException(Unwelcome);
+            }
+            catch (SocketException e)
+            {
+                // Hung up on before the welcome (reset, or a broken pipe when the hello had not even gone out).
+                throw new DomainProtocolException($"{Unwelcome}: {e.Message}", e);
+            }
+
             socket.ReceiveTimeout = 0;
-            if (welcome.Type != DomainWire.Welcome || welcome.Payload.Length != DomainWire.WelcomeSize || welcome.Descriptor is null
+            welcome.Descriptor?.Dispose();
+            if (welcome.Type != DomainWire.Welcome || welcome.Payload.Length != DomainWire.WelcomeSize || welcome.Descriptor is not null
                 || BinaryPrimitives.ReadUInt16LittleEndian(welcome.Payload) != DomainWire.Version)
             {
-                welcome.Descriptor?.Dispose();
-                throw new DomainProtocolException("the server's first frame is not a version-1 welcome with the domain memory");
+                throw new DomainProtocolException($"the server's first frame is not a version-{DomainWire.Version} welcome");
             }
 
             return new RemoteIsmDomain(socket, welcome, wait);
@@ -110,10 +120,12 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
         }
     }
 
+    private const string Unwelcome = "the server closed the connection instead of welcoming it (its log says why; a user the socket's access rule does not allow is refused)";
+
     public ulong Join(IIsmDomainMember member)
     {
         ArgumentNullException.ThrowIfNull(member);
-        ReadOnlySpan<byte> reply = Call(DomainOperation.Join, 0);
+        ReadOnlySpan<byte> reply = Payload(Call(DomainOperation.Join, 0));
         ulong devid = Le64(reply, 8);
         _members[devid] = member;
         return devid;
@@ -121,26 +133,48 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
 
     public void Leave(ulong devid)
     {
-        Call(DomainOperation.Leave, devid);
+        _ = Payload(Call(DomainOperation.Leave, devid));
         _members.TryRemove(devid, out _);
+        Forget(devid, token: null);
     }
 
     public IsmMapResult Allocate(ulong devid, ulong size, IsmChunkLimits limits) =>
-        MapResult(Call(DomainOperation.Allocate, devid, size, (ulong)limits.ReplyChunks, (ulong)limits.FreeSlots));
+        MapRegion(devid, Call(DomainOperation.Allocate, devid, size, (ulong)limits.ReplyChunks, (ulong)limits.FreeSlots));
 
     public IsmQueryResult Query(ulong devid, ulong token)
     {
-        byte[] reply = Call(DomainOperation.Query, devid, token);
+        byte[] reply = Payload(Call(DomainOperation.Query, devid, token));
         return new IsmQueryResult((IsmAck)reply[4], Le64(reply, 8), (IsmPermissions)Le64(reply, 16));
     }
 
     public IsmMapResult Attach(ulong devid, ulong token, IsmPermissions access, IsmChunkLimits limits) =>
-        MapResult(Call(DomainOperation.Attach, devid, token, (ulong)access, (ulong)limits.ReplyChunks, (ulong)limits.FreeSlots));
+        MapRegion(devid, Call(DomainOperation.Attach, devid, token, (ulong)access, (ulong)limits.ReplyChunks, (ulong)limits.FreeSlots));
 
-    public IsmAck Detach(ulong devid, ulong token) => (IsmAck)Call(DomainOperation.Detach, devid, token)[4];
+    public IsmAck Detach(ulong devid, ulong token)
+    {
+        var ack = (IsmAck)Payload(Call(DomainOperation.Detach, devid, token))[4];
+        if (ack == IsmAck.Ok)
+        {
+            Forget(devid, token);
+        }
+
+        return ack;
+    }
 
     public IsmAck Grant(ulong devid, ulong token, IsmPermissions permissions, ulong? peer) =>
-        (IsmAck)Call(DomainOperation.Grant, devid, token, (ulong)permissions, peer is null ? 0UL : 1UL, peer ?? 0)[4];
+        (IsmAck)Payload(Call(DomainOperation.Grant, devid, token, (ulong)permissions, peer is null ? 0UL : 1UL, peer ?? 0))[4];
+
+    /// <summary>Regions whose memory is mapped in this process now (for tests of what a process can reach).</summary>
+    internal int MappedRegions
+    {
+        get
+        {
+            lock (_regions)
+            {
+                return _regions.Count;
+            }
+        }
+    }
 
     public void Kick(ulong devid, ulong token)
     {
@@ -168,10 +202,161 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
         _reader.Join();
         _socket.Dispose();
         _mapping.Unmap();
-        _memoryFd.Dispose();
+        ForgetAll();
+    }
+
+    /// <summary>A region mapped in this process: its memfd, its chunks in order, and the devices of this process that refer to it.</summary>
+    private sealed class LocalRegion(FileDescriptor memory, IReadOnlyList<ulong> chunks, bool writable)
+    {
+        public FileDescriptor Memory { get; } = memory;
+
+        public IReadOnlyList<ulong> Chunks { get; } = chunks;
+
+        public bool Writable { get; } = writable;
+
+        public HashSet<ulong> Devices { get; init; } = [];
     }
 
     private static ulong Le64(ReadOnlySpan<byte> data, int offset) => BinaryPrimitives.ReadUInt64LittleEndian(data[offset..]);
+
+    /// <summary>The payload of a reply that carries no descriptor; a descriptor there breaks the protocol, and the connection is dropped.</summary>
+    private byte[] Payload(ReceivedFrame reply)
+    {
+        if (reply.Descriptor is not null)
+        {
+            reply.Descriptor.Dispose();
+            HangUp();
+            throw new IsmDomainUnavailableException("the domain server sent memory with a reply that has none");
+        }
+
+        return reply.Payload;
+    }
+
+    /// <summary>
+    /// The result of an allocate or attach; on OK the region's memfd is mapped where its chunks lie
+    /// before the result is returned, so the device's chunk window reaches it at once.
+    /// </summary>
+    private IsmMapResult MapRegion(ulong devid, ReceivedFrame reply)
+    {
+        IsmMapResult result = MapResult(reply.Payload);
+        if (result.Ack != IsmAck.Ok)
+        {
+            _ = Payload(reply);
+            return result;
+        }
+
+        FileDescriptor? memory = reply.Descriptor;
+        try
+        {
+            IReadOnlyList<ulong> chunks = result.Chunks!;
+            if (memory is null || SharedMapping.SizeOf(memory) != (long)((ulong)chunks.Count * ChunkSize)
+                || chunks.Any(c => c % ChunkSize != 0 || c >= (ulong)ChunkCount * ChunkSize))
+            {
+                HangUp();
+                throw new IsmDomainUnavailableException("the domain server's reply does not come with the region's memory for its chunks");
+            }
+
+            bool writable = !SharedMapping.IsReadOnly(memory);
+            lock (_regions)
+            {
+                if (_regions.TryGetValue(result.Token, out LocalRegion? known))
+                {
+                    known.Devices.Add(devid);
+                    if (!writable || known.Writable)
+                    {
+                        return result;
+                    }
+
+                    // Another device of this process attached it read-only before: now it is mapped writable.
+                    known.Memory.Dispose();
+                    _regions.Remove(result.Token);
+                    var upgraded = new LocalRegion(memory, chunks, writable) { Devices = known.Devices };
+                    MapLocked(upgraded);
+                    memory = null;
+                    return result;
+                }
+
+                var region = new LocalRegion(memory, chunks, writable);
+                region.Devices.Add(devid);
+                MapLocked(region);
+                _regions[result.Token] = region;
+                memory = null;
+                return result;
+            }
+        }
+        finally
+        {
+            memory?.Dispose();
+        }
+
+        void MapLocked(LocalRegion region)
+        {
+            for (int i = 0; i < region.Chunks.Count; i++)
+            {
+                _mapping.MapAt(region.Chunks[i], ChunkSize, region.Memory, (long)((ulong)i * ChunkSize), region.Writable);
+            }
+
+            _regions[result.Token] = region;
+        }
+    }
+
+    /// <summary>Drops <paramref name="devid"/>'s reference to <paramref name="token"/> (all its regions when null); a region no device of this process refers to any more is withdrawn.</summary>
+    private void Forget(ulong devid, ulong? token)
+    {
+        lock (_regions)
+        {
+            foreach ((ulong key, LocalRegion region) in _regions.ToArray())
+            {
+                if ((token is null || key == token) && region.Devices.Remove(devid) && region.Devices.Count == 0)
+                {
+                    _regions.Remove(key);
+                    Withdraw(region);
+                }
+            }
+        }
+    }
+
+    private void Withdraw(LocalRegion region)
+    {
+        try
+        {
+            foreach (ulong chunk in region.Chunks)
+            {
+                _mapping.Withdraw(chunk, ChunkSize);
+            }
+        }
+        catch (IOException)
+        {
+            // Out of memory for the replacement: the mapping stays until the domain is left.
+        }
+
+        region.Memory.Dispose();
+    }
+
+    /// <summary>Closes every region's memfd; the mapping itself is replaced or unmapped by the caller.</summary>
+    private void ForgetAll()
+    {
+        lock (_regions)
+        {
+            foreach (LocalRegion region in _regions.Values)
+            {
+                region.Memory.Dispose();
+            }
+
+            _regions.Clear();
+        }
+    }
+
+    private void HangUp()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+    }
 
     private static IsmMapResult MapResult(byte[] reply)
     {
@@ -196,8 +381,8 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
         return new IsmMapResult(ack, Le64(reply, 8), Le64(reply, 16), chunks, count);
     }
 
-    /// <summary>Sends a request and waits for its reply (the whole reply payload).</summary>
-    private byte[] Call(DomainOperation operation, ulong devid, ulong a = 0, ulong b = 0, ulong c = 0, ulong d = 0)
+    /// <summary>Sends a request and waits for its reply (the whole reply payload, and the memory that came with it).</summary>
+    private ReceivedFrame Call(DomainOperation operation, ulong devid, ulong a = 0, ulong b = 0, ulong c = 0, ulong d = 0)
     {
         uint id = (uint)Interlocked.Increment(ref _nextRequest);
         var payload = new byte[DomainWire.RequestSize];
@@ -208,13 +393,19 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
         BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(24), b);
         BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(32), c);
         BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(40), d);
-        var reply = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reply = new TaskCompletionSource<ReceivedFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[id] = reply;
         try
         {
             SendFrame(DomainWire.Frame(DomainWire.Request, payload));
             if (!reply.Task.Wait(_timeout))
             {
+                // A reply that comes after all is dropped by the reader, its descriptor closed.
+                if (!reply.TrySetCanceled())
+                {
+                    reply.Task.Result.Descriptor?.Dispose();
+                }
+
                 throw new IsmDomainUnavailableException($"the domain server did not answer {operation} within {_timeout.TotalSeconds:0.#} s");
             }
 
@@ -256,21 +447,24 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
         {
             while (FrameSocket.Receive(_socket) is { } frame)
             {
+                if (frame.Type == DomainWire.Reply && frame.Payload.Length >= DomainWire.ReplyHeaderSize)
+                {
+                    uint id = BinaryPrimitives.ReadUInt32LittleEndian(frame.Payload);
+                    if (!_pending.TryGetValue(id, out TaskCompletionSource<ReceivedFrame>? waiter) || !waiter.TrySetResult(frame))
+                    {
+                        frame.Descriptor?.Dispose();
+                    }
+
+                    continue;
+                }
+
                 frame.Descriptor?.Dispose();
                 if (frame.Descriptor is not null)
                 {
                     break;
                 }
 
-                if (frame.Type == DomainWire.Reply && frame.Payload.Length >= DomainWire.ReplyHeaderSize)
-                {
-                    uint id = BinaryPrimitives.ReadUInt32LittleEndian(frame.Payload);
-                    if (_pending.TryGetValue(id, out TaskCompletionSource<byte[]>? waiter))
-                    {
-                        waiter.TrySetResult(frame.Payload);
-                    }
-                }
-                else if (frame.Type == DomainWire.Event && frame.Payload.Length == DomainWire.EventSize)
+                if (frame.Type == DomainWire.Event && frame.Payload.Length == DomainWire.EventSize)
                 {
                     ReadOnlySpan<byte> p = frame.Payload;
                     if (_members.TryGetValue(Le64(p, 0), out IIsmDomainMember? member))
@@ -303,9 +497,11 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
                 {
                     // Too little memory for the replacement: the devices are told below all the same.
                 }
+
+                ForgetAll();
             }
 
-            foreach (TaskCompletionSource<byte[]> waiter in _pending.Values)
+            foreach (TaskCompletionSource<ReceivedFrame> waiter in _pending.Values)
             {
                 waiter.TrySetException(new IsmDomainUnavailableException("the connection to the domain server closed"));
             }

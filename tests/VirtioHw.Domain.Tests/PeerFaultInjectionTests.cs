@@ -387,11 +387,4 @@ public sealed class PeerFaultInjectionTests
             }
         }
     }
-
-    private sealed class IgnoredEvents : Firmware.Ism.IIsmDomainMember
-    {
-        public void OnDomainEvent(Firmware.Ism.IsmDomainEvent domainEvent)
-        {
-        }
-    }
 }

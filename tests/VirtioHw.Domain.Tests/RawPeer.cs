@@ -51,6 +51,21 @@ internal sealed unsafe partial class RawPeer : IDisposable
         return awaitReply ? (FrameSocket.Receive(Socket) ?? throw new AssertionException("no reply")).Payload : null;
     }
 
+    /// <summary>A request and its whole reply frame, with the descriptor that came with it (the caller disposes it).</summary>
+    public ReceivedFrame RequestFrame(DomainOperation operation, ulong devid, ulong a = 0, ulong b = 0, ulong c = 0, ulong d = 0)
+    {
+        Request(operation, devid, awaitReply: false, a, b, c, d);
+        return FrameSocket.Receive(Socket) ?? throw new AssertionException("no reply");
+    }
+
+    /// <summary>Joins a device; its devid.</summary>
+    public ulong Join()
+    {
+        ReceivedFrame reply = RequestFrame(DomainOperation.Join, 0);
+        Assert.That(reply.Descriptor, Is.Null, "a join carries no memory");
+        return BinaryPrimitives.ReadUInt64LittleEndian(reply.Payload.AsSpan(8));
+    }
+
     public void Send(ReadOnlySpan<byte> bytes) => FrameSocket.Send(Socket, bytes);
 
     /// <summary>Sends <paramref name="frame"/> with <paramref name="descriptors"/> attached to its first byte, as one message; false when the server has hung up.</summary>

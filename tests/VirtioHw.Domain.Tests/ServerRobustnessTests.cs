@@ -222,12 +222,4 @@ public sealed class ServerRobustnessTests
             Assert.That(_good.Detach(_goodDevice, result.Token), Is.EqualTo(IsmAck.Ok));
         }
     }
-
-    /// <summary>A member that needs no events: the good client in these tests only allocates.</summary>
-    private sealed class IgnoredEvents : IIsmDomainMember
-    {
-        public void OnDomainEvent(IsmDomainEvent domainEvent)
-        {
-        }
-    }
 }

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using VirtioHw.Domain;
+using VirtioHw.Drivers.Ism;
+using VirtioHw.Firmware.Ism;
 using VirtioHw.Flash;
 using VirtioHw.Host.Platforms;
 using VirtioHw.Personalities.Model;
@@ -8,9 +10,9 @@ using VirtioHw.Personalities.Model;
 namespace VirtioHw.Cli.Commands;
 
 /// <summary>
-/// <c>virtiohw domain serve --socket PATH</c>: a virtio-ism communication domain server in the
-/// foreground, one line per peer that joins or leaves, until Ctrl+C or SIGTERM (the socket is
-/// removed). <c>virtiohw domain demo --side a|b -o domain=PATH [--token HEX]</c>: one side of the
+/// <c>virtiohw domain serve --socket PATH [--mode OCTAL] [--group G]</c>: a virtio-ism
+/// communication domain server in the foreground, one line per peer that joins (with its
+/// credentials), is refused or leaves, until Ctrl+C or SIGTERM (the socket is removed). <c>virtiohw domain demo --side a|b -o domain=PATH [--token HEX]</c>: one side of the
 /// ISM demonstration, in a process of its own, on a model device joined to that server.
 /// <c>virtiohw domain peer -o domain=PATH</c>: a model device joined to that server, driven one
 /// command per line from stdin (see <see cref="DomainPeer"/>).
@@ -41,10 +43,12 @@ internal static class DomainCommand
             Description = "Chunk size, a power of two equal to the members' chunk slots (128K for the model virtio-ism endpoint).",
             DefaultValueFactory = _ => "128K",
         };
+        var access = new SocketAccessOptions();
         var command = new Command("serve", "Hold a communication domain and share its memory with the processes that join it.")
         {
             socket, memory, chunk,
         };
+        access.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             long memoryBytes = Size(parse.GetValue(memory)!, "--memory");
@@ -57,6 +61,7 @@ internal static class DomainCommand
                     SocketPath = parse.GetValue(socket)!,
                     MemorySize = memoryBytes,
                     ChunkSize = (ulong)chunkBytes,
+                    Access = access.Parse(parse),
                 });
             }
             catch (Exception e) when (e is ArgumentException or IOException)
@@ -74,7 +79,7 @@ internal static class DomainCommand
             {
                 server.PeerChanged += (_, e) => Console.Out.WriteLine($"{e.Message} ({e.Peers} connected)");
                 await Console.Out.WriteLineAsync(
-                    $"domain server on {server.SocketPath}: cdid {server.Domain.Cdid}, {server.Domain.ChunkCount} chunks of {Units.Size(chunkBytes)}; Ctrl+C stops it").ConfigureAwait(false);
+                    $"domain server on {server.SocketPath} ({server.Access}): cdid {server.Domain.Cdid}, {server.Domain.ChunkCount} chunks of {Units.Size(chunkBytes)}; Ctrl+C stops it").ConfigureAwait(false);
                 try
                 {
                     await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
@@ -89,6 +94,9 @@ internal static class DomainCommand
         });
         return command;
     }
+
+    /// <summary>The exit code of a command whose domain server went away under it.</summary>
+    public const int LostDomainExitCode = 3;
 
     private static Command CreateDemo()
     {
@@ -133,6 +141,14 @@ internal static class DomainCommand
             catch (IOException e)
             {
                 throw new UserErrorException(e.Message);
+            }
+            catch (Exception e) when (e is IsmDeviceNeedsResetException or IsmDomainUnavailableException)
+            {
+                throw new UserErrorException($"lost the domain at {socketPath}: {e.Message}", LostDomainExitCode);
+            }
+            catch (IsmException e)
+            {
+                throw new UserErrorException($"the device refused: {e.Message}");
             }
         });
         return command;

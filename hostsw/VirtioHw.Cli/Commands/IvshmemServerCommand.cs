@@ -5,8 +5,9 @@ using VirtioHw.Platforms.Qemu.Ivshmem;
 namespace VirtioHw.Cli.Commands;
 
 /// <summary>
-/// <c>virtiohw ivshmem-server --socket PATH [--shm NAME-or-PATH] [--size N] [--vectors N]</c>: a
-/// QEMU-compatible ivshmem server in the foreground, printing joins and leaves until Ctrl+C.
+/// <c>virtiohw ivshmem-server --socket PATH [--shm NAME-or-PATH] [--size N] [--vectors N]
+/// [--mode OCTAL] [--group G]</c>: a QEMU-compatible ivshmem server in the foreground, printing
+/// connections (with the peer's credentials), refusals, joins and leaves until Ctrl+C.
 /// </summary>
 internal static class IvshmemServerCommand
 {
@@ -37,10 +38,12 @@ internal static class IvshmemServerCommand
             DefaultValueFactory = _ => 64,
         };
 
+        var access = new SocketAccessOptions();
         var command = new Command("ivshmem-server", "Run an ivshmem server that QEMU ivshmem-doorbell devices and C# peers share.")
         {
             socket, shm, size, vectors, maxPeers,
         };
+        access.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             string sizeText = parse.GetValue(size)!;
@@ -56,6 +59,7 @@ internal static class IvshmemServerCommand
                 Size = bytes,
                 Vectors = parse.GetValue(vectors),
                 MaxPeers = parse.GetValue(maxPeers),
+                Access = access.Parse(parse),
             };
 
             IvshmemServer server;
@@ -70,9 +74,9 @@ internal static class IvshmemServerCommand
 
             using (server)
             {
-                string memory = settings.SharedMemoryPath ?? "an anonymous memfd";
+                string memory = settings.SharedMemoryPath is { } file ? file + " (a file: not sealed, any peer can resize it)" : "a sealed anonymous memfd";
                 await Console.Out.WriteLineAsync(
-                    $"ivshmem server on {settings.SocketPath}: {Units.Size(settings.Size)} of {memory}, {settings.Vectors} vector(s) per peer; Ctrl+C stops it").ConfigureAwait(false);
+                    $"ivshmem server on {settings.SocketPath} ({settings.Access}): {Units.Size(settings.Size)} of {memory}, {settings.Vectors} vector(s) per peer; Ctrl+C stops it").ConfigureAwait(false);
                 try
                 {
                     await foreach (IvshmemServerEvent serverEvent in server.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))

@@ -4,8 +4,9 @@ namespace VirtioHw.Domain.Native;
 
 /// <summary>
 /// The Linux C library calls the domain needs: descriptor passing on UNIX stream sockets
-/// (sendmsg/recvmsg with SCM_RIGHTS), memfd and mmap. Constants are the Linux values, the same
-/// on every architecture .NET runs on.
+/// (sendmsg/recvmsg with SCM_RIGHTS), sealed memfds and mmap, peer credentials, socket file
+/// permissions. Constants are the Linux values, the same on every architecture .NET runs on.
+/// The ivshmem server takes its sealing, credential and permission calls from here too.
 /// </summary>
 internal static unsafe partial class Libc
 {
@@ -19,10 +20,29 @@ internal static unsafe partial class Libc
     public const int MessageCloseOnExec = 0x40000000;
 
     public const uint MemFdCloseOnExec = 0x1;
+    public const uint MemFdAllowSealing = 0x2;
+
+    public const int FileDuplicateCloseOnExec = 1030;
+    public const int FileAddSeals = 1033;
+    public const int FileGetSeals = 1034;
+    public const int FileGetStatusFlags = 3;
+    public const int SealSeal = 0x1;
+    public const int SealShrink = 0x2;
+    public const int SealGrow = 0x4;
+
+    public const int OpenReadOnly = 0x0;
+    public const int OpenAccessMode = 0x3;
+    public const int OpenCloseOnExec = 0x80000;
+
+    public const int SocketPeerCredentials = 17;
+    public const int SocketPeerGroups = 59;
+    public const int ErrorRange = 34;
     public const int ProtectRead = 0x1;
     public const int ProtectWrite = 0x2;
     public const int MapShared = 0x1;
+    public const int MapPrivate = 0x2;
     public const int MapFixed = 0x10;
+    public const int MapAnonymous = 0x20;
     public const int SeekEnd = 2;
 
     public const int ErrorInterrupted = 4;
@@ -58,6 +78,25 @@ internal static unsafe partial class Libc
         public int Type;
     }
 
+    /// <summary><c>struct ucred</c>: what SO_PEERCRED reports about the process at the other end.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PeerCredentials
+    {
+        public int ProcessId;
+        public uint UserId;
+        public uint GroupId;
+    }
+
+    /// <summary><c>struct group</c> as glibc lays it out; only the id is read.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct GroupEntry
+    {
+        public byte* Name;
+        public byte* Password;
+        public uint GroupId;
+        public byte** Members;
+    }
+
     [LibraryImport(Library, EntryPoint = "sendmsg", SetLastError = true)]
     public static partial nint SendMessage(SafeHandle socket, MessageHeader* message, int flags);
 
@@ -78,6 +117,34 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, EntryPoint = "munmap", SetLastError = true)]
     public static partial int UnmapMemory(void* address, nuint length);
+
+    /// <summary><c>fcntl</c> with an integer argument: seals, status flags, duplication.</summary>
+    [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Control(SafeHandle descriptor, int command, int argument);
+
+    [LibraryImport(Library, EntryPoint = "fchmod", SetLastError = true)]
+    public static partial int ChangeMode(SafeHandle descriptor, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags);
+
+    [LibraryImport(Library, EntryPoint = "getsockopt", SetLastError = true)]
+    public static partial int GetSocketOption(SafeHandle socket, int level, int name, void* value, uint* length);
+
+    [LibraryImport(Library, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ChangePathMode(string path, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ChangePathOwner(string path, uint user, uint group);
+
+    [LibraryImport(Library, EntryPoint = "geteuid")]
+    public static partial uint EffectiveUserId();
+
+    [LibraryImport(Library, EntryPoint = "getegid")]
+    public static partial uint EffectiveGroupId();
+
+    [LibraryImport(Library, EntryPoint = "getgrnam_r", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int GroupByName(string name, GroupEntry* entry, byte* buffer, nuint length, GroupEntry** result);
 
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int descriptor);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
+using VirtioHw.Domain;
 using VirtioHw.Platforms.Qemu.Native;
 
 namespace VirtioHw.Platforms.Qemu.Ivshmem;
@@ -104,7 +105,8 @@ public sealed class IvshmemServer : IDisposable
                 ? SharedMemoryFile.OpenFile(path, settings.Size)
                 : SharedMemoryFile.CreateAnonymous("ivshmem", settings.Size);
             wake = NewEventFd();
-            listener = UnixSocket.Listen(socketPath, ListenBacklog);
+            // The socket's mode and group are set before it listens, so nobody connects under the umask's mode.
+            listener = UnixSocket.Listen(socketPath, ListenBacklog, settings.Access.Apply);
             var server = new IvshmemServer(settings, memory, listener, wake);
             server._thread.Start();
             return server;
@@ -251,8 +253,37 @@ public sealed class IvshmemServer : IDisposable
                 return;
             }
 
-            Admit(connection);
+            if (Check(connection))
+            {
+                Admit(connection);
+            }
         }
+    }
+
+    // Whether the socket's access rule lets the peer in, by its credentials; one event line either way.
+    private bool Check(FileDescriptor connection)
+    {
+        PeerCredentials credentials;
+        try
+        {
+            credentials = PeerCredentials.Of(connection);
+        }
+        catch (IOException e)
+        {
+            connection.Dispose();
+            Report(IvshmemServerEventKind.Refused, -1, e.Message);
+            return false;
+        }
+
+        if (!_settings.Access.Allows(credentials))
+        {
+            connection.Dispose();
+            Report(IvshmemServerEventKind.Refused, -1, $"{credentials}: the socket's {_settings.Access} does not let it in");
+            return false;
+        }
+
+        Report(IvshmemServerEventKind.Accepted, -1, credentials.ToString());
+        return true;
     }
 
     private void Admit(FileDescriptor connection)

@@ -12,8 +12,11 @@ public enum IvshmemServerEventKind
     /// <summary>A connection went away before its handshake was out; nobody heard of it.</summary>
     HandshakeFailed,
 
-    /// <summary>A connection was closed at once: the server is full or out of resources.</summary>
+    /// <summary>A connection was closed at once: the server is full or out of resources, or its socket's access rule does not let the peer in.</summary>
     Refused,
+
+    /// <summary>A connection the socket's access rule lets in; the detail names the peer's credentials.</summary>
+    Accepted,
 }
 
 /// <summary>One entry of <see cref="IvshmemServer.Events"/>.</summary>
@@ -27,6 +30,7 @@ public readonly record struct IvshmemServerEvent(IvshmemServerEventKind Kind, in
         IvshmemServerEventKind.PeerJoined => $"peer {PeerId} joined",
         IvshmemServerEventKind.PeerLeft => $"peer {PeerId} left: {Detail}",
         IvshmemServerEventKind.HandshakeFailed => $"peer {PeerId} went away during its handshake: {Detail}",
+        IvshmemServerEventKind.Accepted => $"connection from {Detail}",
         _ => $"connection refused: {Detail}",
     };
 }

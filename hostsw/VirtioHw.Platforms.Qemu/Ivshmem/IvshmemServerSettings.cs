@@ -1,3 +1,5 @@
+using VirtioHw.Domain;
+
 namespace VirtioHw.Platforms.Qemu.Ivshmem;
 
 /// <summary>
@@ -15,11 +17,15 @@ public sealed class IvshmemServerSettings
     /// <summary>Path of the UNIX socket peers connect to (QEMU: <c>-chardev socket,path=...</c>).</summary>
     public required string SocketPath { get; init; }
 
+    /// <summary>Who may connect: the socket file's mode (0600 by default) and group, and the same rule on each peer's credentials.</summary>
+    public SocketAccess Access { get; init; } = SocketAccess.OwnerOnly;
+
     /// <summary>
-    /// The shared memory: null for an anonymous memfd that lives as long as the server or a peer
-    /// holds it; a name without '/' for the POSIX shared-memory object <c>/dev/shm/NAME</c>; any
-    /// other text is a file path. A named object or file is created when absent, sized to
-    /// <see cref="Size"/>, keeps its contents, and is left in place when the server stops.
+    /// The shared memory: null for an anonymous memfd, sealed so that no peer can resize it, that
+    /// lives as long as the server or a peer holds it; a name without '/' for the POSIX
+    /// shared-memory object <c>/dev/shm/NAME</c>; any other text is a file path. A named object or
+    /// file is created when absent, sized to <see cref="Size"/>, keeps its contents, and is left in
+    /// place when the server stops; a file cannot be sealed, so any peer can resize it.
     /// </summary>
     public string? SharedMemory { get; init; }
 

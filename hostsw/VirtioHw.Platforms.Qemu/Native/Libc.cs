@@ -5,8 +5,9 @@ namespace VirtioHw.Platforms.Qemu.Native;
 
 /// <summary>
 /// The Linux C library calls the ivshmem server and client need: UNIX stream sockets with
-/// descriptor passing, eventfd, memfd and mmap. Constants are the Linux values, which are the same
-/// on every architecture .NET runs on (x86-64, arm64, arm).
+/// descriptor passing, eventfd and mmap. Sealed memfds, peer credentials and socket permissions
+/// come from VirtioHw.Domain's. Constants are the Linux values, which are the same on every
+/// architecture .NET runs on (x86-64, arm64, arm).
 /// </summary>
 /// <remarks>
 /// C <c>size_t</c> and <c>ssize_t</c> are <see cref="nuint"/> and <see cref="nint"/>, C
@@ -38,8 +39,6 @@ internal static unsafe partial class Libc
 
     public const int EventFdNonBlocking = 0x800;
     public const int EventFdCloseOnExec = 0x80000;
-
-    public const uint MemFdCloseOnExec = 0x1;
 
     public const int ProtectRead = 0x1;
     public const int ProtectWrite = 0x2;
@@ -144,9 +143,6 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, EntryPoint = "eventfd", SetLastError = true)]
     public static partial FileDescriptor EventFd(uint initialValue, int flags);
-
-    [LibraryImport(Library, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial FileDescriptor MemFdCreate(string name, uint flags);
 
     [LibraryImport(Library, EntryPoint = "ftruncate", SetLastError = true)]
     public static partial int FTruncate([MarshalUsing(typeof(DescriptorMarshaller))] SafeHandle descriptor, long length);

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using VirtioHw.Domain;
 
 namespace VirtioHw.Platforms.Qemu.Native;
 
@@ -39,20 +40,11 @@ internal sealed unsafe class MemoryMapping : SafeHandle
 /// <summary>Creates and opens the shared-memory objects an ivshmem server hands out.</summary>
 internal static class SharedMemoryFile
 {
-    /// <summary>An anonymous memfd of <paramref name="size"/> zeroed bytes; it lives as long as a descriptor does.</summary>
-    public static FileDescriptor CreateAnonymous(string name, long size)
-    {
-        FileDescriptor memory = Libc.MemFdCreate(name, Libc.MemFdCloseOnExec);
-        if (memory.IsInvalid)
-        {
-            int errno = Libc.LastError;
-            memory.Dispose();
-            throw new IOException($"memfd_create failed: {Libc.Describe(errno)}");
-        }
-
-        Resize(memory, size, "the anonymous shared memory");
-        return memory;
-    }
+    /// <summary>
+    /// An anonymous memfd of <paramref name="size"/> zeroed bytes, sealed so no holder can shrink or
+    /// grow it (<see cref="SealedMemory"/>); it lives as long as a descriptor does.
+    /// </summary>
+    public static SafeHandle CreateAnonymous(string name, long size) => SealedMemory.Create(name, size);
 
     /// <summary>
     /// Opens (creating when absent) the file at <paramref name="path"/> read-write and sets its

@@ -27,9 +27,12 @@ internal static unsafe class UnixSocket
     /// <summary>Bytes of one message.</summary>
     public const int MessageSize = sizeof(long);
 
-    /// <summary>Creates a listening socket bound to <paramref name="path"/>, which must not exist.</summary>
-    /// <exception cref="IOException">The path is too long or cannot be bound.</exception>
-    public static FileDescriptor Listen(string path, int backlog)
+    /// <summary>
+    /// Creates a listening socket bound to <paramref name="path"/>, which must not exist;
+    /// <paramref name="beforeListening"/> runs on the bound socket file before anyone can connect.
+    /// </summary>
+    /// <exception cref="IOException">The path is too long or cannot be bound, or <paramref name="beforeListening"/> failed.</exception>
+    public static FileDescriptor Listen(string path, int backlog, Action<string>? beforeListening = null)
     {
         Libc.SocketAddressUnix address = MakeAddress(path);
         FileDescriptor socket = CreateSocket(path);
@@ -38,6 +41,16 @@ internal static unsafe class UnixSocket
             if (Libc.Bind(socket, &address, (uint)sizeof(Libc.SocketAddressUnix)) != 0)
             {
                 throw Failure("bind", path);
+            }
+
+            try
+            {
+                beforeListening?.Invoke(path);
+            }
+            catch (IOException)
+            {
+                File.Delete(path);
+                throw;
             }
 
             if (Libc.Listen(socket, backlog) != 0)
