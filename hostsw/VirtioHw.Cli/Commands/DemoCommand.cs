@@ -16,9 +16,6 @@ namespace VirtioHw.Cli.Commands;
 /// </summary>
 internal static class DemoCommand
 {
-    /// <summary>The exit code when an RTL instance stopped responding or failed.</summary>
-    public const int DeviceFailureExitCode = 3;
-
     public static Command Create()
     {
         var platform = new Option<string>("--platform", "-p")
@@ -78,7 +75,7 @@ internal static class DemoCommand
             catch (CosimException e)
             {
                 // An instance that stopped responding: its one line, and an exit code of its own.
-                throw new UserErrorException(e.Message, DeviceFailureExitCode);
+                throw new UserErrorException(e.Message, ExitCodes.DeviceStopped);
             }
         });
         return command;

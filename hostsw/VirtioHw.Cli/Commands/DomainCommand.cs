@@ -95,9 +95,6 @@ internal static class DomainCommand
         return command;
     }
 
-    /// <summary>The exit code of a command whose domain server went away under it.</summary>
-    public const int LostDomainExitCode = 3;
-
     private static Command CreateDemo()
     {
         var side = new Option<string>("--side")
@@ -129,11 +126,11 @@ internal static class DomainCommand
                     return await IsmDomainDemo.RunAllocatorAsync(Console.Out, socketPath, cancellationToken).ConfigureAwait(false);
                 }
 
-                string text = parse.GetValue(token) ?? throw new UserErrorException("--side b needs --token, the token side a printed");
+                string text = parse.GetValue(token) ?? throw UserErrorException.Usage("--side b needs --token, the token side a printed");
                 if (!ulong.TryParse(text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? text[2..] : text, System.Globalization.NumberStyles.AllowHexSpecifier,
                     System.Globalization.CultureInfo.InvariantCulture, out ulong value))
                 {
-                    throw new UserErrorException($"--token '{text}' is not a hexadecimal token");
+                    throw UserErrorException.Usage($"--token '{text}' is not a hexadecimal token");
                 }
 
                 return await IsmDomainDemo.RunAttacherAsync(Console.Out, socketPath, value, cancellationToken).ConfigureAwait(false);
@@ -144,7 +141,7 @@ internal static class DomainCommand
             }
             catch (Exception e) when (e is IsmDeviceNeedsResetException or IsmDomainUnavailableException)
             {
-                throw new UserErrorException($"lost the domain at {socketPath}: {e.Message}", LostDomainExitCode);
+                throw new UserErrorException($"lost the domain at {socketPath}: {e.Message}", ExitCodes.DeviceStopped);
             }
             catch (IsmException e)
             {
@@ -194,9 +191,9 @@ internal static class DomainCommand
         }
 
         return platform.GetParameter(IsmModelDomain.DomainOption)
-            ?? throw new UserErrorException($"domain {command} needs -o {IsmModelDomain.DomainOption}=PATH, the socket of a running 'virtiohw domain serve'");
+            ?? throw UserErrorException.Usage($"domain {command} needs -o {IsmModelDomain.DomainOption}=PATH, the socket of a running 'virtiohw domain serve'");
     }
 
     private static long Size(string text, string option) =>
-        Units.TryParse(text, out long bytes) && bytes > 0 ? bytes : throw new UserErrorException($"{option} '{text}' is not a size (decimal or 0x hex, optional K, M or G)");
+        Units.TryParse(text, out long bytes) && bytes > 0 ? bytes : throw UserErrorException.Usage($"{option} '{text}' is not a size (decimal or 0x hex, optional K, M or G)");
 }
