@@ -86,4 +86,62 @@ public sealed class DmabufTests
 
         Assert.That(exitCode, Is.Zero, transcript.ToString());
     }
+
+    [Test]
+    public async Task VmIdDriver_TheRestOfTheMessageMustBeZeroedOut_TheDeviceChecksIt(CancellationToken cancellationToken)
+    {
+        await using DmabufBench bench = await DmabufBench.StartAsync(vmId: 9, cancellationToken: cancellationToken);
+
+        uint vmId = await bench.Device.GetVmIdAsync(cancellationToken);
+
+        Assert.That((vmId, bench.Firmware.RefusedMessages), Is.EqualTo((9u, 0L)), "a request with anything but zeros after cmd goes unanswered and is counted");
+    }
+
+    [Test]
+    public async Task ExportDriver_TheIdIsNewAndUnique_ItsRngKeyIsRandomAndChecked(CancellationToken cancellationToken)
+    {
+        await using DmabufBench bench = await DmabufBench.StartAsync(cancellationToken: cancellationToken);
+        await bench.Device.GetVmIdAsync(cancellationToken);
+        var exported = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bench.Firmware.Exported += (_, _) =>
+        {
+            if (bench.Firmware.Exports.Count == 2)
+            {
+                exported.TrySetResult();
+            }
+        };
+        UInt128 first = await bench.Device.ExportAsync(new byte[20], cancellationToken);
+        UInt128 second = await bench.Device.ExportAsync(new byte[20], cancellationToken);
+        await exported.Task.WaitAsync(cancellationToken);
+        ulong firstKey = (ulong)(first >> 64);
+        ulong secondKey = (ulong)(second >> 64);
+
+        // The same id with another rng_key is not the export: the device names it back only whole.
+        bool forged = bench.Firmware.Release(first ^ ((UInt128)1 << 64));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(firstKey, Is.Not.EqualTo(secondKey), "rng_key is random per export");
+            Assert.That(new[] { firstKey, secondKey }, Has.None.Zero);
+            Assert.That(forged, Is.False);
+            Assert.That(bench.Firmware.Exports, Is.EquivalentTo(new[] { first, second }));
+            Assert.That(bench.Firmware.RefusedMessages, Is.Zero, "both ids were unique");
+        }
+    }
+
+    [Test]
+    public async Task ReleaseDriver_TheDeviceMustSetAPreviouslySharedIdAndZeroTheRest_TheDriverChecksIt(CancellationToken cancellationToken)
+    {
+        await using DmabufBench bench = await DmabufBench.StartAsync(cancellationToken: cancellationToken);
+        await bench.Device.GetVmIdAsync(cancellationToken);
+        var exported = new TaskCompletionSource<UInt128>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bench.Firmware.Exported += (_, e) => exported.TrySetResult(e.Id);
+        UInt128 id = await bench.Device.ExportAsync(new byte[20], cancellationToken);
+        await exported.Task.WaitAsync(cancellationToken);
+
+        bench.Firmware.Release(id);
+        UInt128 released = await bench.Device.NextReleaseAsync(cancellationToken);
+
+        Assert.That((released, bench.Device.RefusedReleases), Is.EqualTo((id, 0L)));
+    }
 }

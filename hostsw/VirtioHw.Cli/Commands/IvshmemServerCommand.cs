@@ -5,8 +5,10 @@ using VirtioHw.Platforms.Qemu.Ivshmem;
 namespace VirtioHw.Cli.Commands;
 
 /// <summary>
-/// <c>virtiohw ivshmem-server --socket PATH [--shm NAME-or-PATH] [--size N] [--vectors N]</c>: a
-/// QEMU-compatible ivshmem server in the foreground, printing joins and leaves until Ctrl+C.
+/// <c>virtiohw ivshmem-server --socket PATH [--shm NAME-or-PATH] [--size N] [--vectors N] [--compat qemu]</c>:
+/// an ivshmem server speaking QEMU's protocol in the foreground, printing joins and leaves until
+/// Ctrl+C. It announces a join by ringing vector 0 of the peers present (the seed specification)
+/// unless <c>--compat qemu</c> makes it QEMU 7.2's server, which does not.
 /// </summary>
 internal static class IvshmemServerCommand
 {
@@ -37,9 +39,16 @@ internal static class IvshmemServerCommand
             DefaultValueFactory = _ => 64,
         };
 
+        var compat = new Option<string>("--compat")
+        {
+            Description = "'specification' (a join rings vector 0 of the peers present) or 'qemu' (QEMU 7.2's server: no join interrupt).",
+            DefaultValueFactory = _ => "specification",
+        };
+        compat.AcceptOnlyFromAmong("specification", "qemu");
+
         var command = new Command("ivshmem-server", "Run an ivshmem server that QEMU ivshmem-doorbell devices and C# peers share.")
         {
-            socket, shm, size, vectors, maxPeers,
+            socket, shm, size, vectors, maxPeers, compat,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -56,6 +65,7 @@ internal static class IvshmemServerCommand
                 Size = bytes,
                 Vectors = parse.GetValue(vectors),
                 MaxPeers = parse.GetValue(maxPeers),
+                NotifyJoins = parse.GetValue(compat) != "qemu",
             };
 
             IvshmemServer server;
