@@ -281,3 +281,17 @@ public sealed class IvshmemTests(PlatformKind kind)
         }
     }
 }
+
+/// <summary>The QEMU 7.2 variant of the ivshmem description.</summary>
+public sealed class IvshmemDescriptionTests
+{
+    [Test]
+    public void QemuVariant_IsAValidDescription_WithA256ByteBar0()
+    {
+        VirtioHw.Model.EndpointDescription qemu = IvshmemModelGroup.Describe(IvshmemCompat.Qemu);
+
+        VirtioHw.Model.EndpointDescriptions.Validate(qemu);
+
+        Assert.That((qemu.Bars.Single(b => b.Index == 0).Size, qemu.Ivshmem!.Compat), Is.EqualTo((256UL, IvshmemCompat.Qemu)));
+    }
+}
