@@ -1,4 +1,8 @@
+using System.Buffers.Binary;
 using VirtioHw.Firmware.Dmabuf;
+using VirtioHw.Host.Pci;
+using VirtioHw.Host.Virtio;
+using VirtioHw.Model;
 using VirtioHw.Personalities.Model;
 
 namespace VirtioHw.Personalities.Tests;
@@ -143,5 +147,46 @@ public sealed class DmabufTests
         UInt128 released = await bench.Device.NextReleaseAsync(cancellationToken);
 
         Assert.That((released, bench.Device.RefusedReleases), Is.EqualTo((id, 0L)));
+    }
+
+    [Test]
+    public async Task VmIdDriver_ARequestWhoseRestIsNotZero_GetsNoAnswerAndIsCounted(CancellationToken cancellationToken)
+    {
+        // A driver of its own that breaks the rule, on the raw transport.
+        EndpointDescription description = EndpointDescriptions.LoadBuiltin("virtio-dmabuf");
+        await using var platform = new ModelPlatform(new ModelPlatformSettings
+        {
+            PciEndpoints = [new PciEndpointPlacement(DmabufBench.Address, description)],
+            Firmware = hardware => new DmabufFirmware(hardware.Hal, 11, [.. hardware.Description.Queues.Select(q => q.MaxSize)]),
+        });
+        var firmware = (DmabufFirmware)platform.FindEndpoint(DmabufBench.Address)!.Firmware!;
+        await using VirtioPciTransport transport = VirtioPciTransport.Open(PciBus.Scan(platform).Find(DmabufBench.Address));
+        await transport.InitializeAsync(0, cancellationToken);
+        VirtioQueue recv = transport.SetupQueue(DmabufFirmware.RecvQueue);
+        VirtioQueue send = transport.SetupQueue(DmabufFirmware.SendQueue);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task interrupts = transport.RunInterruptsAsync(stop.Token);
+        transport.DriverOk();
+        var answer = new byte[DmabufFirmware.MessageSize];
+        Task<UsedBuffer> answered = recv.SubmitAsync([], [answer], cancellationToken).AsTask();
+        var broken = new byte[DmabufFirmware.MessageSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(broken, DmabufFirmware.CmdNeedVmId);
+        broken[100] = 1;
+        var proper = new byte[DmabufFirmware.MessageSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(proper, DmabufFirmware.CmdNeedVmId);
+
+        await send.SubmitAsync([broken], [], cancellationToken);
+        long refusedBeforeTheProperOne = firmware.RefusedMessages;
+        await send.SubmitAsync([proper], [], cancellationToken);
+        await answered;
+        await stop.CancelAsync();
+        await interrupts.ContinueWith(_ => { }, TaskScheduler.Default);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(refusedBeforeTheProperOne, Is.EqualTo(1));
+            Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(answer.AsSpan(4)), Is.EqualTo(11), "the one answer is the proper request's");
+            Assert.That(firmware.RefusedMessages, Is.EqualTo(1));
+        }
     }
 }
