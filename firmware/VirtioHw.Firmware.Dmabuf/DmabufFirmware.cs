@@ -51,6 +51,12 @@ public sealed class DmabufFirmware : VirtioFirmware
 
     public uint VmId { get; }
 
+    /// <summary>
+    /// Driver messages refused for breaking the seed's rules: a NEED_VMID whose op is not all zero
+    /// ("the rest of the message MUST be zeroed out"), or an EXPORT of an id already exported (not unique).
+    /// </summary>
+    public long RefusedMessages { get; private set; }
+
     /// <summary>Ids exported and not yet released.</summary>
     public IReadOnlyList<UInt128> Exports
     {
@@ -155,6 +161,9 @@ public sealed class DmabufFirmware : VirtioFirmware
     {
         switch (BinaryPrimitives.ReadUInt32LittleEndian(message))
         {
+            case CmdNeedVmId when message.AsSpan(4).IndexOfAnyExcept((byte)0) >= 0:
+                RefusedMessages++;
+                break;
             case CmdNeedVmId:
                 var reply = new byte[MessageSize];
                 BinaryPrimitives.WriteUInt32LittleEndian(reply, CmdNeedVmId);
@@ -179,6 +188,10 @@ public sealed class DmabufFirmware : VirtioFirmware
                 if (added)
                 {
                     Exported?.Invoke(this, new DmabufExportEventArgs(id, data));
+                }
+                else
+                {
+                    RefusedMessages++;
                 }
 
                 break;

@@ -26,7 +26,8 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
 {
     private const int MaxCommandBytes = 64;
 
-    // Events waiting for the command in flight to map their region; more than this is not plausible.
+    // Events waiting for the command in flight to map their region. More than this during one
+    // command fails the device loudly (DEVICE_NEEDS_RESET), as an overflowing backlog does.
     private const int EarlyEventLimit = 256;
 
     private readonly IIsmDomain _domain;
@@ -34,6 +35,7 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
     private readonly List<DeviceBuffer> _chain = [];
     private readonly Lock _eventLock = new();
     private readonly Queue<byte[]> _pendingEvents = new();
+    private byte[] _packed = [];
     private readonly List<DeviceBuffer> _eventChain = [];
     private readonly Dictionary<uint, ulong> _tokenBySlot = [];
     private readonly Dictionary<ulong, Mapping> _mapped = [];
@@ -50,6 +52,10 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
     private DeviceVirtqueue? _control;
     private DeviceVirtqueue? _events;
     private ushort _eventVector = NoVector;
+
+    // Set when an event could not be kept: the driver has been told (DEVICE_NEEDS_RESET) and gets
+    // no more events until it resets the device.
+    private bool _eventsLost;
 
     /// <param name="hal">The CSR port of the endpoint; not owned.</param>
     /// <param name="settings">Queue sizes and the notify-address size.</param>
@@ -72,7 +78,11 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
 
     public IIsmDomain Domain => _domain;
 
-    /// <summary>Events dropped because the driver had posted no eventq buffer and the backlog was full.</summary>
+    /// <summary>
+    /// Events that could not be kept (the backlog for the eventq, or the events waiting for the
+    /// command in flight, was full) or came after that until the driver reset the device. None is
+    /// lost silently: the first sets DEVICE_NEEDS_RESET with a configuration change.
+    /// </summary>
     public long DroppedEvents { get; private set; }
 
     /// <summary>The struct virtio_ism_config of a device: cdid (the UUID as a 128-bit number, low half first), devid, chunk_size, notify_size.</summary>
@@ -99,7 +109,7 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
                 // Every slot that mapped the buffer is unmapped by now (referrers unmap before they detach).
                 if (_driverBuffers.Remove(domainEvent.Token, out ulong buffer))
                 {
-                    Queue(BufferFreeEvent(buffer));
+                    Queue(IsmWire.BufferFreeEvent(buffer));
                 }
 
                 return;
@@ -110,6 +120,10 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
                 if (_early.Count < EarlyEventLimit)
                 {
                     _early.Add(domainEvent);
+                }
+                else
+                {
+                    LoseEvent();
                 }
 
                 return;
@@ -182,6 +196,8 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
         {
             _events = null;
             _pendingEvents.Clear();
+            _early.Clear();
+            _eventsLost = false;
         }
 
         foreach (ulong token in _tokenBySlot.Values.ToArray())
@@ -236,55 +252,47 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
                 return;
             }
 
-            Queue(UpdateEvent(offset, domainEvent.DevId));
+            Queue(IsmWire.UpdateEvent(offset, domainEvent.DevId));
         }
         else if (domainEvent.Type is IsmWire.EventAttach or IsmWire.EventDetach)
         {
-            Queue(AttachDetachEvent(domainEvent.Type, offset, domainEvent.DevId, domainEvent.Peers));
+            Queue(IsmWire.AttachDetachEvent(domainEvent.Type, offset, domainEvent.DevId, domainEvent.Peers));
         }
     }
 
     /// <summary>Queues an event for this device's driver. Caller holds the eventq lock.</summary>
     private void Queue(byte[] ev)
     {
-        if (_pendingEvents.Count >= _ismSettings.PendingEventLimit)
+        if (_eventsLost || _pendingEvents.Count >= _ismSettings.PendingEventLimit)
         {
-            _pendingEvents.Dequeue();
-            DroppedEvents++;
+            LoseEvent();
+            return;
         }
 
         _pendingEvents.Enqueue(ev);
         FlushEvents();
     }
 
-    private static byte[] UpdateEvent(ulong offset, ulong devid)
+    /// <summary>
+    /// An event cannot be kept. The device must generate every event, so rather than drop one
+    /// unseen it fails the way virtio provides: DEVICE_NEEDS_RESET and a configuration change, once;
+    /// the driver resets the device (its regions are detached, peers hear of it). Caller holds the eventq lock.
+    /// </summary>
+    private void LoseEvent()
     {
-        var ev = new byte[IsmWire.UpdateEventSize];
-        BinaryPrimitives.WriteUInt64LittleEndian(ev, IsmWire.EventUpdate);
-        BinaryPrimitives.WriteUInt64LittleEndian(ev.AsSpan(8), offset);
-        BinaryPrimitives.WriteUInt64LittleEndian(ev.AsSpan(16), devid);
-        return ev;
+        DroppedEvents++;
+        if (!_eventsLost)
+        {
+            _eventsLost = true;
+            Csr.SetNeedsReset();
+        }
     }
 
-    private static byte[] BufferFreeEvent(ulong buffer)
-    {
-        var ev = new byte[IsmWire.BufferFreeEventSize];
-        BinaryPrimitives.WriteUInt64LittleEndian(ev, IsmWire.EventBufferFree);
-        BinaryPrimitives.WriteUInt64LittleEndian(ev.AsSpan(8), buffer);
-        return ev;
-    }
-
-    private static byte[] AttachDetachEvent(ulong type, ulong offset, ulong devid, ulong peers)
-    {
-        var ev = new byte[IsmWire.AttachDetachEventSize];
-        BinaryPrimitives.WriteUInt64LittleEndian(ev, type);
-        BinaryPrimitives.WriteUInt64LittleEndian(ev.AsSpan(8), offset);
-        BinaryPrimitives.WriteUInt64LittleEndian(ev.AsSpan(16), devid);
-        BinaryPrimitives.WriteUInt64LittleEndian(ev.AsSpan(24), peers);
-        return ev;
-    }
-
-    /// <summary>Writes pending events into posted eventq buffers, one event per buffer. Caller holds the eventq lock.</summary>
+    /// <summary>
+    /// Writes pending events into posted eventq buffers, as many whole events to a buffer as it
+    /// holds ("a buffer received from eventq can contain multiple event structures"), in order.
+    /// Caller holds the eventq lock.
+    /// </summary>
     private void FlushEvents()
     {
         if (_events is not { } queue)
@@ -295,16 +303,22 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
         bool interrupt = false;
         while (_pendingEvents.Count > 0 && queue.TryTake(out ushort head, _eventChain))
         {
-            byte[] ev = _pendingEvents.Peek();
-            if (DeviceVirtqueue.WritableLength(_eventChain) < ev.Length)
+            long room = DeviceVirtqueue.WritableLength(_eventChain);
+            int length = 0;
+            while (_pendingEvents.TryPeek(out byte[]? ev) && length + ev.Length <= room)
             {
-                // A buffer too small for the event is returned empty; the event waits for the next.
-                interrupt |= queue.Complete(head, 0);
-                continue;
+                if (_packed.Length < length + ev.Length)
+                {
+                    Array.Resize(ref _packed, Math.Max(2 * _packed.Length, length + ev.Length));
+                }
+
+                ev.CopyTo(_packed, length);
+                length += ev.Length;
+                _pendingEvents.Dequeue();
             }
 
-            _pendingEvents.Dequeue();
-            interrupt |= queue.Complete(head, (uint)queue.Scatter(_eventChain, ev));
+            // A buffer too small for the next event is returned empty; the event waits for the next buffer.
+            interrupt |= queue.Complete(head, length == 0 ? 0 : (uint)queue.Scatter(_eventChain, _packed.AsSpan(0, length)));
         }
 
         if (interrupt)
@@ -338,6 +352,13 @@ public sealed class IsmFirmware : VirtioFirmware, IIsmDomainMember
             }
 
             interrupt |= queue.Complete(head, written);
+
+            // Commands run one at a time and map their region before they complete: events still
+            // waiting for a mapping now are for regions this device no longer refers to.
+            lock (_eventLock)
+            {
+                _early.Clear();
+            }
         }
 
         if (interrupt)

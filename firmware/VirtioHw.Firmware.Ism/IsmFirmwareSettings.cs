@@ -18,6 +18,9 @@ public sealed record IsmFirmwareSettings
     /// <summary>Size of each region's notify-address in the notify area (shmid 2).</summary>
     public ulong NotifySize { get; init; } = 4096;
 
-    /// <summary>Events kept for the eventq while the driver has no buffer posted; older ones beyond it are dropped.</summary>
+    /// <summary>
+    /// Events kept for the eventq while the driver has no buffer posted. One more sets
+    /// DEVICE_NEEDS_RESET (with a configuration change) rather than lose an event unseen.
+    /// </summary>
     public int PendingEventLimit { get; init; } = 1024;
 }

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace VirtioHw.Firmware.Ism;
 
 /// <summary>
@@ -64,6 +66,36 @@ public static class IsmWire
 
     /// <summary>struct virtio_ism_ctrl_alloc_reply and _attach_reply without chunks: two le64.</summary>
     public const int ChunkReplyHeaderSize = 16;
+
+    /// <summary>struct virtio_ism_event_update.</summary>
+    public static byte[] UpdateEvent(ulong offset, ulong devid)
+    {
+        var ev = new byte[UpdateEventSize];
+        BinaryPrimitives.WriteUInt64LittleEndian(ev, EventUpdate);
+        BinaryPrimitives.WriteUInt64LittleEndian(ev.AsSpan(8), offset);
+        BinaryPrimitives.WriteUInt64LittleEndian(ev.AsSpan(16), devid);
+        return ev;
+    }
+
+    /// <summary>struct virtio_ism_event_attach_detach of <paramref name="type"/> (<see cref="EventAttach"/> or <see cref="EventDetach"/>).</summary>
+    public static byte[] AttachDetachEvent(ulong type, ulong offset, ulong devid, ulong peers)
+    {
+        var ev = new byte[AttachDetachEventSize];
+        BinaryPrimitives.WriteUInt64LittleEndian(ev, type);
+        BinaryPrimitives.WriteUInt64LittleEndian(ev.AsSpan(8), offset);
+        BinaryPrimitives.WriteUInt64LittleEndian(ev.AsSpan(16), devid);
+        BinaryPrimitives.WriteUInt64LittleEndian(ev.AsSpan(24), peers);
+        return ev;
+    }
+
+    /// <summary>struct virtio_ism_event_buffer_free.</summary>
+    public static byte[] BufferFreeEvent(ulong buffer)
+    {
+        var ev = new byte[BufferFreeEventSize];
+        BinaryPrimitives.WriteUInt64LittleEndian(ev, EventBufferFree);
+        BinaryPrimitives.WriteUInt64LittleEndian(ev.AsSpan(8), buffer);
+        return ev;
+    }
 }
 
 /// <summary>The ack byte the device sets for a command.</summary>

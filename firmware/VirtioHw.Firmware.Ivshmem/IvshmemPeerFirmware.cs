@@ -2,7 +2,7 @@ namespace VirtioHw.Firmware.Ivshmem;
 
 /// <summary>
 /// The firmware of an ivshmem peer: it joins its <see cref="IvshmemPeerGroup"/> at boot under its
-/// IVPosition (the other peers get vector 0) and hands every doorbell the hardware reports to the
+/// IVPosition (the other peers are told of the join) and hands every doorbell the hardware reports to the
 /// group, which interrupts the named peer.
 /// </summary>
 public sealed class IvshmemPeerFirmware : DeviceFirmware

@@ -1,19 +1,18 @@
 namespace VirtioHw.Firmware.Ivshmem;
 
 /// <summary>
-/// The peers of one ivshmem shared memory object, by IVPosition. A doorbell written on one peer
-/// (peer &lt;&lt; 16 | vector) becomes that vector's interrupt on the named peer; a doorbell for an
-/// absent peer, or for a vector the peer does not have, is dropped, as ivshmem does.
+/// The peers of one ivshmem shared memory object, by IVPosition. A peer may join at any time (its
+/// firmware boots); every peer already present is then told, with <see cref="IvshmemSignals.JoinTrigger"/>.
+/// A doorbell written on one peer (peer &lt;&lt; 16 | vector) goes to the named peer's endpoint,
+/// which raises it as its interrupt mode and compatibility say (<see cref="IvshmemSignals"/>); a
+/// doorbell for an absent peer is dropped, as ivshmem does.
 /// </summary>
 public sealed class IvshmemPeerGroup
 {
-    /// <summary>The vector every present peer gets when another peer joins.</summary>
-    public const ushort JoinVector = 0;
-
     private readonly Lock _sync = new();
     private readonly Dictionary<ushort, IvshmemPeerFirmware> _peers = [];
 
-    /// <summary>Doorbells dropped because the peer or its vector does not exist.</summary>
+    /// <summary>Doorbells dropped because the peer does not exist (a vector a peer lacks is its endpoint's to drop).</summary>
     public long DroppedDoorbells { get; private set; }
 
     /// <summary>The IVPositions of the peers present now.</summary>
@@ -28,7 +27,7 @@ public sealed class IvshmemPeerGroup
         }
     }
 
-    /// <summary>Adds a peer and rings <see cref="JoinVector"/> on every peer already present.</summary>
+    /// <summary>Adds a peer and announces the join to every peer already present.</summary>
     /// <exception cref="InvalidOperationException">Another peer has that IVPosition.</exception>
     internal void Join(ushort position, IvshmemPeerFirmware peer)
     {
@@ -43,7 +42,7 @@ public sealed class IvshmemPeerGroup
             {
                 if (other != position)
                 {
-                    present.Csr.TriggerMsix(JoinVector);
+                    present.Csr.TriggerMsix(IvshmemSignals.JoinTrigger);
                 }
             }
         }
@@ -53,9 +52,9 @@ public sealed class IvshmemPeerGroup
     {
         lock (_sync)
         {
-            if (_peers.TryGetValue(peer, out IvshmemPeerFirmware? target) && vector < target.Csr.MsixVectorCount)
+            if (_peers.TryGetValue(peer, out IvshmemPeerFirmware? target))
             {
-                target.Csr.TriggerMsix(vector);
+                target.Csr.TriggerMsix(IvshmemSignals.DoorbellTrigger(vector, target.Csr.MsixVectorCount));
             }
             else
             {

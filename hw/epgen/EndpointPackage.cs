@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using VirtioHw.Firmware;
 using VirtioHw.Model;
 using VirtioHw.Registers;
 
@@ -89,6 +90,9 @@ public static class EndpointPackage
         {
             Structure(L, "IVSHMEM", ivshmem.Registers);
             Param(L, "logic [31:0]", "IV_POSITION", 32, ivshmem.IvPosition);
+            // Whose ivshmem, and the msix_trigger value of a join (firmware/VirtioHw.Firmware/IvshmemSignals.cs).
+            Param(L, "bit", "COMPAT_QEMU", 1, ivshmem.Compat == IvshmemCompat.Qemu ? 1UL : 0UL);
+            Param(L, "logic [15:0]", "JOIN_TRIGGER", 16, IvshmemSignals.JoinTrigger);
         }
         MsixDescription msix = description.Msix ?? new MsixDescription(0, 0, 0, 0, 0);
         Param(L, "int unsigned", "MSIX_VECTORS", 0, (ulong)msix.Vectors);

@@ -1,3 +1,4 @@
+using VirtioHw.Firmware;
 using VirtioHw.Model;
 
 namespace VirtioHw.Model.Tests;
@@ -106,6 +107,28 @@ public sealed class DescriptionTests
         var error = Assert.Throws<EndpointDescriptionException>(() => EndpointDescriptions.Validate(crowded));
 
         Assert.That(error!.Message, Does.Contain("the capability list ends at 0x"));
+    }
+
+    [TestCase("compat: specification", IvshmemCompat.Specification)]
+    [TestCase("compat: qemu", IvshmemCompat.Qemu)]
+    public void IvshmemCompat_NamesWhoseDeviceItIs(string line, IvshmemCompat expected)
+    {
+        string yaml = Yaml.Builtin("ivshmem");
+        Assert.That(yaml, Does.Contain("compat: specification"), "the built-in description is the seed specification's device");
+
+        EndpointDescription description = EndpointDescriptions.Parse("ivshmem.yaml", yaml.Replace("compat: specification", line, StringComparison.Ordinal));
+
+        Assert.That(description.Ivshmem!.Compat, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void IvshmemCompat_Unknown_FailsWithOneLineNamingTheKey()
+    {
+        string yaml = Yaml.Builtin("ivshmem").Replace("compat: specification", "compat: qemu-9", StringComparison.Ordinal);
+
+        var error = Assert.Throws<EndpointDescriptionException>(() => EndpointDescriptions.Parse("broken.yaml", yaml));
+
+        Assert.That(error!.Message, Does.StartWith("broken.yaml").And.Contain("ivshmem.compat 'qemu-9' is not one of specification, qemu"));
     }
 
     [Test]

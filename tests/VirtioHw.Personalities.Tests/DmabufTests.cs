@@ -1,16 +1,21 @@
+using System.Buffers.Binary;
 using VirtioHw.Firmware.Dmabuf;
+using VirtioHw.Host.Pci;
+using VirtioHw.Host.Virtio;
 using VirtioHw.Personalities.Model;
 
 namespace VirtioHw.Personalities.Tests;
 
-/// <summary>virtio-dmabuf on the model: VM id, export, release.</summary>
+/// <summary>virtio-dmabuf (its normative statements) on the model and on the RTL: VM id, export, release.</summary>
 [CancelAfter(30_000)]
-public sealed class DmabufTests
+[TestFixture(PlatformKind.Model)]
+[TestFixture(PlatformKind.Cosim)]
+public sealed class DmabufTests(PlatformKind kind)
 {
     [Test]
     public async Task NeedVmId_IsAnsweredOnTheRecvQueueWithTheDevicesId(CancellationToken cancellationToken)
     {
-        await using DmabufBench bench = await DmabufBench.StartAsync(vmId: 42, cancellationToken: cancellationToken);
+        await using DmabufRig bench = await DmabufRig.StartAsync(kind, vmId: 42, cancellationToken: cancellationToken);
 
         Assert.That(await bench.Device.GetVmIdAsync(cancellationToken), Is.EqualTo(42));
     }
@@ -18,7 +23,7 @@ public sealed class DmabufTests
     [Test]
     public async Task Export_CarriesANewUniqueIdWithTheVmIdAndACounter_AndTheMetadata(CancellationToken cancellationToken)
     {
-        await using DmabufBench bench = await DmabufBench.StartAsync(vmId: 5, cancellationToken: cancellationToken);
+        await using DmabufRig bench = await DmabufRig.StartAsync(kind, vmId: 5, cancellationToken: cancellationToken);
         await bench.Device.GetVmIdAsync(cancellationToken);
         var seen = new List<DmabufExportEventArgs>();
         var second = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -51,7 +56,7 @@ public sealed class DmabufTests
     [Test]
     public async Task Export_BeforeTheVmIdIsKnown_IsRefused(CancellationToken cancellationToken)
     {
-        await using DmabufBench bench = await DmabufBench.StartAsync(cancellationToken: cancellationToken);
+        await using DmabufRig bench = await DmabufRig.StartAsync(kind, cancellationToken: cancellationToken);
 
         Assert.That(async () => await bench.Device.ExportAsync(new byte[20], cancellationToken), Throws.InvalidOperationException);
     }
@@ -59,7 +64,7 @@ public sealed class DmabufTests
     [Test]
     public async Task Release_SendsTheExportedIdBackOnTheRecvQueue(CancellationToken cancellationToken)
     {
-        await using DmabufBench bench = await DmabufBench.StartAsync(cancellationToken: cancellationToken);
+        await using DmabufRig bench = await DmabufRig.StartAsync(kind, cancellationToken: cancellationToken);
         await bench.Device.GetVmIdAsync(cancellationToken);
         var exported = new TaskCompletionSource<UInt128>(TaskCreationOptions.RunContinuationsAsynchronously);
         bench.Firmware.Exported += (_, e) => exported.TrySetResult(e.Id);
@@ -80,10 +85,109 @@ public sealed class DmabufTests
     [Test]
     public async Task Demo_ExportAndRelease_ExitsZero(CancellationToken cancellationToken)
     {
+        if (kind == PlatformKind.Cosim)
+        {
+            Assert.Ignore("the demo on the RTL is VirtioHw.Platforms.Cosim.Tests' DemoTests");
+        }
+
         using var transcript = new StringWriter();
 
         int exitCode = await DmabufDemo.RunAsync(transcript, cancellationToken);
 
         Assert.That(exitCode, Is.Zero, transcript.ToString());
+    }
+
+    [Test]
+    public async Task VmIdDriver_TheRestOfTheMessageMustBeZeroedOut_TheDeviceChecksIt(CancellationToken cancellationToken)
+    {
+        await using DmabufRig bench = await DmabufRig.StartAsync(kind, vmId: 9, cancellationToken: cancellationToken);
+
+        uint vmId = await bench.Device.GetVmIdAsync(cancellationToken);
+
+        Assert.That((vmId, bench.Firmware.RefusedMessages), Is.EqualTo((9u, 0L)), "a request with anything but zeros after cmd goes unanswered and is counted");
+    }
+
+    [Test]
+    public async Task ExportDriver_TheIdIsNewAndUnique_ItsRngKeyIsRandomAndChecked(CancellationToken cancellationToken)
+    {
+        await using DmabufRig bench = await DmabufRig.StartAsync(kind, cancellationToken: cancellationToken);
+        await bench.Device.GetVmIdAsync(cancellationToken);
+        var exported = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bench.Firmware.Exported += (_, _) =>
+        {
+            if (bench.Firmware.Exports.Count == 2)
+            {
+                exported.TrySetResult();
+            }
+        };
+        UInt128 first = await bench.Device.ExportAsync(new byte[20], cancellationToken);
+        UInt128 second = await bench.Device.ExportAsync(new byte[20], cancellationToken);
+        await exported.Task.WaitAsync(cancellationToken);
+        ulong firstKey = (ulong)(first >> 64);
+        ulong secondKey = (ulong)(second >> 64);
+
+        // The same id with another rng_key is not the export: the device names it back only whole.
+        bool forged = bench.Firmware.Release(first ^ ((UInt128)1 << 64));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(firstKey, Is.Not.EqualTo(secondKey), "rng_key is random per export");
+            Assert.That(new[] { firstKey, secondKey }, Has.None.Zero);
+            Assert.That(forged, Is.False);
+            Assert.That(bench.Firmware.Exports, Is.EquivalentTo(new[] { first, second }));
+            Assert.That(bench.Firmware.RefusedMessages, Is.Zero, "both ids were unique");
+        }
+    }
+
+    [Test]
+    public async Task ReleaseDriver_TheDeviceMustSetAPreviouslySharedIdAndZeroTheRest_TheDriverChecksIt(CancellationToken cancellationToken)
+    {
+        await using DmabufRig bench = await DmabufRig.StartAsync(kind, cancellationToken: cancellationToken);
+        await bench.Device.GetVmIdAsync(cancellationToken);
+        var exported = new TaskCompletionSource<UInt128>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bench.Firmware.Exported += (_, e) => exported.TrySetResult(e.Id);
+        UInt128 id = await bench.Device.ExportAsync(new byte[20], cancellationToken);
+        await exported.Task.WaitAsync(cancellationToken);
+
+        bench.Firmware.Release(id);
+        UInt128 released = await bench.Device.NextReleaseAsync(cancellationToken);
+
+        Assert.That((released, bench.Device.RefusedReleases), Is.EqualTo((id, 0L)));
+    }
+
+    [Test]
+    public async Task VmIdDriver_ARequestWhoseRestIsNotZero_GetsNoAnswerAndIsCounted(CancellationToken cancellationToken)
+    {
+        // A driver of its own that breaks the rule, on the raw transport.
+        await using DmabufRig rig = await DmabufRig.StartAsync(kind, vmId: 11, openDriver: false, cancellationToken: cancellationToken);
+        DmabufFirmware firmware = rig.Firmware;
+        await using VirtioPciTransport transport = VirtioPciTransport.Open(PciBus.Scan(rig.Platform).Find(DmabufBench.Address));
+        await transport.InitializeAsync(0, cancellationToken);
+        VirtioQueue recv = transport.SetupQueue(DmabufFirmware.RecvQueue);
+        VirtioQueue send = transport.SetupQueue(DmabufFirmware.SendQueue);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task interrupts = transport.RunInterruptsAsync(stop.Token);
+        transport.DriverOk();
+        var answer = new byte[DmabufFirmware.MessageSize];
+        Task<UsedBuffer> answered = recv.SubmitAsync([], [answer], cancellationToken).AsTask();
+        var broken = new byte[DmabufFirmware.MessageSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(broken, DmabufFirmware.CmdNeedVmId);
+        broken[100] = 1;
+        var proper = new byte[DmabufFirmware.MessageSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(proper, DmabufFirmware.CmdNeedVmId);
+
+        await send.SubmitAsync([broken], [], cancellationToken);
+        long refusedBeforeTheProperOne = firmware.RefusedMessages;
+        await send.SubmitAsync([proper], [], cancellationToken);
+        await answered;
+        await stop.CancelAsync();
+        await interrupts.ContinueWith(_ => { }, TaskScheduler.Default);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(refusedBeforeTheProperOne, Is.EqualTo(1));
+            Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(answer.AsSpan(4)), Is.EqualTo(11), "the one answer is the proper request's");
+            Assert.That(firmware.RefusedMessages, Is.EqualTo(1));
+        }
     }
 }

@@ -6,20 +6,22 @@ namespace VirtioHw.Personalities.Tests;
 
 /// <summary>Device configuration layout and device initialization (virtio-ism device normative statements).</summary>
 [CancelAfter(30_000)]
-public sealed class IsmConfigurationTests
+[TestFixture(PlatformKind.Model)]
+[TestFixture(PlatformKind.Cosim)]
+public sealed class IsmConfigurationTests(PlatformKind kind)
 {
     [Test]
     public async Task Config_CdidIsTheSameOnEveryDeviceOfTheDomain(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(3, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 3, cancellationToken);
 
-        Assert.That(bench.Devices.Select(d => d.Cdid), Is.All.EqualTo(bench.Domain.Domain.Cdid));
+        Assert.That(bench.Devices.Select(d => d.Cdid), Is.All.EqualTo(bench.Domain.Cdid));
     }
 
     [Test]
     public async Task Config_CdidIsAVersion4Uuid(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(1, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 1, cancellationToken);
 
         Guid cdid = bench.Devices[0].Cdid;
         using (Assert.EnterMultipleScope())
@@ -40,7 +42,7 @@ public sealed class IsmConfigurationTests
     [Test]
     public async Task Config_DevIdIsUniqueInTheDomainAndNotZero(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(4, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 4, cancellationToken);
 
         ulong[] devids = [.. bench.Devices.Select(d => d.DevId)];
         using (Assert.EnterMultipleScope())
@@ -53,7 +55,7 @@ public sealed class IsmConfigurationTests
     [Test]
     public async Task Init_DevIdRemainsUnchangedDuringReset(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(1, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 1, cancellationToken);
         VirtioTransport transport = bench.Devices[0].Transport;
         ulong before = transport.ReadDeviceConfig64((int)VirtioHw.Registers.IsmConfig.Devid.Offset);
 
@@ -65,7 +67,7 @@ public sealed class IsmConfigurationTests
     [Test]
     public async Task Config_ChunkSizeIsAPowerOfTwo(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(1, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 1, cancellationToken);
 
         Assert.That(ulong.IsPow2(bench.Devices[0].ChunkSize), Is.True, $"chunk_size {bench.Devices[0].ChunkSize}");
     }
@@ -73,7 +75,7 @@ public sealed class IsmConfigurationTests
     [Test]
     public async Task Init_DeviceProvidesTheRegionsAndNotifyAreasWithANotifyAddressPerChunkSlot(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(1, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 1, cancellationToken);
         IsmDevice device = bench.Devices[0];
 
         using (Assert.EnterMultipleScope())
@@ -87,7 +89,7 @@ public sealed class IsmConfigurationTests
     [Test]
     public async Task InitDriver_ChunksNotReferredByARegionAreNotReachable(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(1, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 1, cancellationToken);
         IsmDevice device = bench.Devices[0];
         IsmRegion region = await device.AllocateAsync(100, cancellationToken);
 

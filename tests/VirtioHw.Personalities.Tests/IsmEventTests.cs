@@ -7,14 +7,15 @@ namespace VirtioHw.Personalities.Tests;
 
 /// <summary>Eventq events (update, attach, detach) and update events on a bound vector.</summary>
 [CancelAfter(30_000)]
-[TestFixture(DomainMode.InProcess)]
-[TestFixture(DomainMode.Server)]
-public sealed class IsmEventTests(DomainMode mode)
+[TestFixture(PlatformKind.Model, DomainMode.InProcess)]
+[TestFixture(PlatformKind.Model, DomainMode.Server)]
+[TestFixture(PlatformKind.Cosim, DomainMode.InProcess)]
+public sealed class IsmEventTests(PlatformKind kind, DomainMode mode)
 {
     [Test]
     public async Task Attach_GeneratesAnAttachEventToEveryOtherPeer_WithPeersNotCountingTheReceiver([Values(1, 2, 3, 4)] int attachers, CancellationToken cancellationToken)
     {
-        await using ModeBench bench = await ModeBench.StartAsync(mode, attachers + 1, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, mode, attachers + 1, cancellationToken);
         IsmDevice owner = bench.Devices[0];
         IsmRegion region = await owner.AllocateAsync(1, cancellationToken);
         var attached = new List<IsmRegion>();
@@ -48,7 +49,7 @@ public sealed class IsmEventTests(DomainMode mode)
     [Test]
     public async Task Detach_GeneratesADetachEventToTheOtherPeers_WithTheRemainingCount([Values(1, 2, 3, 4)] int attachers, CancellationToken cancellationToken)
     {
-        await using ModeBench bench = await ModeBench.StartAsync(mode, attachers + 1, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, mode, attachers + 1, cancellationToken);
         IsmDevice owner = bench.Devices[0];
         IsmRegion region = await owner.AllocateAsync(1, cancellationToken);
         var attached = new List<IsmRegion>();
@@ -71,7 +72,7 @@ public sealed class IsmEventTests(DomainMode mode)
     [Test]
     public async Task Attach_EventNamesTheRegionByItsOffsetInTheReceiversMemory(CancellationToken cancellationToken)
     {
-        await using ModeBench bench = await ModeBench.StartAsync(mode, 2, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, mode, 2, cancellationToken);
         IsmDevice a = bench.Devices[0];
         await a.AllocateAsync(3 * a.ChunkSize, cancellationToken);
         IsmRegion region = await a.AllocateAsync(1, cancellationToken);
@@ -89,7 +90,7 @@ public sealed class IsmEventTests(DomainMode mode)
     [Test]
     public async Task Kick_SendsAnUpdateEventToEveryOtherReferrerButNotTheKicker(CancellationToken cancellationToken)
     {
-        await using ModeBench bench = await ModeBench.StartAsync(mode, 4, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, mode, 4, cancellationToken);
         IsmDevice a = bench.Devices[0];
         IsmRegion region = await a.AllocateAsync(1, cancellationToken);
         var peers = new List<IsmRegion>();
@@ -122,7 +123,7 @@ public sealed class IsmEventTests(DomainMode mode)
     [Test]
     public async Task EventVector_UpdateEventsGoToTheBoundVector_AndNotToTheEventq(CancellationToken cancellationToken)
     {
-        await using ModeBench bench = await ModeBench.StartAsync(mode, 2, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, mode, 2, cancellationToken);
         IsmDevice a = bench.Devices[0];
         IsmDevice b = bench.Devices[1];
         IsmRegion bound = await a.AllocateAsync(1, cancellationToken);
@@ -145,7 +146,7 @@ public sealed class IsmEventTests(DomainMode mode)
     [Test]
     public async Task Reset_DetachesTheDevicesRegions_AndThePeersHearOfIt(CancellationToken cancellationToken)
     {
-        await using ModeBench bench = await ModeBench.StartAsync(mode, 2, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, mode, 2, cancellationToken);
         IsmRegion region = await bench.Devices[0].AllocateAsync(1, cancellationToken);
         await bench.Devices[1].AttachAsync(region.Token, cancellationToken: cancellationToken);
         await bench.Devices[0].Next(IsmEventType.Attach, cancellationToken);
@@ -154,5 +155,107 @@ public sealed class IsmEventTests(DomainMode mode)
 
         IsmEvent e = await bench.Devices[0].Next(IsmEventType.Detach, cancellationToken);
         Assert.That((e.DevId, e.Peers), Is.EqualTo((bench.Devices[1].DevId, 0UL)));
+    }
+
+    [Test]
+    public async Task Event_BacklogOverflow_DeviceMustGenerateEveryEvent_FailsWithNeedsResetInsteadOfDroppingOne(CancellationToken cancellationToken)
+    {
+        // The driver posts no eventq buffer, so every event waits in the device's backlog.
+        await using ModeBench bench = await ModeBench.StartAsync(kind, mode, 2, cancellationToken, driver: new IsmDeviceSettings { EventBuffers = 0 });
+        IsmDevice a = bench.Devices[0];
+        IsmDevice b = bench.Devices[1];
+        IsmRegion region = await a.AllocateAsync(1, cancellationToken);
+        await b.AttachAsync(region.Token, cancellationToken: cancellationToken); // a's first event: ATTACH
+        int limit = new VirtioHw.Firmware.Ism.IsmFirmwareSettings().PendingEventLimit;
+        for (int i = 1; i < limit; i++)
+        {
+            bench.Domain.Kick(b.DevId, region.Token);
+        }
+
+        bool fullBacklogIsFine = a.Transport.NeedsReset;
+        bench.Domain.Kick(b.DevId, region.Token); // one event more than the device can keep
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(fullBacklogIsFine, Is.False, $"{limit} events fit");
+            Assert.That(async () => await a.WaitForEventAsync(_ => false, cancellationToken), Throws.InstanceOf<IsmDeviceNeedsResetException>(), "the driver is told");
+            Assert.That(a.Transport.NeedsReset, Is.True);
+            Assert.That(b.Transport.NeedsReset, Is.False, "the other device carries on");
+        }
+    }
+
+    [Test]
+    public async Task Event_ABufferReceivedFromEventqCanContainMultipleEvents_TheDriverDecodesEveryOne(CancellationToken cancellationToken)
+    {
+        // One eventq buffer: what arrives while the driver has it packs into the next.
+        await using ModeBench bench = await ModeBench.StartAsync(kind, mode, 2, cancellationToken, driver: new IsmDeviceSettings { EventBuffers = 1 });
+        IsmDevice a = bench.Devices[0];
+        IsmDevice b = bench.Devices[1];
+        IsmRegion region = await a.AllocateAsync(1, cancellationToken);
+        IsmRegion atB = await b.AttachAsync(region.Token, cancellationToken: cancellationToken);
+        const int Kicks = 100;
+        long buffersBefore = b.EventBuffersUsed;
+
+        for (int i = 0; i < Kicks; i++)
+        {
+            bench.Domain.Kick(a.DevId, region.Token);
+        }
+
+        var updates = new List<IsmEvent>();
+        for (int i = 0; i < Kicks; i++)
+        {
+            updates.Add(await b.Next(IsmEventType.Update, cancellationToken));
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(updates, Has.All.EqualTo(new IsmEvent(IsmEventType.Update, atB.Offset, a.DevId, 0)));
+            Assert.That(b.EventBuffersUsed - buffersBefore, Is.LessThan(Kicks), "several events shared a buffer");
+            Assert.That(b.Drain(), Is.Empty, "no event twice");
+        }
+    }
+}
+
+/// <summary>The eventq's wire format between the device's encoders and the driver's decoder, with no device in between.</summary>
+public sealed class IsmEventWireTests
+{
+    [Test]
+    public void Event_PackedBuffer_DecodesEveryStructureInOrder_AndStopsAtAnUnknownType()
+    {
+        byte[] packed =
+        [
+            .. VirtioHw.Firmware.Ism.IsmWire.UpdateEvent(0x1000, 3),
+            .. VirtioHw.Firmware.Ism.IsmWire.AttachDetachEvent(VirtioHw.Firmware.Ism.IsmWire.EventAttach, 0x2000, 4, 2),
+            .. VirtioHw.Firmware.Ism.IsmWire.BufferFreeEvent(0xdead_0000),
+            .. VirtioHw.Firmware.Ism.IsmWire.AttachDetachEvent(VirtioHw.Firmware.Ism.IsmWire.EventDetach, 0x2000, 4, 1),
+            .. new byte[8] { 0x80, 0, 0, 0, 0, 0, 0, 0 }, // no such ev_type: its size is unknown
+            .. VirtioHw.Firmware.Ism.IsmWire.UpdateEvent(0x3000, 5),
+        ];
+        var events = new List<IsmEvent>();
+
+        int decoded = IsmEvent.Parse(packed, events);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(events, Is.EqualTo(new[]
+            {
+                new IsmEvent(IsmEventType.Update, 0x1000, 3, 0),
+                new IsmEvent(IsmEventType.Attach, 0x2000, 4, 2),
+                new IsmEvent(IsmEventType.BufferFree, 0, 0, 0, 0xdead_0000),
+                new IsmEvent(IsmEventType.Detach, 0x2000, 4, 1),
+            }));
+            Assert.That(decoded, Is.EqualTo(24 + 32 + 16 + 32));
+        }
+    }
+
+    [Test]
+    public void Event_StructureCutShort_IsNotDecoded()
+    {
+        byte[] update = VirtioHw.Firmware.Ism.IsmWire.UpdateEvent(0x1000, 3);
+        var events = new List<IsmEvent>();
+
+        IsmEvent.Parse(update.AsSpan(0, update.Length - 1), events);
+
+        Assert.That(events, Is.Empty);
     }
 }

@@ -10,13 +10,15 @@ namespace VirtioHw.Personalities.Tests;
 /// </summary>
 [CancelAfter(60_000)]
 [NonParallelizable]
-public sealed class IsmPermissionTests
+[TestFixture(PlatformKind.Model)]
+[TestFixture(PlatformKind.Cosim)]
+public sealed class IsmPermissionTests(PlatformKind kind)
 {
     private const IsmPermissions R = IsmPermissions.Read;
     private const IsmPermissions W = IsmPermissions.Write;
     private const IsmPermissions A = IsmPermissions.Attach;
 
-    private IsmBench _bench = null!;
+    private ModeBench _bench = null!;
 
     public static IEnumerable<TestCaseData> Matrix()
     {
@@ -42,7 +44,7 @@ public sealed class IsmPermissionTests
     }
 
     [OneTimeSetUp]
-    public async Task StartAsync() => _bench = await IsmBench.StartAsync(2);
+    public async Task StartAsync() => _bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 2, CancellationToken.None);
 
     [OneTimeTearDown]
     public async Task StopAsync() => await _bench.DisposeAsync();
@@ -80,12 +82,14 @@ public sealed class IsmPermissionTests
 
 /// <summary>The permissions a region starts with and what a grant changes.</summary>
 [CancelAfter(30_000)]
-public sealed class IsmGrantTests
+[TestFixture(PlatformKind.Model)]
+[TestFixture(PlatformKind.Cosim)]
+public sealed class IsmGrantTests(PlatformKind kind)
 {
     [Test]
     public async Task Grant_NewRegionDefaultIsReadWriteAttach_AndTheAllocatorAlsoHasManage(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(2, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 2, cancellationToken);
         IsmRegion region = await bench.Devices[0].AllocateAsync(1, cancellationToken);
 
         (_, IsmPermissions allocator) = await bench.Devices[0].QueryAsync(region.Token, cancellationToken);
@@ -101,7 +105,7 @@ public sealed class IsmGrantTests
     [Test]
     public async Task Grant_DedicatedPermissionsMakeTheDefaultsIllegalForThatDevice(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(3, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 3, cancellationToken);
         IsmDevice a = bench.Devices[0];
         IsmRegion region = await a.AllocateAsync(1, cancellationToken);
         await a.GrantDefaultAsync(region.Token, IsmPermissions.Read | IsmPermissions.Attach, cancellationToken);
@@ -120,7 +124,7 @@ public sealed class IsmGrantTests
     [Test]
     public async Task Grant_CleanDefaultWithAPerDeviceGrant_LeavesOnlyTheDedicatedDevices(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(3, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 3, cancellationToken);
         IsmDevice a = bench.Devices[0];
         IsmRegion region = await a.AllocateAsync(1, cancellationToken);
 
@@ -139,7 +143,7 @@ public sealed class IsmGrantTests
     [Test]
     public async Task Grant_CleanDefaultWithTheDefaultGrant_AcksErr(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(1, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 1, cancellationToken);
         IsmRegion region = await bench.Devices[0].AllocateAsync(1, cancellationToken);
 
         Assert.That(async () => await bench.Devices[0].GrantDefaultAsync(region.Token, IsmPermissions.CleanDefault, cancellationToken), Throws.InstanceOf<IsmCommandFailedException>());
@@ -148,7 +152,7 @@ public sealed class IsmGrantTests
     [Test]
     public async Task Grant_DenyingTheAllocatorItself_RemovesItsManagePermission(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(1, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 1, cancellationToken);
         IsmDevice a = bench.Devices[0];
         IsmRegion region = await a.AllocateAsync(1, cancellationToken);
 

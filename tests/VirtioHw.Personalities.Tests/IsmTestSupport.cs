@@ -1,8 +1,14 @@
 using System.Buffers.Binary;
+using VirtioHw.Cosim;
 using VirtioHw.Domain;
 using VirtioHw.Drivers.Ism;
 using VirtioHw.Firmware.Ism;
+using VirtioHw.Host.Pci;
+using VirtioHw.Host.Platforms;
+using VirtioHw.Host.Virtio;
 using VirtioHw.Personalities.Model;
+using VirtioHw.Platforms.Cosim;
+using VirtioHw.Platforms.Cosim.Personalities;
 
 namespace VirtioHw.Personalities.Tests;
 
@@ -48,41 +54,70 @@ public enum DomainMode
     Server,
 }
 
+/// <summary>What the devices of a per-statement suite are: the C# model, or the RTL endpoints in co-simulation.</summary>
+public enum PlatformKind
+{
+    Model,
+    Cosim,
+}
+
 /// <summary>
-/// An <see cref="IsmBench"/> in either <see cref="DomainMode"/>, so one suite checks both: in
-/// server mode a <see cref="DomainServer"/> on a socket of its own holds the domain, and the
-/// devices' firmware and chunk windows go through <see cref="RemoteIsmDomain"/> and the memfd.
+/// ISM devices of one domain, opened with the host stack, on a <see cref="PlatformKind"/> and in a
+/// <see cref="DomainMode"/>, so one suite checks every statement on the model and on the RTL: on
+/// the model an <see cref="IsmBench"/>, in server mode with a <see cref="DomainServer"/> on a
+/// socket of its own holding the domain (the devices' firmware and chunk windows then go through
+/// <see cref="RemoteIsmDomain"/> and the memfd); on the RTL <c>ism_endpoint_top</c> instances of a
+/// <see cref="CosimPlatform"/> (<see cref="CosimIsmDomain"/>), ignored with the reason when the
+/// co-simulation libraries are not built.
 /// </summary>
 internal sealed class ModeBench : IAsyncDisposable
 {
-    private readonly DomainServer? _server;
-    private readonly string? _directory;
+    private readonly Func<ValueTask> _dispose;
+    private readonly Action<ulong, byte[]> _write;
 
-    private ModeBench(IsmBench bench, DomainServer? server, string? directory)
+    private ModeBench(Platform platform, IReadOnlyList<IsmDevice> devices, IsmDomain domain, IReadOnlyList<PciAddress> addresses, Action<ulong, byte[]> write, Func<ValueTask> dispose)
     {
-        Bench = bench;
-        _server = server;
-        _directory = directory;
+        Platform = platform;
+        Devices = devices;
+        Domain = domain;
+        Addresses = addresses;
+        _write = write;
+        _dispose = dispose;
     }
 
-    public IsmBench Bench { get; }
+    public IReadOnlyList<IsmDevice> Devices { get; }
 
-    public IReadOnlyList<IsmDevice> Devices => Bench.Devices;
-
-    public VirtioHw.Model.ModelPlatform Platform => Bench.Platform;
+    public Platform Platform { get; }
 
     /// <summary>The domain itself, wherever it is held, for its counters.</summary>
-    public IsmDomain Domain => _server?.Domain ?? Bench.Domain.Domain;
+    public IsmDomain Domain { get; }
 
-    /// <param name="mode">Where the domain lives.</param>
+    /// <summary>Where the devices sit, in devid order.</summary>
+    public IReadOnlyList<PciAddress> Addresses { get; }
+
+    /// <inheritdoc cref="StartAsync(PlatformKind, DomainMode, int, CancellationToken, ulong?, IsmDeviceSettings?)"/>
+    public static Task<ModeBench> StartAsync(DomainMode mode, int devices, CancellationToken cancellationToken, ulong? memory = null) =>
+        StartAsync(PlatformKind.Model, mode, devices, cancellationToken, memory);
+
+    /// <param name="kind">Model or RTL.</param>
+    /// <param name="mode">Where the domain lives; the RTL runs with the domain in process.</param>
     /// <param name="devices">How many ISM devices.</param>
     /// <param name="cancellationToken">Stops the bring-up.</param>
     /// <param name="memory">Bytes of domain memory; null for what one endpoint maps.</param>
-    public static async Task<ModeBench> StartAsync(DomainMode mode, int devices, CancellationToken cancellationToken, ulong? memory = null)
+    /// <param name="driver">How the drivers are opened; null for the defaults.</param>
+    public static async Task<ModeBench> StartAsync(PlatformKind kind, DomainMode mode, int devices, CancellationToken cancellationToken, ulong? memory = null, IsmDeviceSettings? driver = null)
     {
+        driver ??= new IsmDeviceSettings();
+        if (kind == PlatformKind.Cosim)
+        {
+            Assert.That(mode, Is.EqualTo(DomainMode.InProcess), "the RTL suites run with the domain in process");
+            return await StartCosimAsync(devices, memory, driver, cancellationToken);
+        }
+
         if (mode == DomainMode.InProcess)
         {
-            return new ModeBench(await IsmBench.StartAsync(new IsmModelDomain(devices, memory: memory), cancellationToken), null, null);
+            IsmBench bench = await IsmBench.StartAsync(new IsmModelDomain(devices, memory: memory), driver, cancellationToken);
+            return new ModeBench(bench.Platform, bench.Devices, bench.Domain.Domain, bench.Domain.Addresses, (at, bytes) => bench.Domain.Memory.Write(at, bytes), bench.DisposeAsync);
         }
 
         string directory = Directory.CreateTempSubdirectory("vhwp-").FullName;
@@ -90,7 +125,13 @@ internal sealed class ModeBench : IAsyncDisposable
         var server = new DomainServer(memory is { } bytes ? settings with { MemorySize = (long)bytes } : settings);
         try
         {
-            return new ModeBench(await IsmBench.StartAsync(IsmModelDomain.Join(settings.SocketPath, devices), cancellationToken), server, directory);
+            IsmBench bench = await IsmBench.StartAsync(IsmModelDomain.Join(settings.SocketPath, devices), driver, cancellationToken);
+            return new ModeBench(bench.Platform, bench.Devices, server.Domain, bench.Domain.Addresses, (at, bytes) => bench.Domain.Memory.Write(at, bytes), async () =>
+            {
+                await bench.DisposeAsync();
+                server.Dispose();
+                Directory.Delete(directory, recursive: true);
+            });
         }
         catch
         {
@@ -100,13 +141,61 @@ internal sealed class ModeBench : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    private static async Task<ModeBench> StartCosimAsync(int devices, ulong? memory, IsmDeviceSettings driver, CancellationToken cancellationToken)
     {
-        await Bench.DisposeAsync();
-        _server?.Dispose();
-        if (_directory is not null)
+        var domain = new CosimIsmDomain(devices, memory: memory);
+        CosimPlatform platform;
+        try
         {
-            Directory.Delete(_directory, recursive: true);
+            platform = new CosimPlatform(domain.PlatformSettings());
+        }
+        catch (CosimLibraryException e)
+        {
+            domain.Dispose();
+            Assert.Ignore($"co-simulation: {e.Message}");
+            throw;
+        }
+
+        var opened = new List<IsmDevice>();
+        async ValueTask DisposeAll()
+        {
+            foreach (IsmDevice device in opened)
+            {
+                await device.DisposeAsync();
+            }
+
+            await platform.DisposeAsync();
+            domain.Dispose();
+        }
+
+        try
+        {
+            IReadOnlyList<PciFunction> functions = PciBus.Scan(platform);
+            foreach (PciAddress address in domain.Addresses)
+            {
+                opened.Add(await IsmDevice.OpenAsync(VirtioPciTransport.Open(functions.Find(address)), driver, cancellationToken));
+            }
+        }
+        catch
+        {
+            await DisposeAll();
+            throw;
+        }
+
+        return new ModeBench(platform, opened, domain.Domain, domain.Addresses, (at, bytes) => domain.Memory.Write(at, bytes), DisposeAll);
+    }
+
+    /// <summary>Sets every byte of the domain memory to <paramref name="value"/> behind the devices' backs, as stale data would be.</summary>
+    public void FillDomainMemory(byte value)
+    {
+        byte[] block = new byte[1 << 20];
+        Array.Fill(block, value);
+        ulong length = Domain.Memory.Length;
+        for (ulong at = 0; at < length; at += (ulong)block.Length)
+        {
+            _write(at, length - at >= (ulong)block.Length ? block : block[..(int)(length - at)]);
         }
     }
+
+    public ValueTask DisposeAsync() => _dispose();
 }

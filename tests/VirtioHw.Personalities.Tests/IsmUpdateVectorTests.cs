@@ -6,12 +6,14 @@ namespace VirtioHw.Personalities.Tests;
 
 /// <summary>IsmDevice.BindUpdateVectorAsync: a region's updates on an MSI-X entry of their own (Inform Event IRQ Vector).</summary>
 [CancelAfter(30_000)]
-public sealed class IsmUpdateVectorTests
+[TestFixture(PlatformKind.Model)]
+[TestFixture(PlatformKind.Cosim)]
+public sealed class IsmUpdateVectorTests(PlatformKind kind)
 {
     [Test]
     public async Task BoundVector_EachKickIsOneInterrupt_AndTheEventqGetsNoUpdateOfThatRegion(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(2, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 2, cancellationToken);
         (IsmRegion bound, IsmRegion boundAtB) = await ShareAsync(bench, cancellationToken);
         (IsmRegion other, IsmRegion otherAtB) = await ShareAsync(bench, cancellationToken);
         await using IsmUpdateVector vector = await bench.Devices[1].BindUpdateVectorAsync(boundAtB.Token, cancellationToken);
@@ -36,7 +38,7 @@ public sealed class IsmUpdateVectorTests
     [Test]
     public async Task DisposedVector_GivesTheUpdatesBackToTheEventq(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(2, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 2, cancellationToken);
         (IsmRegion region, IsmRegion atB) = await ShareAsync(bench, cancellationToken);
         IsmUpdateVector vector = await bench.Devices[1].BindUpdateVectorAsync(atB.Token, cancellationToken);
         region.Kick();
@@ -51,7 +53,7 @@ public sealed class IsmUpdateVectorTests
     [Test]
     public async Task EachBinding_GetsAnEntryOfItsOwn_NeitherTheConfigurationsNorAQueues(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(2, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 2, cancellationToken);
         IsmDevice b = bench.Devices[1];
         var transport = (VirtioPciTransport)b.Transport;
         int free = transport.Msix!.TableSize - 3;
@@ -86,7 +88,7 @@ public sealed class IsmUpdateVectorTests
     [Test]
     public async Task Bind_ARegionNotAttached_ThrowsNoEntry_AndKeepsTheEntryFree(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(2, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 2, cancellationToken);
         IsmDevice b = bench.Devices[1];
         (IsmRegion region, _) = await ShareAsync(bench, cancellationToken);
         IsmRegion notAtB = await bench.Devices[0].AllocateAsync(1, cancellationToken);
@@ -97,7 +99,7 @@ public sealed class IsmUpdateVectorTests
     }
 
     /// <summary>Device 0 allocates a chunk, device 1 attaches it; the attach event is consumed.</summary>
-    private static async Task<(IsmRegion AtA, IsmRegion AtB)> ShareAsync(IsmBench bench, CancellationToken cancellationToken)
+    private static async Task<(IsmRegion AtA, IsmRegion AtB)> ShareAsync(ModeBench bench, CancellationToken cancellationToken)
     {
         IsmRegion atA = await bench.Devices[0].AllocateAsync(1, cancellationToken);
         IsmRegion atB = await bench.Devices[1].AttachAsync(atA.Token, cancellationToken: cancellationToken);

@@ -187,10 +187,10 @@ internal static partial class IvshmemEndpointTopNative
     internal static partial void SetCfgRreadyI(IvshmemEndpointTopHandle top, byte value);
 
     [LibraryImport(Library, EntryPoint = "vhw_ivshmem_endpoint_top_get_bar0_awaddr_i")]
-    internal static partial byte GetBar0AwaddrI(IvshmemEndpointTopHandle top);
+    internal static partial ushort GetBar0AwaddrI(IvshmemEndpointTopHandle top);
 
     [LibraryImport(Library, EntryPoint = "vhw_ivshmem_endpoint_top_set_bar0_awaddr_i")]
-    internal static partial void SetBar0AwaddrI(IvshmemEndpointTopHandle top, byte value);
+    internal static partial void SetBar0AwaddrI(IvshmemEndpointTopHandle top, ushort value);
 
     [LibraryImport(Library, EntryPoint = "vhw_ivshmem_endpoint_top_get_bar0_awvalid_i")]
     internal static partial byte GetBar0AwvalidI(IvshmemEndpointTopHandle top);
@@ -235,10 +235,10 @@ internal static partial class IvshmemEndpointTopNative
     internal static partial void SetBar0BreadyI(IvshmemEndpointTopHandle top, byte value);
 
     [LibraryImport(Library, EntryPoint = "vhw_ivshmem_endpoint_top_get_bar0_araddr_i")]
-    internal static partial byte GetBar0AraddrI(IvshmemEndpointTopHandle top);
+    internal static partial ushort GetBar0AraddrI(IvshmemEndpointTopHandle top);
 
     [LibraryImport(Library, EntryPoint = "vhw_ivshmem_endpoint_top_set_bar0_araddr_i")]
-    internal static partial void SetBar0AraddrI(IvshmemEndpointTopHandle top, byte value);
+    internal static partial void SetBar0AraddrI(IvshmemEndpointTopHandle top, ushort value);
 
     [LibraryImport(Library, EntryPoint = "vhw_ivshmem_endpoint_top_get_bar0_arvalid_i")]
     internal static partial byte GetBar0ArvalidI(IvshmemEndpointTopHandle top);
@@ -558,7 +558,7 @@ public sealed class IvshmemEndpointTop : CosimTop, IMemoryMaster, IMsiSource
 {
     public const string TopName = "ivshmem_endpoint_top";
 
-    private const uint PortDigest = 0xbd23825a;
+    private const uint PortDigest = 0x3e0745ae;
 
     private readonly IvshmemEndpointTopHandle _h;
 
@@ -569,7 +569,7 @@ public sealed class IvshmemEndpointTop : CosimTop, IMemoryMaster, IMsiSource
     {
         _h = handle;
         Cfg = new AxiLiteSlavePort(12, CfgWrite, CfgRead);
-        Bar0 = new AxiLiteSlavePort(8, Bar0Write, Bar0Read);
+        Bar0 = new AxiLiteSlavePort(10, Bar0Write, Bar0Read);
         Bar1 = new AxiLiteSlavePort(12, Bar1Write, Bar1Read);
         Bar2 = new AxiLiteSlavePort(22, Bar2Write, Bar2Read);
         Fw = new AxiLiteSlavePort(12, FwWrite, FwRead);
@@ -596,7 +596,7 @@ public sealed class IvshmemEndpointTop : CosimTop, IMemoryMaster, IMsiSource
         new("cfg_rresp_o", PortDirection.Output, 2, null),
         new("cfg_rvalid_o", PortDirection.Output, 1, null),
         new("cfg_rready_i", PortDirection.Input, 1, null),
-        new("bar0_awaddr_i", PortDirection.Input, 8, null),
+        new("bar0_awaddr_i", PortDirection.Input, 10, null),
         new("bar0_awvalid_i", PortDirection.Input, 1, null),
         new("bar0_awready_o", PortDirection.Output, 1, null),
         new("bar0_wdata_i", PortDirection.Input, 32, null),
@@ -606,7 +606,7 @@ public sealed class IvshmemEndpointTop : CosimTop, IMemoryMaster, IMsiSource
         new("bar0_bresp_o", PortDirection.Output, 2, null),
         new("bar0_bvalid_o", PortDirection.Output, 1, null),
         new("bar0_bready_i", PortDirection.Input, 1, null),
-        new("bar0_araddr_i", PortDirection.Input, 8, null),
+        new("bar0_araddr_i", PortDirection.Input, 10, null),
         new("bar0_arvalid_i", PortDirection.Input, 1, null),
         new("bar0_arready_o", PortDirection.Output, 1, null),
         new("bar0_rdata_o", PortDirection.Output, 32, null),
@@ -892,8 +892,8 @@ public sealed class IvshmemEndpointTop : CosimTop, IMemoryMaster, IMsiSource
     /// <summary><c>cfg_rready_i</c> (input, 1 bit).</summary>
     public bool CfgRreadyI { get => IvshmemEndpointTopNative.GetCfgRreadyI(_h) != 0; set => IvshmemEndpointTopNative.SetCfgRreadyI(_h, value ? (byte)1 : (byte)0); }
 
-    /// <summary><c>bar0_awaddr_i</c> (input, 8 bits).</summary>
-    public byte Bar0AwaddrI { get => IvshmemEndpointTopNative.GetBar0AwaddrI(_h); set => IvshmemEndpointTopNative.SetBar0AwaddrI(_h, value); }
+    /// <summary><c>bar0_awaddr_i</c> (input, 10 bits).</summary>
+    public ushort Bar0AwaddrI { get => IvshmemEndpointTopNative.GetBar0AwaddrI(_h); set => IvshmemEndpointTopNative.SetBar0AwaddrI(_h, value); }
 
     /// <summary><c>bar0_awvalid_i</c> (input, 1 bit).</summary>
     public bool Bar0AwvalidI { get => IvshmemEndpointTopNative.GetBar0AwvalidI(_h) != 0; set => IvshmemEndpointTopNative.SetBar0AwvalidI(_h, value ? (byte)1 : (byte)0); }
@@ -922,8 +922,8 @@ public sealed class IvshmemEndpointTop : CosimTop, IMemoryMaster, IMsiSource
     /// <summary><c>bar0_bready_i</c> (input, 1 bit).</summary>
     public bool Bar0BreadyI { get => IvshmemEndpointTopNative.GetBar0BreadyI(_h) != 0; set => IvshmemEndpointTopNative.SetBar0BreadyI(_h, value ? (byte)1 : (byte)0); }
 
-    /// <summary><c>bar0_araddr_i</c> (input, 8 bits).</summary>
-    public byte Bar0AraddrI { get => IvshmemEndpointTopNative.GetBar0AraddrI(_h); set => IvshmemEndpointTopNative.SetBar0AraddrI(_h, value); }
+    /// <summary><c>bar0_araddr_i</c> (input, 10 bits).</summary>
+    public ushort Bar0AraddrI { get => IvshmemEndpointTopNative.GetBar0AraddrI(_h); set => IvshmemEndpointTopNative.SetBar0AraddrI(_h, value); }
 
     /// <summary><c>bar0_arvalid_i</c> (input, 1 bit).</summary>
     public bool Bar0ArvalidI { get => IvshmemEndpointTopNative.GetBar0ArvalidI(_h) != 0; set => IvshmemEndpointTopNative.SetBar0ArvalidI(_h, value ? (byte)1 : (byte)0); }
@@ -1259,13 +1259,13 @@ public sealed class IvshmemEndpointTop : CosimTop, IMemoryMaster, IMsiSource
             case 12: IvshmemEndpointTopNative.SetCfgAraddrI(_h, (ushort)(words[0] & 0xfff)); break;
             case 13: IvshmemEndpointTopNative.SetCfgArvalidI(_h, (byte)(words[0] & 0x1)); break;
             case 18: IvshmemEndpointTopNative.SetCfgRreadyI(_h, (byte)(words[0] & 0x1)); break;
-            case 19: IvshmemEndpointTopNative.SetBar0AwaddrI(_h, (byte)(words[0] & 0xff)); break;
+            case 19: IvshmemEndpointTopNative.SetBar0AwaddrI(_h, (ushort)(words[0] & 0x3ff)); break;
             case 20: IvshmemEndpointTopNative.SetBar0AwvalidI(_h, (byte)(words[0] & 0x1)); break;
             case 22: IvshmemEndpointTopNative.SetBar0WdataI(_h, words[0]); break;
             case 23: IvshmemEndpointTopNative.SetBar0WstrbI(_h, (byte)(words[0] & 0xf)); break;
             case 24: IvshmemEndpointTopNative.SetBar0WvalidI(_h, (byte)(words[0] & 0x1)); break;
             case 28: IvshmemEndpointTopNative.SetBar0BreadyI(_h, (byte)(words[0] & 0x1)); break;
-            case 29: IvshmemEndpointTopNative.SetBar0AraddrI(_h, (byte)(words[0] & 0xff)); break;
+            case 29: IvshmemEndpointTopNative.SetBar0AraddrI(_h, (ushort)(words[0] & 0x3ff)); break;
             case 30: IvshmemEndpointTopNative.SetBar0ArvalidI(_h, (byte)(words[0] & 0x1)); break;
             case 35: IvshmemEndpointTopNative.SetBar0RreadyI(_h, (byte)(words[0] & 0x1)); break;
             case 36: IvshmemEndpointTopNative.SetBar1AwaddrI(_h, (ushort)(words[0] & 0xfff)); break;

@@ -17,7 +17,8 @@ public sealed class CosimIsmDomain : IDisposable
     /// <param name="devices">How many ISM devices, 1 to 31.</param>
     /// <param name="description">The endpoint description; null for the built-in virtio-ism.</param>
     /// <param name="cdid">The domain id; null for a new version-4 UUID.</param>
-    public CosimIsmDomain(int devices, EndpointDescription? description = null, Guid? cdid = null)
+    /// <param name="memory">Bytes of domain memory; null for the description's backing memory.</param>
+    public CosimIsmDomain(int devices, EndpointDescription? description = null, Guid? cdid = null, ulong? memory = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(devices, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(devices, 31);
@@ -26,7 +27,7 @@ public sealed class CosimIsmDomain : IDisposable
             ?? throw new ArgumentException($"{Description.Name} has no regions area (shmid {IsmWire.ShmIdRegions})", nameof(description));
         SharedMemoryRegion notify = Description.FindSharedMemory(IsmWire.ShmIdNotify)
             ?? throw new ArgumentException($"{Description.Name} has no notify area (shmid {IsmWire.ShmIdNotify})", nameof(description));
-        Memory = new DeviceMemory(Description.BackingMemory);
+        Memory = new DeviceMemory(memory ?? Description.BackingMemory);
         Domain = new IsmDomain(Memory, regions.GranuleSize, cdid);
         FirmwareSettings = new IsmFirmwareSettings
         {

@@ -34,9 +34,12 @@ public sealed class CosimIvshmemGroup : IDisposable
     /// <summary>Where the peers sit; peer i has IVPosition i.</summary>
     public IReadOnlyList<PciAddress> Addresses { get; }
 
-    public CosimPlatformSettings PlatformSettings(string? trace = null) => new()
+    public CosimPlatformSettings PlatformSettings(string? trace = null) => PlatformSettings([.. Enumerable.Range(0, Addresses.Count)], trace);
+
+    /// <summary>A platform with the peers of <paramref name="positions"/> only; the others may join later on platforms of their own.</summary>
+    public CosimPlatformSettings PlatformSettings(int[] positions, string? trace = null) => new()
     {
-        PciEndpoints = [.. Addresses.Select((a, i) => new CosimEndpointPlacement(a, Description, Memory, (uint)i))],
+        PciEndpoints = [.. positions.Select(i => new CosimEndpointPlacement(Addresses[i], Description, Memory, (uint)i))],
         Firmware = CreateFirmware,
         Trace = trace,
     };

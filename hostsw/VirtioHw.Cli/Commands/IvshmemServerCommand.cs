@@ -6,8 +6,10 @@ namespace VirtioHw.Cli.Commands;
 
 /// <summary>
 /// <c>virtiohw ivshmem-server --socket PATH [--shm NAME-or-PATH] [--size N] [--vectors N]
-/// [--mode OCTAL] [--group G]</c>: a QEMU-compatible ivshmem server in the foreground, printing
-/// connections (with the peer's credentials), refusals, joins and leaves until Ctrl+C.
+/// [--mode OCTAL] [--group G] [--compat qemu]</c>: an ivshmem server speaking QEMU's protocol in the
+/// foreground, printing connections (with the peer's credentials), refusals, joins and leaves until
+/// Ctrl+C. It announces a join by ringing vector 0 of the peers present (the seed specification)
+/// unless <c>--compat qemu</c> makes it QEMU 7.2's server, which does not.
 /// </summary>
 internal static class IvshmemServerCommand
 {
@@ -39,9 +41,16 @@ internal static class IvshmemServerCommand
         };
 
         var access = new SocketAccessOptions();
+        var compat = new Option<string>("--compat")
+        {
+            Description = "'specification' (a join rings vector 0 of the peers present) or 'qemu' (QEMU 7.2's server: no join interrupt).",
+            DefaultValueFactory = _ => "specification",
+        };
+        compat.AcceptOnlyFromAmong("specification", "qemu");
+
         var command = new Command("ivshmem-server", "Run an ivshmem server that QEMU ivshmem-doorbell devices and C# peers share.")
         {
-            socket, shm, size, vectors, maxPeers,
+            socket, shm, size, vectors, maxPeers, compat,
         };
         access.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -49,7 +58,7 @@ internal static class IvshmemServerCommand
             string sizeText = parse.GetValue(size)!;
             if (!Units.TryParse(sizeText, out long bytes))
             {
-                throw new UserErrorException($"--size '{sizeText}' is not a size (decimal or 0x hex, optional K, M or G)");
+                throw UserErrorException.Usage($"--size '{sizeText}' is not a size (decimal or 0x hex, optional K, M or G)");
             }
 
             var settings = new IvshmemServerSettings
@@ -60,6 +69,7 @@ internal static class IvshmemServerCommand
                 Vectors = parse.GetValue(vectors),
                 MaxPeers = parse.GetValue(maxPeers),
                 Access = access.Parse(parse),
+                NotifyJoins = parse.GetValue(compat) != "qemu",
             };
 
             IvshmemServer server;

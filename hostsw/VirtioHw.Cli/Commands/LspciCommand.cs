@@ -45,10 +45,14 @@ internal static class LspciCommand
         {
             Description = "Last bus number to probe (default 0).",
         };
+        var shmRegisters = new Option<bool>("--shm-registers")
+        {
+            Description = "With -v, read the virtio-mmio shared memory registers (SHMSel 0-255) of every device, not only of device types that have shared memory.",
+        };
 
         var command = new Command("lspci", "List the PCI functions and virtio-mmio devices of a platform, with their virtio capabilities.")
         {
-            verbose, platform, options, slot, lastBus,
+            verbose, platform, options, slot, lastBus, shmRegisters,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -80,7 +84,7 @@ internal static class LspciCommand
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                PciListing.Write(Console.Out, target, functions, parse.GetValue(verbose), includeMmio: only is null);
+                PciListing.Write(Console.Out, target, functions, parse.GetValue(verbose), includeMmio: only is null, allSharedMemory: parse.GetValue(shmRegisters));
             }
             catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
             {

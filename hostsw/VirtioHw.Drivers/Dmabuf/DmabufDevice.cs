@@ -34,7 +34,9 @@ public sealed class DmabufDevice : IAsyncDisposable
     private readonly List<Task> _workers = [];
     private readonly Channel<uint> _vmIds = Channel.CreateUnbounded<uint>();
     private readonly Channel<UInt128> _releases = Channel.CreateUnbounded<UInt128>();
+    private readonly HashSet<UInt128> _exported = [];
     private uint _counter;
+    private long _refused;
 
     private DmabufDevice(VirtioTransport transport, VirtioQueue recv, VirtioQueue send)
     {
@@ -44,6 +46,12 @@ public sealed class DmabufDevice : IAsyncDisposable
     }
 
     public VirtioTransport Transport => _transport;
+
+    /// <summary>
+    /// Release messages the driver refused: their id (all 128 bits, rng_key included) is not one it
+    /// exported and has not seen released, or the rest of the message is not zero as the device must leave it.
+    /// </summary>
+    public long RefusedReleases => Interlocked.Read(ref _refused);
 
     /// <summary>The VM id, once <see cref="GetVmIdAsync"/> has asked for it.</summary>
     public uint? VmId { get; private set; }
@@ -102,6 +110,11 @@ public sealed class DmabufDevice : IAsyncDisposable
         RandomNumberGenerator.Fill(key);
         ulong id = vmId | ((ulong)Interlocked.Increment(ref _counter) << 32);
         UInt128 full = new(BinaryPrimitives.ReadUInt64LittleEndian(key), id);
+        lock (_exported)
+        {
+            _exported.Add(full);
+        }
+
         await SendAsync(CmdExport, full, data, cancellationToken).ConfigureAwait(false);
         return full;
     }
@@ -159,9 +172,33 @@ public sealed class DmabufDevice : IAsyncDisposable
             switch (BinaryPrimitives.ReadUInt32LittleEndian(buffer))
             {
                 case CmdNeedVmId: _vmIds.Writer.TryWrite(BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(4))); break;
-                case CmdRelease: _releases.Writer.TryWrite(BinaryPrimitives.ReadUInt128LittleEndian(buffer.AsSpan(4))); break;
+                case CmdRelease: OnRelease(buffer); break;
                 default: break; // A message this driver does not know.
             }
+        }
+    }
+
+    /// <summary>
+    /// A release must name "a valid unique ID that was previously shared by the driver", all 128 bits
+    /// of it (the random rng_key too), and the device "must zero out the remaining part of the
+    /// message"; anything else is refused and counted, never handed on.
+    /// </summary>
+    private void OnRelease(byte[] message)
+    {
+        UInt128 id = BinaryPrimitives.ReadUInt128LittleEndian(message.AsSpan(4));
+        bool known;
+        lock (_exported)
+        {
+            known = message.AsSpan(4 + 16).IndexOfAnyExcept((byte)0) < 0 && _exported.Remove(id);
+        }
+
+        if (known)
+        {
+            _releases.Writer.TryWrite(id);
+        }
+        else
+        {
+            Interlocked.Increment(ref _refused);
         }
     }
 }

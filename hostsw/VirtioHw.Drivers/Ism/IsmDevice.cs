@@ -24,7 +24,6 @@ namespace VirtioHw.Drivers.Ism;
 /// </remarks>
 public sealed class IsmDevice : IAsyncDisposable
 {
-    private const int EventBuffers = 16;
     private const int InitialChunkRoom = 16;
 
     /// <summary>The vector that sends a region's updates back to the eventq.</summary>
@@ -45,12 +44,16 @@ public sealed class IsmDevice : IAsyncDisposable
     private readonly Dictionary<ulong, DmaRegion> _allocBuffers = [];
     private readonly Dictionary<ulong, DmaRegion> _attachBuffers = [];
 
-    private IsmDevice(VirtioTransport transport, VirtioQueue control, VirtioQueue events, bool deviceMemory)
+    private readonly IsmDeviceSettings _settings;
+    private long _eventBuffersUsed;
+
+    private IsmDevice(VirtioTransport transport, VirtioQueue control, VirtioQueue events, IsmDeviceSettings settings)
     {
         _transport = transport;
         _control = control;
         _events = events;
-        DeviceMemory = deviceMemory;
+        _settings = settings;
+        DeviceMemory = settings.DeviceMemory;
         Span<byte> cdid = stackalloc byte[16];
         BinaryPrimitives.WriteUInt64BigEndian(cdid, transport.ReadDeviceConfig64((int)IsmConfig.CdidHi.Offset));
         BinaryPrimitives.WriteUInt64BigEndian(cdid[8..], transport.ReadDeviceConfig64((int)IsmConfig.CdidLo.Offset));
@@ -98,6 +101,8 @@ public sealed class IsmDevice : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentOutOfRangeException.ThrowIfNegative(settings.EventBuffers);
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.EventBufferSize, IsmProtocol.MaxEventSize);
         if (transport.DeviceType != IsmProtocol.DeviceType)
         {
             throw new VirtioException($"{transport.Location} is virtio device {transport.DeviceType}, not virtio-ism ({IsmProtocol.DeviceType})");
@@ -113,7 +118,7 @@ public sealed class IsmDevice : IAsyncDisposable
 
         VirtioQueue control = transport.SetupQueue(0);
         VirtioQueue events = transport.SetupQueue(1);
-        var device = new IsmDevice(transport, control, events, settings.DeviceMemory);
+        var device = new IsmDevice(transport, control, events, settings);
         transport.DeviceNeedsReset += (_, _) => device.OnNeedsReset();
         device._workers.Add(transport.RunInterruptsAsync(device._stop.Token));
         transport.DriverOk();
@@ -344,6 +349,9 @@ public sealed class IsmDevice : IAsyncDisposable
     /// <summary>An event already received, without waiting; false when none is waiting.</summary>
     public bool TryReadEvent(out IsmEvent ev) => _received.Reader.TryRead(out ev);
 
+    /// <summary>Eventq buffers the device has returned so far (each may hold several events).</summary>
+    public long EventBuffersUsed => Interlocked.Read(ref _eventBuffersUsed);
+
     /// <summary>The next event that matches <paramref name="match"/>; events before it are consumed.</summary>
     /// <remarks>
     /// An awaiter that was waiting goes on on the thread that received the event, until its next
@@ -501,20 +509,22 @@ public sealed class IsmDevice : IAsyncDisposable
     }
 
     /// <summary>
-    /// Keeps <see cref="EventBuffers"/> eventq buffers posted and turns what comes back into
-    /// events, in the order the device used the buffers: the device fills them in the order they
-    /// were made available, so they are awaited oldest first and each is posted again at the tail.
+    /// Keeps <see cref="IsmDeviceSettings.EventBuffers"/> eventq buffers posted and turns what comes
+    /// back into events, every event a buffer holds, in the order the device used the buffers: the
+    /// device fills them in the order they were made available, so they are awaited oldest first
+    /// and each is posted again at the tail.
     /// </summary>
     private async Task ReceiveEventsAsync(CancellationToken cancellationToken)
     {
         var posted = new Queue<(byte[] Buffer, Task<UsedBuffer> Used)>();
-        for (int i = 0; i < EventBuffers; i++)
+        for (int i = 0; i < _settings.EventBuffers; i++)
         {
-            var buffer = new byte[IsmProtocol.MaxEventSize];
+            var buffer = new byte[_settings.EventBufferSize];
             posted.Enqueue((buffer, _events.SubmitAsync([], [buffer], cancellationToken).AsTask()));
         }
 
-        while (!cancellationToken.IsCancellationRequested)
+        var decoded = new List<IsmEvent>();
+        while (!cancellationToken.IsCancellationRequested && posted.Count > 0)
         {
             (byte[] buffer, Task<UsedBuffer> pending) = posted.Dequeue();
             UsedBuffer used;
@@ -527,21 +537,19 @@ public sealed class IsmDevice : IAsyncDisposable
                 return;
             }
 
-            var type = (IsmEventType)BinaryPrimitives.ReadUInt64LittleEndian(buffer);
-            if (type == IsmEventType.BufferFree && used.Length >= IsmProtocol.BufferFreeEventSize)
+            decoded.Clear();
+            IsmEvent.Parse(buffer.AsSpan(0, (int)Math.Min(used.Length, (uint)buffer.Length)), decoded);
+            Interlocked.Increment(ref _eventBuffersUsed);
+            foreach (IsmEvent ev in decoded)
             {
-                OnBufferFree(BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(8)));
-            }
-            else if (used.Length >= 24)
-            {
-                ulong peers = used.Length >= 32 && type is IsmEventType.Attach or IsmEventType.Detach
-                    ? BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(24))
-                    : 0;
-                _received.Writer.TryWrite(new IsmEvent(
-                    type,
-                    BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(8)),
-                    BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(16)),
-                    peers));
+                if (ev.Type == IsmEventType.BufferFree)
+                {
+                    OnBufferFree(ev.Buffer);
+                }
+                else
+                {
+                    _received.Writer.TryWrite(ev);
+                }
             }
 
             posted.Enqueue((buffer, _events.SubmitAsync([], [buffer], cancellationToken).AsTask()));

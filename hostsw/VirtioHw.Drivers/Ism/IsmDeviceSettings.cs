@@ -9,4 +9,13 @@ public sealed record IsmDeviceSettings
     /// with every alloc and attach, and frees an allocated region's buffer on its BUFFER_FREE event.
     /// </summary>
     public bool DeviceMemory { get; init; } = true;
+
+    /// <summary>
+    /// Eventq buffers the driver keeps posted (default 16). With none the device keeps events until
+    /// its backlog is full and then sets DEVICE_NEEDS_RESET: events are never lost unseen.
+    /// </summary>
+    public int EventBuffers { get; init; } = 16;
+
+    /// <summary>Bytes of each eventq buffer (default 256): the device packs as many whole events into one as fit.</summary>
+    public int EventBufferSize { get; init; } = 256;
 }

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace VirtioHw.Drivers.Ism;
 
 /// <summary>
@@ -25,11 +27,17 @@ internal static class IsmProtocol
     /// <summary>Ack byte, then token or size, then num.</summary>
     public const int ChunkReplyHeader = 1 + 16;
 
-    /// <summary>The largest event structure (attach/detach: four le64).</summary>
-    public const int MaxEventSize = 32;
+    /// <summary>struct virtio_ism_event_attach_detach: ev_type, offset, devid, peers.</summary>
+    public const int AttachDetachEventSize = 32;
+
+    /// <summary>The largest event structure (attach/detach).</summary>
+    public const int MaxEventSize = AttachDetachEventSize;
 
     /// <summary>struct virtio_ism_event_buffer_free: ev_type and the buffer's bus address.</summary>
     public const int BufferFreeEventSize = 16;
+
+    /// <summary>struct virtio_ism_event_update: ev_type, offset, devid.</summary>
+    public const int UpdateEventSize = 24;
 
     /// <summary>The alignment of a buffer the driver passes without DEV_MEM: a page, as the device asks.</summary>
     public const int BufferAlignment = 4096;
@@ -78,4 +86,45 @@ public enum IsmEventType : ulong
 /// devices now refer to the region. BUFFER_FREE names only <paramref name="Buffer"/>, the bus
 /// address of the buffer an alloc passed, which the driver has freed by the time it hands this on.
 /// </summary>
-public readonly record struct IsmEvent(IsmEventType Type, ulong Offset, ulong DevId, ulong Peers, ulong Buffer = 0);
+public readonly record struct IsmEvent(IsmEventType Type, ulong Offset, ulong DevId, ulong Peers, ulong Buffer = 0)
+{
+    /// <summary>
+    /// Every event structure in an eventq buffer, in order ("a buffer received from eventq can
+    /// contain multiple event structures"); each ev_type gives its structure's size. Decoding
+    /// stops at an unknown ev_type or a structure cut short, whose size cannot be trusted.
+    /// </summary>
+    /// <param name="used">The bytes the device wrote into the buffer.</param>
+    /// <param name="into">Receives the events.</param>
+    /// <returns>How many bytes were decoded.</returns>
+    public static int Parse(ReadOnlySpan<byte> used, ICollection<IsmEvent> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        int at = 0;
+        while (used.Length - at >= sizeof(ulong))
+        {
+            ReadOnlySpan<byte> ev = used[at..];
+            var type = (IsmEventType)BinaryPrimitives.ReadUInt64LittleEndian(ev);
+            int size = type switch
+            {
+                IsmEventType.Update => IsmProtocol.UpdateEventSize,
+                IsmEventType.Attach or IsmEventType.Detach => IsmProtocol.AttachDetachEventSize,
+                IsmEventType.BufferFree => IsmProtocol.BufferFreeEventSize,
+                _ => 0,
+            };
+            if (size == 0 || ev.Length < size)
+            {
+                break;
+            }
+
+            into.Add(type switch
+            {
+                IsmEventType.BufferFree => new IsmEvent(type, 0, 0, 0, BinaryPrimitives.ReadUInt64LittleEndian(ev[8..])),
+                IsmEventType.Update => new IsmEvent(type, BinaryPrimitives.ReadUInt64LittleEndian(ev[8..]), BinaryPrimitives.ReadUInt64LittleEndian(ev[16..]), 0),
+                _ => new IsmEvent(type, BinaryPrimitives.ReadUInt64LittleEndian(ev[8..]), BinaryPrimitives.ReadUInt64LittleEndian(ev[16..]), BinaryPrimitives.ReadUInt64LittleEndian(ev[24..])),
+            });
+            at += size;
+        }
+
+        return at;
+    }
+}

@@ -20,7 +20,11 @@ public sealed class IsmRegion
     /// <summary>The token other devices attach with.</summary>
     public ulong Token { get; }
 
-    /// <summary>The size asked for at allocation (the region holds whole chunks).</summary>
+    /// <summary>
+    /// The region's size (asked for at allocation, or the attach reply's). Only these bytes are
+    /// the region: when it is less than the chunks hold, "only header part of the last chunk is
+    /// effective", so reads and writes stop here.
+    /// </summary>
     public ulong Size { get; }
 
     /// <summary>Offset of each chunk in the regions area, in region order.</summary>
@@ -30,7 +34,7 @@ public sealed class IsmRegion
     public ulong Offset => Chunks[0];
 
     /// <summary>Copies bytes of the region out, starting at <paramref name="offset"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The range runs past the region's chunks.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The range runs past the region's <see cref="Size"/>.</exception>
     public void Read(ulong offset, Span<byte> destination)
     {
         CheckRange(offset, destination.Length);
@@ -44,7 +48,7 @@ public sealed class IsmRegion
     }
 
     /// <summary>Copies bytes into the region, starting at <paramref name="offset"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The range runs past the region's chunks.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The range runs past the region's <see cref="Size"/>.</exception>
     public void Write(ulong offset, ReadOnlySpan<byte> source)
     {
         CheckRange(offset, source.Length);
@@ -66,10 +70,10 @@ public sealed class IsmRegion
 
     private void CheckRange(ulong offset, int length)
     {
-        ulong mapped = (ulong)Chunks.Count * Device.ChunkSize;
-        if (offset > mapped || (ulong)length > mapped - offset)
+        ulong size = Math.Min(Size, (ulong)Chunks.Count * Device.ChunkSize);
+        if (offset > size || (ulong)length > size - offset)
         {
-            throw new ArgumentOutOfRangeException(nameof(offset), $"{length} bytes at {offset} run past the {mapped} bytes of {this}");
+            throw new ArgumentOutOfRangeException(nameof(offset), $"{length} bytes at {offset} run past the {size} bytes of {this}");
         }
     }
 

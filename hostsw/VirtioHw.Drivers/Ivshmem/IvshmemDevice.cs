@@ -71,9 +71,22 @@ public sealed class IvshmemDevice : IDisposable
     /// <summary>The interrupt stream of vector <paramref name="vector"/>.</summary>
     public MsiVector Vector(int vector) => _vectors[vector];
 
+    /// <summary>Join notifications: MSI-X vector 0 fires whenever another peer joins the shared memory.</summary>
+    public MsiVector Joins => _vectors[(int)IvshmemRegs.IvshmemVector.PeerJoined];
+
     /// <summary>Rings <paramref name="vector"/> of peer <paramref name="peer"/>.</summary>
-    public void Ring(ushort peer, ushort vector) =>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="vector"/> is 0: with MSI-X it announces joins, and "guests should not use vector 0 for any other purpose".
+    /// </exception>
+    public void Ring(ushort peer, ushort vector)
+    {
+        if (vector == (ushort)IvshmemRegs.IvshmemVector.PeerJoined)
+        {
+            throw new ArgumentOutOfRangeException(nameof(vector), vector, "vector 0 announces joins; doorbells use vectors 1 and up");
+        }
+
         Platform.Write32(_registers + IvshmemRegs.Doorbell.Offset, ((uint)peer << IvshmemRegs.Doorbell.Peer.Shift) | vector);
+    }
 
     /// <summary>Copies shared memory out.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The range runs past the shared memory.</exception>

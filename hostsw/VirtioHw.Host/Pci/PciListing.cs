@@ -16,9 +16,12 @@ public static class PciListing
 {
     /// <summary>
     /// Writes the listing of <paramref name="functions"/> and, unless <paramref name="includeMmio"/>
-    /// is false, of the platform's virtio-mmio devices.
+    /// is false, of the platform's virtio-mmio devices. A verbose listing reads a virtio-mmio
+    /// device's shared memory registers (writing SHMSel) only when its type is known to have shared
+    /// memory (<see cref="VirtioDeviceTypes.UsesSharedMemory"/>), or for every device with
+    /// <paramref name="allSharedMemory"/>: "drivers not expecting shared memory MUST NOT use" them.
     /// </summary>
-    public static void Write(TextWriter output, Platform platform, IReadOnlyList<PciFunction> functions, bool verbose, bool includeMmio = true)
+    public static void Write(TextWriter output, Platform platform, IReadOnlyList<PciFunction> functions, bool verbose, bool includeMmio = true, bool allSharedMemory = false)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(platform);
@@ -30,7 +33,7 @@ public static class PciListing
 
         foreach (MmioDeviceWindow window in includeMmio ? platform.VirtioMmioDevices : [])
         {
-            WriteMmio(output, platform, window, verbose);
+            WriteMmio(output, platform, window, verbose, allSharedMemory);
         }
     }
 
@@ -109,7 +112,7 @@ public static class PciListing
         }
     }
 
-    private static void WriteMmio(TextWriter output, Platform platform, MmioDeviceWindow window, bool verbose)
+    private static void WriteMmio(TextWriter output, Platform platform, MmioDeviceWindow window, bool verbose, bool allSharedMemory)
     {
         VirtioMmioProbe probe = VirtioMmioTransport.Identify(platform, window.BaseAddress);
         string where = Invariant($"virtio-mmio@0x{window.BaseAddress:x}");
@@ -122,8 +125,14 @@ public static class PciListing
         output.WriteLine(Invariant($"{where} [size={PciFormat.Size(window.Length)}]: Virtio {VirtioDeviceTypes.Name((int)probe.DeviceId)} device [type {probe.DeviceId}, vendor {probe.VendorId:x8}] (version {probe.Version})"));
         if (verbose)
         {
-            VirtioDeviceInfo info = VirtioMmioTransport.Inspect(platform, window);
+            bool sharedMemory = allSharedMemory || VirtioDeviceTypes.UsesSharedMemory((int)probe.DeviceId);
+            VirtioDeviceInfo info = VirtioMmioTransport.Inspect(platform, window, sharedMemory);
             WriteVirtio(output, info);
+            if (!sharedMemory)
+            {
+                output.WriteLine("\t\tShared memory: not read (this device type has none; --shm-registers reads SHMSel/SHMLen/SHMBase anyway)");
+            }
+
             WriteDiagnostics(output, info.Diagnostics);
         }
     }

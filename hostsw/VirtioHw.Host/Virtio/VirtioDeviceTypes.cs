@@ -9,6 +9,12 @@ public static class VirtioDeviceTypes
     /// <summary>virtio-ism, internal shared memory.</summary>
     public const int Ism = 44;
 
+    /// <summary>virtio-gpu (its host-visible memory is a shared memory region).</summary>
+    public const int Gpu = 16;
+
+    /// <summary>virtio-fs (its DAX window is a shared memory region).</summary>
+    public const int FileSystem = 26;
+
     /// <summary>
     /// What a shared memory region of a device type is for (virtio-ism: shmid 1 the regions, 2 the
     /// notify area), or null when the type does not say.
@@ -20,6 +26,14 @@ public static class VirtioDeviceTypes
         _ => null,
     };
 
+    /// <summary>
+    /// Whether a device type is known to have shared memory regions (virtio-gpu's host-visible
+    /// memory, virtio-fs's DAX window, virtio-ism's regions and notify area). A driver not expecting
+    /// shared memory must not use virtio-mmio's SHMSel/SHMLen/SHMBase, so a listing reads them only
+    /// for these types unless asked to.
+    /// </summary>
+    public static bool UsesSharedMemory(int type) => type is Gpu or FileSystem or Ism;
+
     /// <summary>A short name for a device type, such as <c>ISM</c>; the number when unknown.</summary>
     public static string Name(int type) => type switch
     {
@@ -30,11 +44,11 @@ public static class VirtioDeviceTypes
         5 => "memory balloon",
         8 => "SCSI",
         9 => "9P transport",
-        16 => "GPU",
+        Gpu => "GPU",
         18 => "input",
         19 => "socket",
         20 => "crypto",
-        26 => "file system",
+        FileSystem => "file system",
         27 => "PMEM",
         Dmabuf => "dmabuf",
         Ism => "ISM",

@@ -17,7 +17,9 @@ namespace VirtioHw.Platforms.Qemu.Ivshmem;
 /// protocol version (0), its id, -1 with the shared-memory descriptor, then for every peer already
 /// connected that peer's id once per vector with one eventfd each (vectors in order), then its own
 /// id once per vector with its own eventfds. Later it receives a peer's id with an eventfd (once
-/// per vector) when that peer joins, and a peer's id without a descriptor when it leaves.
+/// per vector) when that peer joins, and a peer's id without a descriptor when it leaves. Unless
+/// <see cref="IvshmemServerSettings.NotifyJoins"/> is off (QEMU 7.2's server), a join also rings
+/// vector 0 of every peer already present: the seed specification's join notification.
 /// </para>
 /// <para>
 /// Ids start at 0 and count upwards, skipping ids in use and wrapping at 65536, so an id is not
@@ -345,11 +347,21 @@ public sealed class IvshmemServer : IDisposable
             }
         }
 
+        if (_settings.NotifyJoins)
+        {
+            // The seed specification's join notification: vector 0 of every peer present, after the newcomer's eventfds.
+            foreach (Peer other in _peers.Values)
+            {
+                Signal(other.Vectors[0]);
+            }
+        }
+
         _peers.Add(id, peer);
         Publish();
         Report(IvshmemServerEventKind.PeerJoined, id, "joined");
         Remove(dropped);
     }
+
 
     // Disconnects the peers and tells the rest; a peer that cannot be told is disconnected in turn.
     private void Remove(List<(Peer Peer, string Reason)> dropped)

@@ -35,6 +35,14 @@ public sealed class IvshmemServerSettings
     /// <summary>Interrupt vectors per peer (QEMU: <c>ivshmem-doorbell,vectors=N</c>), 1 to <see cref="MaxVectors"/>. Default 1.</summary>
     public int Vectors { get; init; } = 1;
 
+    /// <summary>
+    /// Whether a join is announced as an interrupt, as the seed specification has it: when a peer
+    /// joins, the server rings vector 0 of every peer already present (an MSI-X guest sees vector 0,
+    /// "used to notify that a new guest has joined"). Default true; false is QEMU 7.2's server,
+    /// which only sends the newcomer's eventfds (<c>virtiohw ivshmem-server --compat qemu</c>).
+    /// </summary>
+    public bool NotifyJoins { get; init; } = true;
+
     /// <summary>Peers connected at once; further connections are closed at once. Default 64.</summary>
     public int MaxPeers { get; init; } = 64;
 

@@ -41,4 +41,11 @@
 #define IVSHMEM_DOORBELL_PEER_BITS 16u
 #define IVSHMEM_DOORBELL_PEER_MASK 0xffff0000u
 
+// enum ivshmem_intr_status
+#define IVSHMEM_IVSHMEM_INTR_STATUS_DOORBELL 0x1u
+#define IVSHMEM_IVSHMEM_INTR_STATUS_PEER_JOINED 0xffffffffu
+
+// enum ivshmem_vector
+#define IVSHMEM_IVSHMEM_VECTOR_PEER_JOINED 0x0u
+
 #endif // VIRTIOHW_IVSHMEM_H

@@ -82,6 +82,22 @@ public static class Ivshmem
         }
     }
 
+    /// <summary>Values of the fields encoded with 'ivshmem_intr_status'.</summary>
+    public enum IvshmemIntrStatus : uint
+    {
+        /// <summary>A peer rang this peer's doorbell, whatever the vector (ORed in).</summary>
+        Doorbell = 0x1,
+        /// <summary>A new peer joined the shared memory (2^32 - 1).</summary>
+        PeerJoined = 0xffffffff,
+    }
+
+    /// <summary>Values of the fields encoded with 'ivshmem_vector'.</summary>
+    public enum IvshmemVector : ushort
+    {
+        /// <summary>With MSI-X, the join notification's vector; not for doorbells.</summary>
+        PeerJoined = 0x0,
+    }
+
     /// <summary>The block as data: names, offsets, fields and access, for tools and the model.</summary>
     public static BlockInfo Info { get; } = new(
         "ivshmem", "ivshmem registers", "Inter-VM shared memory device: interrupt mask and status, own peer id, doorbell.", "hw/regs/ivshmem.rdl", Size,

@@ -20,7 +20,7 @@ package ivshmem_ep_pkg;
 
   // ---- BARs: address bits (log2 of the size, 0 when absent), and per BAR register the bits
   //      the host may write and the fixed type bits (a 64-bit BAR's high half is the next) ----
-  localparam int unsigned BAR0_AW = 8;
+  localparam int unsigned BAR0_AW = 10;
   localparam int unsigned BAR1_AW = 12;
   localparam int unsigned BAR2_AW = 22;
   localparam int unsigned BAR3_AW = 0;
@@ -28,7 +28,7 @@ package ivshmem_ep_pkg;
   localparam int unsigned BAR5_AW = 0;
   // (One flat vector each, register i in bits 32*i+31:32*i: Yosys takes no packed arrays here.)
   localparam logic [191:0] BAR_WMASK = {32'h00000000, 32'h00000000,
-    32'hffffffff, 32'hffc00000, 32'hfffff000, 32'hffffff00};
+    32'hffffffff, 32'hffc00000, 32'hfffff000, 32'hfffffc00};
   localparam logic [191:0] BAR_TYPE = {32'h00000000, 32'h00000000,
     32'h00000000, 32'h0000000c, 32'h00000000, 32'h00000000};
 
@@ -40,8 +40,10 @@ package ivshmem_ep_pkg;
   localparam logic [63:0] BACKING_BYTES = 64'h400000;
   localparam int unsigned IVSHMEM_BAR = 0;
   localparam logic [63:0] IVSHMEM_OFFSET = 64'h0;
-  localparam logic [63:0] IVSHMEM_LENGTH = 64'h100;
+  localparam logic [63:0] IVSHMEM_LENGTH = 64'h400;
   localparam logic [31:0] IV_POSITION = 32'h0;
+  localparam bit COMPAT_QEMU = 1'h0;
+  localparam logic [15:0] JOIN_TRIGGER = 16'hffff;
   localparam int unsigned MSIX_VECTORS = 4;
   localparam int unsigned MSIX_TABLE_BAR = 1;
   localparam logic [63:0] MSIX_TABLE_OFFSET = 64'h0;

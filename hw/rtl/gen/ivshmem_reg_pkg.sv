@@ -36,6 +36,17 @@ package ivshmem_reg_pkg;
   localparam int unsigned IVSHMEM_DOORBELL_PEER_LSB = 16;
   localparam int unsigned IVSHMEM_DOORBELL_PEER_WIDTH = 16;
 
+  // ivshmem_intr_status
+  typedef enum logic [31:0] {
+    IVSHMEM_INTR_STATUS_DOORBELL = 32'h1,           // A peer rang this peer's doorbell, whatever the vector (ORed in).
+    IVSHMEM_INTR_STATUS_PEER_JOINED = 32'hffffffff  // A new peer joined the shared memory (2^32 - 1).
+  } ivshmem_intr_status_e;
+
+  // ivshmem_vector
+  typedef enum logic [15:0] {
+    IVSHMEM_VECTOR_PEER_JOINED = 16'h0  // With MSI-X, the join notification's vector; not for doorbells.
+  } ivshmem_vector_e;
+
   // ---- reg2hw: from the register block to the hand-written logic ----
 
   typedef struct packed {

@@ -74,6 +74,9 @@ internal sealed class FakeVirtioMmioDevice : IFakeMmioDevice
     /// <summary>Registers read after DeviceID read 0 (a driver must not touch them).</summary>
     public List<ulong> ReadsAfterEmptyDeviceId { get; } = [];
 
+    /// <summary>How many times a driver wrote SHMSel.</summary>
+    public int ShmSelWrites { get; private set; }
+
     private bool _sawEmptyDeviceId;
 
     public ulong Read(ulong offset, int width)
@@ -153,7 +156,10 @@ internal sealed class FakeVirtioMmioDevice : IFakeMmioDevice
             case VirtioMmio.QueueDriverHigh.Offset when q is not null: q.Driver = (q.Driver & 0xffff_ffffUL) | ((ulong)v << 32); break;
             case VirtioMmio.QueueDeviceLow.Offset when q is not null: q.Device = (q.Device & ~0xffff_ffffUL) | v; break;
             case VirtioMmio.QueueDeviceHigh.Offset when q is not null: q.Device = (q.Device & 0xffff_ffffUL) | ((ulong)v << 32); break;
-            case VirtioMmio.ShmSel.Offset: _shmSelect = v; break;
+            case VirtioMmio.ShmSel.Offset:
+                _shmSelect = v;
+                ShmSelWrites++;
+                break;
             case VirtioMmio.QueueReset.Offset when q is not null && v == 1:
                 q.Reset();
                 q.ResetReadsLeft = 2;

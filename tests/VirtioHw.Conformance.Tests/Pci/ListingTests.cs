@@ -68,4 +68,25 @@ public sealed class ListingTests
 
         Assert.That(text, Does.Contain("virtio-mmio@0xd0001000: no device is present (DeviceID reads 0)"));
     }
+
+    [Test]
+    public async Task MmioDriverInit_DriversNotExpectingSharedMemoryMustNotUseTheShmRegisters_VerboseLeavesThemAlone()
+    {
+        await using var platform = new FakePciPlatform();
+        FakeVirtioMmioDevice ism = platform.AddMmio(new FakeVirtioMmioDevice(platform, FakeRig.MmioBase, new FakeVirtioSpec(), FakeRig.MmioSharedMemoryBase));
+        FakeVirtioMmioDevice entropy = platform.AddMmio(new FakeVirtioMmioDevice(platform, 0xd000_1000, new FakeVirtioSpec(), 0xe100_0000) { DeviceId = 4 });
+        using var text = new StringWriter();
+
+        PciListing.Write(text, platform, [], verbose: true);
+        int byDefault = entropy.ShmSelWrites;
+        PciListing.Write(TextWriter.Null, platform, [], verbose: true, allSharedMemory: true);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(byDefault, Is.Zero, "an entropy device has no shared memory");
+            Assert.That(text.ToString(), Does.Contain("Shared memory: not read"));
+            Assert.That(ism.ShmSelWrites, Is.GreaterThan(0), "virtio-ism has shared memory");
+            Assert.That(entropy.ShmSelWrites, Is.EqualTo(256), "on request, every shmid");
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.RegularExpressions;
+using VirtioHw.Firmware;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
@@ -178,7 +179,13 @@ internal sealed partial class DescriptionReader
 
     private IvshmemDescription Ivshmem(IvshmemDocument i) => new(
         Location("ivshmem.registers", i.Registers),
-        (uint)Number("ivshmem.iv_position", i.IvPosition, 0, uint.MaxValue));
+        (uint)Number("ivshmem.iv_position", i.IvPosition, 0, uint.MaxValue),
+        i.Compat switch
+        {
+            null or "specification" => IvshmemCompat.Specification,
+            "qemu" => IvshmemCompat.Qemu,
+            string other => throw Error($"ivshmem.compat '{other}' is not one of specification, qemu"),
+        });
 
     private IsmDescription Ism(IsmDocument i)
     {
@@ -365,6 +372,8 @@ internal sealed partial class DescriptionReader
         public LocationDocument? Registers { get; set; }
 
         public string? IvPosition { get; set; }
+
+        public string? Compat { get; set; }
     }
 
     private sealed class IsmDocument

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using VirtioHw.Firmware;
 
 namespace VirtioHw.Model;
 
@@ -87,8 +88,11 @@ public sealed record SharedMemoryRegion(
 /// <summary>A virtqueue and the largest size the device allows for it.</summary>
 public sealed record QueueDescription(string Name, ushort MaxSize);
 
-/// <summary>The ivshmem register file and this peer's id.</summary>
-public sealed record IvshmemDescription(StructureLocation Registers, uint IvPosition);
+/// <summary>The ivshmem register file, this peer's id, and whose behaviour the device has.</summary>
+/// <param name="Registers">Where the register file is.</param>
+/// <param name="IvPosition">The peer id IVPosition reads.</param>
+/// <param name="Compat">The seed specification's behaviour (the default) or QEMU 7.2's (<c>compat: qemu</c>).</param>
+public sealed record IvshmemDescription(StructureLocation Registers, uint IvPosition, IvshmemCompat Compat = IvshmemCompat.Specification);
 
 /// <summary>The ISM communication domain id (a version-4 UUID) and this device's id in it.</summary>
 public sealed record IsmDescription(Guid Cdid, ulong DevId);

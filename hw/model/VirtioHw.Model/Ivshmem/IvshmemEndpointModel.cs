@@ -1,12 +1,16 @@
+using VirtioHw.Firmware;
 using VirtioHw.Registers;
 
 namespace VirtioHw.Model;
 
 /// <summary>
-/// An ivshmem function as QEMU presents it: the ivshmem registers in BAR0 (IntrMask, IntrStatus
-/// that reading clears, IVPosition, Doorbell), MSI-X in BAR1, the shared memory in BAR2. A
-/// doorbell write (its peer bytes) becomes a DOORBELL event for firmware, which routes it. When
-/// firmware triggers a vector while MSI-X is off, IntrStatus becomes 1, as in QEMU.
+/// An ivshmem function: the ivshmem registers in BAR0 (IntrMask, IntrStatus that reading clears,
+/// IVPosition, Doorbell), MSI-X in BAR1, the shared memory in BAR2. A doorbell write (its peer
+/// bytes) becomes a DOORBELL event for firmware, which routes it. What firmware's msix_trigger
+/// then does depends on the interrupt mode and on <see cref="Compat"/> (<see cref="IvshmemSignals"/>):
+/// by the seed specification a join is vector 0 with MSI-X and IntrStatus 0xffffffff without, a
+/// doorbell raises vectors 1 and up with MSI-X and ORs 1 into IntrStatus without; as QEMU 7.2 there
+/// is no join notification and a doorbell to a vector the peer has writes IntrStatus = 1 without MSI-X.
 /// </summary>
 public sealed class IvshmemEndpointModel : PciEndpointModel
 {
@@ -22,6 +26,7 @@ public sealed class IvshmemEndpointModel : PciEndpointModel
         IvshmemDescription ivshmem = description.Ivshmem
             ?? throw new ArgumentException($"{description.Name} is not an ivshmem endpoint", nameof(description));
         IvPosition = ivPosition ?? ivshmem.IvPosition;
+        Compat = ivshmem.Compat;
         _registers.SetIvPosition(IvPosition);
         _registers.DoorbellPeerModified += (_, _) => Events.Push(
             FwCsr.FwEventKind.Doorbell,
@@ -36,17 +41,58 @@ public sealed class IvshmemEndpointModel : PciEndpointModel
     /// <summary>This peer's id, as IVPosition reads it.</summary>
     public uint IvPosition { get; }
 
+    /// <summary>The behaviour the description names: the seed specification, or QEMU 7.2's.</summary>
+    public IvshmemCompat Compat { get; }
+
     private protected override bool IntxLevel => (_registers.IntrStatus & _registers.IntrMask) != 0;
 
     private protected override void OnMsixTrigger(int vector)
     {
-        if (Msix?.Enabled == true)
+        bool msix = Msix?.Enabled == true;
+        int tableSize = Description.Msix?.Vectors ?? 0;
+        if (Compat == IvshmemCompat.Qemu)
         {
-            Msix.Trigger(vector);
+            // QEMU 7.2 tells a guest nothing of joins and drops a vector the peer does not have.
+            if (vector == IvshmemSignals.JoinTrigger || vector >= tableSize)
+            {
+                return;
+            }
+
+            if (msix)
+            {
+                Msix!.Trigger(vector);
+            }
+            else
+            {
+                _registers.IntrStatus = (uint)Ivshmem.IvshmemIntrStatus.Doorbell;
+            }
+
+            return;
+        }
+
+        if (vector == IvshmemSignals.JoinTrigger)
+        {
+            if (msix)
+            {
+                Msix!.Trigger((int)Ivshmem.IvshmemVector.PeerJoined);
+            }
+            else
+            {
+                _registers.IntrStatus = (uint)Ivshmem.IvshmemIntrStatus.PeerJoined;
+            }
+        }
+        else if (msix)
+        {
+            // Doorbells raise vectors 1 and up; vector 0 is the join's, and an absent vector is dropped.
+            if (vector != (int)Ivshmem.IvshmemVector.PeerJoined && vector < tableSize)
+            {
+                Msix!.Trigger(vector);
+            }
         }
         else
         {
-            _registers.IntrStatus = 1;
+            // With pin interrupts any doorbell interrupts; OR keeps a join that was not read yet.
+            _registers.IntrStatus |= (uint)Ivshmem.IvshmemIntrStatus.Doorbell;
         }
     }
 }
