@@ -205,14 +205,14 @@ public sealed class CosimTopTests
     public void ProtocolAssertion_Failing_IsAnErrorOfTheCall_AndTheInstanceStaysDead()
     {
         // Leave a write waiting for an external register, so that AW is not ready; then offer AW
-        // for one cycle and withdraw it, which AXI forbids (the generated block asserts it).
+        // for one cycle and withdraw it, which AXI forbids (the bus adapter asserts it).
         _top.TimeoutCycles = 5;
         Assert.Throws<CosimTimeoutException>(() => _top.AxiWrite(T.ExtWord.Offset, 1));
         _top.SAxilAwvalidI = true;
         _top.Tick();
         _top.SAxilAwvalidI = false;
         var e = Assert.Throws<CosimException>(() => _top.Tick());
-        Assert.That(e!.Message, Does.Contain("failed assertion").And.Contain("regc_selftest_reg_top.sv"));
+        Assert.That(e!.Message, Does.Contain("failed assertion").And.Contain("axil_adapter_reg.sv"));
         Assert.Throws<CosimException>(() => _top.Tick(), "a dead instance refuses to go on");
     }
 
