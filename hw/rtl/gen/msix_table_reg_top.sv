@@ -99,84 +99,6 @@ module msix_table_reg_top #(
   assign wstrb_bits = {{8{bus_wstrb[3]}}, {8{bus_wstrb[2]}}, {8{bus_wstrb[1]}}, {8{bus_wstrb[0]}}};
   assign wr_en = bus_we && access_done;
 
-  // ---- entry_msg_addr_lo: 32 x 32 bits at 0x0 + i * 0x10 ----
-  logic [31:0] entry_msg_addr_lo_hit;  // the access addresses the register's word
-  logic [1023:0] entry_msg_addr_lo_addr_lo_q;
-  for (genvar i = 0; i < 32; i++) begin : gen_entry_msg_addr_lo
-    assign entry_msg_addr_lo_hit[i] = in_block && word == 7'(('h0 + i * 'h10) / 4);
-    logic [31:0] entry_msg_addr_lo_addr_lo_wmask;
-    assign entry_msg_addr_lo_addr_lo_wmask = {32{wr_en && entry_msg_addr_lo_hit[i]}} & wstrb_bits[31:0];
-    regc_subreg #(
-      .Width     (32),
-      .ResetValue(32'h0),
-      .SwWrite   (1'b1)
-    ) u_entry_msg_addr_lo_addr_lo (
-      .clk_i  (clk_i),
-      .rst_ni (rst_ni),
-      .wmask_i(entry_msg_addr_lo_addr_lo_wmask),
-      .wdata_i(bus_wdata[31:0]),
-      .rmask_i('0),
-      .de_i   (1'b0),
-      .d_i    ('0),
-      .set_i  (1'b0),
-      .clr_i  (1'b0),
-      .q_o    (entry_msg_addr_lo_addr_lo_q[i * 32 +: 32])
-    );
-  end
-  assign reg2hw_o.entry_msg_addr_lo.addr_lo.q = entry_msg_addr_lo_addr_lo_q;
-
-  // ---- entry_msg_addr_hi: 32 x 32 bits at 0x4 + i * 0x10 ----
-  logic [31:0] entry_msg_addr_hi_hit;  // the access addresses the register's word
-  logic [1023:0] entry_msg_addr_hi_addr_hi_q;
-  for (genvar i = 0; i < 32; i++) begin : gen_entry_msg_addr_hi
-    assign entry_msg_addr_hi_hit[i] = in_block && word == 7'(('h4 + i * 'h10) / 4);
-    logic [31:0] entry_msg_addr_hi_addr_hi_wmask;
-    assign entry_msg_addr_hi_addr_hi_wmask = {32{wr_en && entry_msg_addr_hi_hit[i]}} & wstrb_bits[31:0];
-    regc_subreg #(
-      .Width     (32),
-      .ResetValue(32'h0),
-      .SwWrite   (1'b1)
-    ) u_entry_msg_addr_hi_addr_hi (
-      .clk_i  (clk_i),
-      .rst_ni (rst_ni),
-      .wmask_i(entry_msg_addr_hi_addr_hi_wmask),
-      .wdata_i(bus_wdata[31:0]),
-      .rmask_i('0),
-      .de_i   (1'b0),
-      .d_i    ('0),
-      .set_i  (1'b0),
-      .clr_i  (1'b0),
-      .q_o    (entry_msg_addr_hi_addr_hi_q[i * 32 +: 32])
-    );
-  end
-  assign reg2hw_o.entry_msg_addr_hi.addr_hi.q = entry_msg_addr_hi_addr_hi_q;
-
-  // ---- entry_msg_data: 32 x 32 bits at 0x8 + i * 0x10 ----
-  logic [31:0] entry_msg_data_hit;  // the access addresses the register's word
-  logic [1023:0] entry_msg_data_data_q;
-  for (genvar i = 0; i < 32; i++) begin : gen_entry_msg_data
-    assign entry_msg_data_hit[i] = in_block && word == 7'(('h8 + i * 'h10) / 4);
-    logic [31:0] entry_msg_data_data_wmask;
-    assign entry_msg_data_data_wmask = {32{wr_en && entry_msg_data_hit[i]}} & wstrb_bits[31:0];
-    regc_subreg #(
-      .Width     (32),
-      .ResetValue(32'h0),
-      .SwWrite   (1'b1)
-    ) u_entry_msg_data_data (
-      .clk_i  (clk_i),
-      .rst_ni (rst_ni),
-      .wmask_i(entry_msg_data_data_wmask),
-      .wdata_i(bus_wdata[31:0]),
-      .rmask_i('0),
-      .de_i   (1'b0),
-      .d_i    ('0),
-      .set_i  (1'b0),
-      .clr_i  (1'b0),
-      .q_o    (entry_msg_data_data_q[i * 32 +: 32])
-    );
-  end
-  assign reg2hw_o.entry_msg_data.data.q = entry_msg_data_data_q;
-
   // ---- entry_vector_control: 32 x 32 bits at 0xc + i * 0x10 ----
   logic [31:0] entry_vector_control_hit;  // the access addresses the register's word
   logic [31:0] entry_vector_control_mask_q;
@@ -204,34 +126,116 @@ module msix_table_reg_top #(
   end
   assign reg2hw_o.entry_vector_control.mask.q = entry_vector_control_mask_q;
 
+  // ---- entry_msg_addr_lo (ram): 32 x 32 bits at 0x0 + i * 0x10 ----
+  logic [31:0] entry_msg_addr_lo_hit;  // the access addresses the register's word
+  logic [4:0] entry_msg_addr_lo_idx;  // the element the access addresses
+  logic [31:0] entry_msg_addr_lo_rdata;  // software's read port
+  for (genvar i = 0; i < 32; i++) begin : gen_entry_msg_addr_lo
+    assign entry_msg_addr_lo_hit[i] = in_block && word == 7'(('h0 + i * 'h10) / 4);
+  end
+  always_comb begin
+    entry_msg_addr_lo_idx = '0;
+    for (int i = 0; i < 32; i++) entry_msg_addr_lo_idx |= {5{entry_msg_addr_lo_hit[i]}} & 5'(i);
+  end
+  regc_ram #(
+    .Width     (32),
+    .Depth     (32),
+    .ResetValue(32'h0)
+  ) u_entry_msg_addr_lo (
+    .clk_i    (clk_i),
+    .rst_ni   (rst_ni),
+    .we_i     (wr_en && |entry_msg_addr_lo_hit),
+    .waddr_i  (entry_msg_addr_lo_idx),
+    .wdata_i  (bus_wdata & 32'hffffffff),
+    .wbe_i    (bus_wstrb),
+    .a_addr_i (entry_msg_addr_lo_idx),
+    .a_rdata_o(entry_msg_addr_lo_rdata),
+    .b_addr_i (hw2reg_i.entry_msg_addr_lo.raddr),
+    .b_rdata_o(reg2hw_o.entry_msg_addr_lo.rdata)
+  );
+
+  // ---- entry_msg_addr_hi (ram): 32 x 32 bits at 0x4 + i * 0x10 ----
+  logic [31:0] entry_msg_addr_hi_hit;  // the access addresses the register's word
+  logic [4:0] entry_msg_addr_hi_idx;  // the element the access addresses
+  logic [31:0] entry_msg_addr_hi_rdata;  // software's read port
+  for (genvar i = 0; i < 32; i++) begin : gen_entry_msg_addr_hi
+    assign entry_msg_addr_hi_hit[i] = in_block && word == 7'(('h4 + i * 'h10) / 4);
+  end
+  always_comb begin
+    entry_msg_addr_hi_idx = '0;
+    for (int i = 0; i < 32; i++) entry_msg_addr_hi_idx |= {5{entry_msg_addr_hi_hit[i]}} & 5'(i);
+  end
+  regc_ram #(
+    .Width     (32),
+    .Depth     (32),
+    .ResetValue(32'h0)
+  ) u_entry_msg_addr_hi (
+    .clk_i    (clk_i),
+    .rst_ni   (rst_ni),
+    .we_i     (wr_en && |entry_msg_addr_hi_hit),
+    .waddr_i  (entry_msg_addr_hi_idx),
+    .wdata_i  (bus_wdata & 32'hffffffff),
+    .wbe_i    (bus_wstrb),
+    .a_addr_i (entry_msg_addr_hi_idx),
+    .a_rdata_o(entry_msg_addr_hi_rdata),
+    .b_addr_i (hw2reg_i.entry_msg_addr_hi.raddr),
+    .b_rdata_o(reg2hw_o.entry_msg_addr_hi.rdata)
+  );
+
+  // ---- entry_msg_data (ram): 32 x 32 bits at 0x8 + i * 0x10 ----
+  logic [31:0] entry_msg_data_hit;  // the access addresses the register's word
+  logic [4:0] entry_msg_data_idx;  // the element the access addresses
+  logic [31:0] entry_msg_data_rdata;  // software's read port
+  for (genvar i = 0; i < 32; i++) begin : gen_entry_msg_data
+    assign entry_msg_data_hit[i] = in_block && word == 7'(('h8 + i * 'h10) / 4);
+  end
+  always_comb begin
+    entry_msg_data_idx = '0;
+    for (int i = 0; i < 32; i++) entry_msg_data_idx |= {5{entry_msg_data_hit[i]}} & 5'(i);
+  end
+  regc_ram #(
+    .Width     (32),
+    .Depth     (32),
+    .ResetValue(32'h0)
+  ) u_entry_msg_data (
+    .clk_i    (clk_i),
+    .rst_ni   (rst_ni),
+    .we_i     (wr_en && |entry_msg_data_hit),
+    .waddr_i  (entry_msg_data_idx),
+    .wdata_i  (bus_wdata & 32'hffffffff),
+    .wbe_i    (bus_wstrb),
+    .a_addr_i (entry_msg_data_idx),
+    .a_rdata_o(entry_msg_data_rdata),
+    .b_addr_i (hw2reg_i.entry_msg_data.raddr),
+    .b_rdata_o(reg2hw_o.entry_msg_data.rdata)
+  );
+
   // ---- read data: the registers of one word own disjoint lanes, so their bits are ORed ----
 
   always_comb begin
     reg_rdata = '0;
-    for (int i = 0; i < 32; i++) begin
-      reg_rdata[31:0] |= {32{entry_msg_addr_lo_hit[i]}} & entry_msg_addr_lo_addr_lo_q[i * 32 +: 32];
-    end
-    for (int i = 0; i < 32; i++) begin
-      reg_rdata[31:0] |= {32{entry_msg_addr_hi_hit[i]}} & entry_msg_addr_hi_addr_hi_q[i * 32 +: 32];
-    end
-    for (int i = 0; i < 32; i++) begin
-      reg_rdata[31:0] |= {32{entry_msg_data_hit[i]}} & entry_msg_data_data_q[i * 32 +: 32];
-    end
+    reg_rdata |= {32{|entry_msg_addr_lo_hit}} & entry_msg_addr_lo_rdata;
+    reg_rdata |= {32{|entry_msg_addr_hi_hit}} & entry_msg_addr_hi_rdata;
+    reg_rdata |= {32{|entry_msg_data_hit}} & entry_msg_data_rdata;
     for (int i = 0; i < 32; i++) begin
       reg_rdata[0] |= entry_vector_control_hit[i] & entry_vector_control_mask_q[i];
     end
   end
 
-  assign access_done = 1'b1;  // no external registers: every access completes at once
+  // A read of a RAM word takes a clock more: the RAM registers its read data.
+  logic ram_wait, ram_ready_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) ram_ready_q <= 1'b0;
+    else ram_ready_q <= bus_re;
+  end
+  assign ram_wait = bus_re && !ram_ready_q && (|entry_msg_addr_lo_hit || |entry_msg_addr_hi_hit || |entry_msg_data_hit);
+
+  assign access_done = !ram_wait;  // no external registers
 
   // Not every block has a register in every byte lane, or reads and writes alike; word
   // addresses leave the byte bits unused.
   logic unused_bus;
   assign unused_bus = ^{bus_wdata, wstrb_bits, bus_addr[1:0], bus_we, bus_re};
-  // Inputs with no use here: hardware values of fields nobody can see, read data of write-only
-  // external registers, the placeholder of an empty struct.
-  logic unused_hw2reg;
-  assign unused_hw2reg = ^{hw2reg_i};
 
 `ifndef SYNTHESIS
   initial begin : check_aw

@@ -97,7 +97,7 @@ module regc_selftest_reg_top #(
 
   // ---- decode: the addressed word, and what the access does this clock ----
 
-  logic [5:0]  word;        // 32-bit word index within the block
+  logic [6:0]  word;        // 32-bit word index within the block
   logic        in_block;    // the address falls in the block
   logic [31:0] wstrb_bits;  // bus_wstrb, one bit per data bit
   logic        wr_en;       // the write takes effect at the end of this clock
@@ -120,7 +120,7 @@ module regc_selftest_reg_top #(
   // ---- byte0: 8 bits at 0x0 ----
   logic byte0_hit;  // the access addresses the register's word
   logic [7:0] byte0_value_q;
-  assign byte0_hit = in_block && word == 6'h0;
+  assign byte0_hit = in_block && word == 7'h0;
   logic [7:0] byte0_value_wmask;
   assign byte0_value_wmask = {8{wr_en && byte0_hit}} & wstrb_bits[7:0];
   regc_subreg #(
@@ -144,7 +144,7 @@ module regc_selftest_reg_top #(
   // ---- byte1: 8 bits at 0x1 ----
   logic byte1_hit;  // the access addresses the register's word
   logic [7:0] byte1_value_q;
-  assign byte1_hit = in_block && word == 6'h0;
+  assign byte1_hit = in_block && word == 7'h0;
   regc_subreg #(
     .Width     (8),
     .ResetValue(8'ha5),
@@ -166,7 +166,7 @@ module regc_selftest_reg_top #(
   logic half1_hit;  // the access addresses the register's word
   logic [1:0] half1_mode_q;
   logic [7:0] half1_level_q;
-  assign half1_hit = in_block && word == 6'h0;
+  assign half1_hit = in_block && word == 7'h0;
   logic [1:0] half1_mode_wmask;
   assign half1_mode_wmask = {2{wr_en && half1_hit}} & wstrb_bits[17:16];
   regc_subreg #(
@@ -209,8 +209,8 @@ module regc_selftest_reg_top #(
   // ---- wide: 64 bits at 0x8 ----
   logic wide_hit_lo, wide_hit_hi;  // the access addresses the low or high word
   logic [63:0] wide_value_q;
-  assign wide_hit_lo = in_block && word == 6'h2;
-  assign wide_hit_hi = in_block && word == 6'h3;
+  assign wide_hit_lo = in_block && word == 7'h2;
+  assign wide_hit_hi = in_block && word == 7'h3;
   logic [63:0] wide_value_wmask;
   assign wide_value_wmask = {{32{wr_en && wide_hit_hi}} & wstrb_bits[31:0], {32{wr_en && wide_hit_lo}} & wstrb_bits[31:0]};
   regc_subreg #(
@@ -235,7 +235,7 @@ module regc_selftest_reg_top #(
   logic rclr_status_hit;  // the access addresses the register's word
   logic rclr_status_event_a_q;
   logic [5:0] rclr_status_events_b_q;
-  assign rclr_status_hit = in_block && word == 6'h4;
+  assign rclr_status_hit = in_block && word == 7'h4;
   logic rclr_status_event_a_rmask;
   assign rclr_status_event_a_rmask = (rd_en && rclr_status_hit);
   regc_subreg #(
@@ -281,7 +281,7 @@ module regc_selftest_reg_top #(
   // ---- woclr_status: 32 bits at 0x14 ----
   logic woclr_status_hit;  // the access addresses the register's word
   logic [7:0] woclr_status_flags_q;
-  assign woclr_status_hit = in_block && word == 6'h5;
+  assign woclr_status_hit = in_block && word == 7'h5;
   logic [7:0] woclr_status_flags_wmask;
   assign woclr_status_flags_wmask = {8{wr_en && woclr_status_hit}} & wstrb_bits[7:0];
   regc_subreg #(
@@ -307,7 +307,7 @@ module regc_selftest_reg_top #(
   // ---- woset_ctrl: 32 bits at 0x18 ----
   logic woset_ctrl_hit;  // the access addresses the register's word
   logic [7:0] woset_ctrl_flags_q;
-  assign woset_ctrl_hit = in_block && word == 6'h6;
+  assign woset_ctrl_hit = in_block && word == 7'h6;
   logic [7:0] woset_ctrl_flags_wmask;
   assign woset_ctrl_flags_wmask = {8{wr_en && woset_ctrl_hit}} & wstrb_bits[7:0];
   regc_subreg #(
@@ -334,7 +334,7 @@ module regc_selftest_reg_top #(
   logic pulse_hit;  // the access addresses the register's word
   logic pulse_go_q;
   logic [7:0] pulse_kick_q;
-  assign pulse_hit = in_block && word == 6'h7;
+  assign pulse_hit = in_block && word == 7'h7;
   logic pulse_go_wmask;
   assign pulse_go_wmask = (wr_en && pulse_hit) & wstrb_bits[0];
   regc_subreg #(
@@ -380,7 +380,7 @@ module regc_selftest_reg_top #(
   logic strobes_hit;  // the access addresses the register's word
   logic [15:0] strobes_modified_q;
   logic [15:0] strobes_accessed_q;
-  assign strobes_hit = in_block && word == 6'h8;
+  assign strobes_hit = in_block && word == 7'h8;
   logic [15:0] strobes_modified_wmask;
   assign strobes_modified_wmask = {16{wr_en && strobes_hit}} & wstrb_bits[15:0];
   regc_subreg #(
@@ -427,7 +427,7 @@ module regc_selftest_reg_top #(
   // ---- write_only: 32 bits at 0x24 ----
   logic write_only_hit;  // the access addresses the register's word
   logic [31:0] write_only_value_q;
-  assign write_only_hit = in_block && word == 6'h9;
+  assign write_only_hit = in_block && word == 7'h9;
   logic [31:0] write_only_value_wmask;
   assign write_only_value_wmask = {32{wr_en && write_only_hit}} & wstrb_bits[31:0];
   regc_subreg #(
@@ -451,13 +451,13 @@ module regc_selftest_reg_top #(
   // ---- constant: 32 bits at 0x28 ----
   logic constant_hit;  // the access addresses the register's word
   logic [31:0] constant_value_q;
-  assign constant_hit = in_block && word == 6'ha;
+  assign constant_hit = in_block && word == 7'ha;
   assign constant_value_q = 32'hc0de5e1f;  // nothing changes it
 
   // ---- shared_rw: 32 bits at 0x2c ----
   logic shared_rw_hit;  // the access addresses the register's word
   logic [31:0] shared_rw_value_q;
-  assign shared_rw_hit = in_block && word == 6'hb;
+  assign shared_rw_hit = in_block && word == 7'hb;
   logic [31:0] shared_rw_value_wmask;
   assign shared_rw_value_wmask = {32{wr_en && shared_rw_hit}} & wstrb_bits[31:0];
   regc_subreg #(
@@ -482,7 +482,7 @@ module regc_selftest_reg_top #(
   // ---- status: 32 bits at 0x30 ----
   logic status_hit;  // the access addresses the register's word
   logic [31:0] status_value_q;
-  assign status_hit = in_block && word == 6'hc;
+  assign status_hit = in_block && word == 7'hc;
   regc_subreg #(
     .Width     (32),
     .ResetValue(32'h0),
@@ -503,8 +503,8 @@ module regc_selftest_reg_top #(
   // ---- rclr_wide: 64 bits at 0x38 ----
   logic rclr_wide_hit_lo, rclr_wide_hit_hi;  // the access addresses the low or high word
   logic [63:0] rclr_wide_value_q;
-  assign rclr_wide_hit_lo = in_block && word == 6'he;
-  assign rclr_wide_hit_hi = in_block && word == 6'hf;
+  assign rclr_wide_hit_lo = in_block && word == 7'he;
+  assign rclr_wide_hit_hi = in_block && word == 7'hf;
   logic [63:0] rclr_wide_value_rmask;
   assign rclr_wide_value_rmask = {{32{rd_en && rclr_wide_hit_hi}}, {32{rd_en && rclr_wide_hit_lo}}};
   regc_subreg #(
@@ -530,7 +530,7 @@ module regc_selftest_reg_top #(
   logic [3:0] entries_hit;  // the access addresses the register's word
   logic [63:0] entries_value_q;
   for (genvar i = 0; i < 4; i++) begin : gen_entries
-    assign entries_hit[i] = in_block && word == 6'(('h40 + i * 'h8) / 4);
+    assign entries_hit[i] = in_block && word == 7'(('h40 + i * 'h8) / 4);
     logic [15:0] entries_value_wmask;
     assign entries_value_wmask = {16{wr_en && entries_hit[i]}} & wstrb_bits[15:0];
     regc_subreg #(
@@ -556,7 +556,7 @@ module regc_selftest_reg_top #(
   logic [1:0] slot_lo_hit;  // the access addresses the register's word
   logic [63:0] slot_lo_addr_q;
   for (genvar i = 0; i < 2; i++) begin : gen_slot_lo
-    assign slot_lo_hit[i] = in_block && word == 6'(('h60 + i * 'h10) / 4);
+    assign slot_lo_hit[i] = in_block && word == 7'(('h60 + i * 'h10) / 4);
     logic [31:0] slot_lo_addr_wmask;
     assign slot_lo_addr_wmask = {32{wr_en && slot_lo_hit[i]}} & wstrb_bits[31:0];
     regc_subreg #(
@@ -582,7 +582,7 @@ module regc_selftest_reg_top #(
   logic [1:0] slot_flags_hit;  // the access addresses the register's word
   logic [5:0] slot_flags_perm_q;
   for (genvar i = 0; i < 2; i++) begin : gen_slot_flags
-    assign slot_flags_hit[i] = in_block && word == 6'(('h64 + i * 'h10) / 4);
+    assign slot_flags_hit[i] = in_block && word == 7'(('h64 + i * 'h10) / 4);
     logic [2:0] slot_flags_perm_wmask;
     assign slot_flags_perm_wmask = {3{wr_en && slot_flags_hit[i]}} & wstrb_bits[2:0];
     regc_subreg #(
@@ -609,7 +609,7 @@ module regc_selftest_reg_top #(
   logic [47:0] byte_flags_flags_q;
   for (genvar i = 0; i < 6; i++) begin : gen_byte_flags
     localparam int unsigned Lane = ('ha0 + i * 'h1) % 4;
-    assign byte_flags_hit[i] = in_block && word == 6'(('ha0 + i * 'h1) / 4);
+    assign byte_flags_hit[i] = in_block && word == 7'(('ha0 + i * 'h1) / 4);
     logic [7:0] byte_flags_flags_wmask;
     assign byte_flags_flags_wmask = {8{wr_en && byte_flags_hit[i]}} & wstrb_bits[Lane * 8 +: 8];
     regc_subreg #(
@@ -638,7 +638,7 @@ module regc_selftest_reg_top #(
   logic [2:0] lane_counts_hit;  // the access addresses the register's word
   logic [47:0] lane_counts_count_q;
   for (genvar i = 0; i < 3; i++) begin : gen_lane_counts
-    assign lane_counts_hit[i] = in_block && word == 6'(('ha8 + i * 'h6) / 4);
+    assign lane_counts_hit[i] = in_block && word == 7'(('ha8 + i * 'h6) / 4);
     logic [15:0] lane_counts_count_rmask;
     assign lane_counts_count_rmask = {16{rd_en && lane_counts_hit[i]}};
     regc_subreg #(
@@ -667,7 +667,7 @@ module regc_selftest_reg_top #(
   logic [31:0] byte_pulses_go_q;
   for (genvar i = 0; i < 4; i++) begin : gen_byte_pulses
     localparam int unsigned Lane = ('hb8 + i * 'h1) % 4;
-    assign byte_pulses_hit[i] = in_block && word == 6'(('hb8 + i * 'h1) / 4);
+    assign byte_pulses_hit[i] = in_block && word == 7'(('hb8 + i * 'h1) / 4);
     logic [7:0] byte_pulses_go_wmask;
     assign byte_pulses_go_wmask = {8{wr_en && byte_pulses_hit[i]}} & wstrb_bits[Lane * 8 +: 8];
     regc_subreg #(
@@ -694,8 +694,8 @@ module regc_selftest_reg_top #(
   logic [1:0] wide_array_hit_lo, wide_array_hit_hi;  // the access addresses the low or high word
   logic [127:0] wide_array_value_q;
   for (genvar i = 0; i < 2; i++) begin : gen_wide_array
-    assign wide_array_hit_lo[i] = in_block && word == 6'(('hc0 + i * 'h8) / 4);
-    assign wide_array_hit_hi[i] = in_block && word == 6'(('hc0 + i * 'h8) / 4 + 1);
+    assign wide_array_hit_lo[i] = in_block && word == 7'(('hc0 + i * 'h8) / 4);
+    assign wide_array_hit_hi[i] = in_block && word == 7'(('hc0 + i * 'h8) / 4 + 1);
     logic [63:0] wide_array_value_wmask;
     assign wide_array_value_wmask = {{32{wr_en && wide_array_hit_hi[i]}} & wstrb_bits[31:0], {32{wr_en && wide_array_hit_lo[i]}} & wstrb_bits[31:0]};
     regc_subreg #(
@@ -721,7 +721,7 @@ module regc_selftest_reg_top #(
   // ---- mixed_int: 16 bits at 0xf8 ----
   logic mixed_int_hit;  // the access addresses the register's word
   logic [15:0] mixed_int_value_q;
-  assign mixed_int_hit = in_block && word == 6'h3e;
+  assign mixed_int_hit = in_block && word == 7'h3e;
   logic [15:0] mixed_int_value_wmask;
   assign mixed_int_value_wmask = {16{wr_en && mixed_int_hit}} & wstrb_bits[15:0];
   logic [15:0] mixed_int_value_rmask;
@@ -746,11 +746,39 @@ module regc_selftest_reg_top #(
   assign reg2hw_o.mixed_int.value.swacc = |mixed_int_value_wmask || |mixed_int_value_rmask;
   assign reg2hw_o.mixed_int.value.q = mixed_int_value_q;
 
+  // ---- ram_words (ram): 8 x 32 bits at 0x100 + i * 0x4 ----
+  logic [7:0] ram_words_hit;  // the access addresses the register's word
+  logic [2:0] ram_words_idx;  // the element the access addresses
+  logic [31:0] ram_words_rdata;  // software's read port
+  for (genvar i = 0; i < 8; i++) begin : gen_ram_words
+    assign ram_words_hit[i] = in_block && word == 7'(('h100 + i * 'h4) / 4);
+  end
+  always_comb begin
+    ram_words_idx = '0;
+    for (int i = 0; i < 8; i++) ram_words_idx |= {3{ram_words_hit[i]}} & 3'(i);
+  end
+  regc_ram #(
+    .Width     (32),
+    .Depth     (8),
+    .ResetValue(32'h5a00beef)
+  ) u_ram_words (
+    .clk_i    (clk_i),
+    .rst_ni   (rst_ni),
+    .we_i     (wr_en && |ram_words_hit),
+    .waddr_i  (ram_words_idx),
+    .wdata_i  (bus_wdata & 32'hff00ffff),
+    .wbe_i    (bus_wstrb),
+    .a_addr_i (ram_words_idx),
+    .a_rdata_o(ram_words_rdata),
+    .b_addr_i (hw2reg_i.ram_words.raddr),
+    .b_rdata_o(reg2hw_o.ram_words.rdata)
+  );
+
   // ---- ext_word (external): 32 bits at 0x80 ----
   logic ext_word_hit;  // the access addresses the register's word
   logic ext_word_req;  // the access touches the element, which has not answered yet
   logic ext_word_ack;
-  assign ext_word_hit = in_block && word == 6'h20;
+  assign ext_word_hit = in_block && word == 7'h20;
   assign ext_word_req = ext_word_hit && !(|ext_done_q[3:0]) && ((bus_we && |bus_wstrb[3:0]) || bus_re);
   assign ext_word_ack = ext_word_req && hw2reg_i.ext_word.ack;
   assign reg2hw_o.ext_word.re = bus_re && ext_word_req;
@@ -762,7 +790,7 @@ module regc_selftest_reg_top #(
   logic ext_ro_hit;  // the access addresses the register's word
   logic ext_ro_req;  // the access touches the element, which has not answered yet
   logic ext_ro_ack;
-  assign ext_ro_hit = in_block && word == 6'h21;
+  assign ext_ro_hit = in_block && word == 7'h21;
   assign ext_ro_req = ext_ro_hit && !(|ext_done_q[1:0]) && bus_re;
   assign ext_ro_ack = ext_ro_req && hw2reg_i.ext_ro.ack;
   assign reg2hw_o.ext_ro.re = bus_re && ext_ro_req;
@@ -774,7 +802,7 @@ module regc_selftest_reg_top #(
   logic ext_wo_hit;  // the access addresses the register's word
   logic ext_wo_req;  // the access touches the element, which has not answered yet
   logic ext_wo_ack;
-  assign ext_wo_hit = in_block && word == 6'h21;
+  assign ext_wo_hit = in_block && word == 7'h21;
   assign ext_wo_req = ext_wo_hit && !(|ext_done_q[3:2]) && bus_we && |bus_wstrb[3:2];
   assign ext_wo_ack = ext_wo_req && hw2reg_i.ext_wo.ack;
   assign reg2hw_o.ext_wo.re = 1'b0;
@@ -786,8 +814,8 @@ module regc_selftest_reg_top #(
   logic ext_wide_hit_lo, ext_wide_hit_hi;  // the access addresses the low or high word
   logic ext_wide_req;  // the access touches the element, which has not answered yet
   logic ext_wide_ack;
-  assign ext_wide_hit_lo = in_block && word == 6'h22;
-  assign ext_wide_hit_hi = in_block && word == 6'h23;
+  assign ext_wide_hit_lo = in_block && word == 7'h22;
+  assign ext_wide_hit_hi = in_block && word == 7'h23;
   assign ext_wide_req = (ext_wide_hit_lo || ext_wide_hit_hi) && !(|ext_done_q) && ((bus_we && |bus_wstrb) || bus_re);
   assign ext_wide_ack = ext_wide_req && hw2reg_i.ext_wide.ack;
   assign reg2hw_o.ext_wide.re = bus_re && ext_wide_req;
@@ -801,7 +829,7 @@ module regc_selftest_reg_top #(
   logic [1:0] ext_array_idx;
   logic ext_array_ack;
   for (genvar i = 0; i < 4; i++) begin : gen_ext_array
-    assign ext_array_hit[i] = in_block && word == 6'(('h90 + i * 'h4) / 4);
+    assign ext_array_hit[i] = in_block && word == 7'(('h90 + i * 'h4) / 4);
     assign ext_array_req[i] = ext_array_hit[i] && !(|ext_done_q[3:0]) && ((bus_we && |bus_wstrb[3:0]) || bus_re);
   end
   always_comb begin
@@ -826,7 +854,7 @@ module regc_selftest_reg_top #(
   logic ext_bytes_ack;
   for (genvar i = 0; i < 6; i++) begin : gen_ext_bytes
     localparam int unsigned Lane = ('hd0 + i * 'h1) % 4;
-    assign ext_bytes_hit[i] = in_block && word == 6'(('hd0 + i * 'h1) / 4);
+    assign ext_bytes_hit[i] = in_block && word == 7'(('hd0 + i * 'h1) / 4);
     assign ext_bytes_req[i] = ext_bytes_hit[i] && !(|ext_done_q[Lane]) && ((bus_we && |bus_wstrb[Lane]) || bus_re);
   end
   assign ext_bytes_sel = ext_bytes_req & (~ext_bytes_req + 6'd1);
@@ -853,7 +881,7 @@ module regc_selftest_reg_top #(
   logic ext_lanes_ack;
   for (genvar i = 0; i < 3; i++) begin : gen_ext_lanes
     localparam int unsigned Lane = ('hd8 + i * 'h6) % 4;
-    assign ext_lanes_hit[i] = in_block && word == 6'(('hd8 + i * 'h6) / 4);
+    assign ext_lanes_hit[i] = in_block && word == 7'(('hd8 + i * 'h6) / 4);
     assign ext_lanes_req[i] = ext_lanes_hit[i] && !(|ext_done_q[Lane +: 2]) && bus_re;
   end
   always_comb begin
@@ -878,8 +906,8 @@ module regc_selftest_reg_top #(
   logic ext_wide_array_hi;  // the element served is accessed in its high word
   logic ext_wide_array_ack;
   for (genvar i = 0; i < 2; i++) begin : gen_ext_wide_array
-    assign ext_wide_array_hit_lo[i] = in_block && word == 6'(('he8 + i * 'h8) / 4);
-    assign ext_wide_array_hit_hi[i] = in_block && word == 6'(('he8 + i * 'h8) / 4 + 1);
+    assign ext_wide_array_hit_lo[i] = in_block && word == 7'(('he8 + i * 'h8) / 4);
+    assign ext_wide_array_hit_hi[i] = in_block && word == 7'(('he8 + i * 'h8) / 4 + 1);
     assign ext_wide_array_req[i] = (ext_wide_array_hit_lo[i] || ext_wide_array_hit_hi[i]) && !(|ext_done_q) && ((bus_we && |bus_wstrb) || bus_re);
   end
   always_comb begin
@@ -901,7 +929,7 @@ module regc_selftest_reg_top #(
   logic mixed_ext_hit;  // the access addresses the register's word
   logic mixed_ext_req;  // the access touches the element, which has not answered yet
   logic mixed_ext_ack;
-  assign mixed_ext_hit = in_block && word == 6'h3e;
+  assign mixed_ext_hit = in_block && word == 7'h3e;
   assign mixed_ext_req = mixed_ext_hit && !(|ext_done_q[3:2]) && ((bus_we && |bus_wstrb[3:2]) || bus_re);
   assign mixed_ext_ack = mixed_ext_req && hw2reg_i.mixed_ext.ack;
   assign reg2hw_o.mixed_ext.re = bus_re && mixed_ext_req;
@@ -913,6 +941,7 @@ module regc_selftest_reg_top #(
 
   always_comb begin
     reg_rdata = '0;
+    reg_rdata |= {32{|ram_words_hit}} & ram_words_rdata;
     reg_rdata[7:0] |= {8{byte0_hit}} & byte0_value_q;
     reg_rdata[15:8] |= {8{byte1_hit}} & byte1_value_q;
     reg_rdata[17:16] |= {2{half1_hit}} & half1_mode_q;
@@ -952,6 +981,14 @@ module regc_selftest_reg_top #(
     reg_rdata[15:0] |= {16{mixed_int_hit}} & mixed_int_value_q;
   end
 
+  // A read of a RAM word takes a clock more: the RAM registers its read data.
+  logic ram_wait, ram_ready_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) ram_ready_q <= 1'b0;
+    else ram_ready_q <= bus_re;
+  end
+  assign ram_wait = bus_re && !ram_ready_q && (|ram_words_hit);
+
   // ---- external registers: each request is held until its ack; the access ends when all are in ----
 
   assign access_done = !((ext_word_req && !hw2reg_i.ext_word.ack) ||
@@ -962,7 +999,8 @@ module regc_selftest_reg_top #(
                          |(ext_bytes_req & ~({6{hw2reg_i.ext_bytes.ack}} & ext_bytes_sel)) ||
                          (|ext_lanes_req && !hw2reg_i.ext_lanes.ack) ||
                          (|ext_wide_array_req && !hw2reg_i.ext_wide_array.ack) ||
-                         (mixed_ext_req && !hw2reg_i.mixed_ext.ack));
+                         (mixed_ext_req && !hw2reg_i.mixed_ext.ack) ||
+                         ram_wait);
 
   always_comb begin
     ext_done_d = ext_done_q;
