@@ -49,7 +49,7 @@ $(foreach t,$(GEN_TOPS),$(eval src_$(t) := $(PRIMS) hw/rtl/gen/$(t:_reg_top=_reg
 $(foreach t,$(GEN_TOPS),$(eval vlt_$(t) := hw/lint/regc.vlt $(wildcard hw/lint/$(t:_reg_top=).vlt)))
 $(foreach t,$(HAND_TOPS),$(eval src_$(t) := $(ALL_SV)))
 # A hand-written top reads every source, so it takes the waivers of every hand-written top (each names its file).
-HAND_VLT  := $(wildcard $(foreach t,$(HAND_TOPS),hw/lint/$(t:_top=).vlt))
+HAND_VLT  := $(wildcard hw/lint/endpoint.vlt $(foreach t,$(HAND_TOPS),hw/lint/$(t:_top=).vlt))
 $(foreach t,$(HAND_TOPS),$(eval vlt_$(t) := hw/lint/regc.vlt $(HAND_VLT)))
 
 # ---- flags ----

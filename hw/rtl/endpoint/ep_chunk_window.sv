@@ -88,7 +88,10 @@ module ep_chunk_window #(
   logic [SlotW-1:0] slot;        // the slot the host access addresses
   logic [Slots-1:0] valid_q, valid_d;
   logic             lookup_en;   // read the table for the access on offer (the slot held by req_i)
-  entry_t           table_mem [Slots];
+  // The storage holds plain vectors (entry_t's bits): Yosys 0.23 infers no memory from an array
+  // of structs, nor takes $bits of a type.
+  localparam int unsigned EntryW = AddrW + 3;
+  logic [EntryW-1:0] table_mem [Slots];
   entry_t           entry_q;     // the RAM's read register
   logic             entry_valid_q, entry_valid_d;
   entry_t           entry;       // the slot's entry, reset value where never committed
