@@ -49,7 +49,7 @@ $(foreach t,$(GEN_TOPS),$(eval src_$(t) := $(PRIMS) hw/rtl/gen/$(t:_reg_top=_reg
 $(foreach t,$(GEN_TOPS),$(eval vlt_$(t) := hw/lint/regc.vlt $(wildcard hw/lint/$(t:_reg_top=).vlt)))
 $(foreach t,$(HAND_TOPS),$(eval src_$(t) := $(ALL_SV)))
 # A hand-written top reads every source, so it takes the waivers of every hand-written top (each names its file).
-HAND_VLT  := $(wildcard $(foreach t,$(HAND_TOPS),hw/lint/$(t:_top=).vlt))
+HAND_VLT  := $(wildcard hw/lint/endpoint.vlt $(foreach t,$(HAND_TOPS),hw/lint/$(t:_top=).vlt))
 $(foreach t,$(HAND_TOPS),$(eval vlt_$(t) := hw/lint/regc.vlt $(HAND_VLT)))
 
 # ---- flags ----
@@ -59,7 +59,7 @@ $(foreach t,$(HAND_TOPS),$(eval vlt_$(t) := hw/lint/regc.vlt $(HAND_VLT)))
 VFLAGS   := --cc -O3 --x-assign fast --x-initial fast --trace-fst --assert --timescale 1ns/1ps
 CPPFLAGS := -I$(VROOT)/include -I$(VROOT)/include/vltstd -I$(SHIM) \
             -DVM_COVERAGE=0 -DVM_SC=0 -DVM_TRACE=1 -DVM_TRACE_FST=1 -DVM_TRACE_VCD=0 \
-            -DVL_USER_FATAL -DVL_USER_STOP -DVL_USER_FINISH
+            -DVL_USER_FATAL -DVL_USER_STOP -DVL_USER_FINISH -DVL_PRINTF=vhw_printf -include vhw_print.h
 # -O1: most of the speed of -O2 for far less compile time on the large generated sources. Hidden
 # visibility: several of these libraries share one process, and only vhw_* is meant to be seen.
 CXXFLAGS := -std=gnu++17 -O1 -fPIC -fvisibility=hidden -fvisibility-inlines-hidden -faligned-new \
@@ -91,7 +91,7 @@ $(RUNTIME): $(RUNTIME_OBJ)
 	@$(call step,$(OUT)/runtime/ar.log,Verilator runtime,ar rcs $@ $^)
 
 define runtime_object
-$(OUT)/runtime/$(basename $(notdir $(1))).o: $(1) $(SHIM)/vhw_instance.h cosim/cosim.mk
+$(OUT)/runtime/$(basename $(notdir $(1))).o: $(1) $(SHIM)/vhw_instance.h $(SHIM)/vhw_print.h cosim/cosim.mk
 	@mkdir -p $$(@D)
 	@$$(call step,$(OUT)/runtime/$(basename $(notdir $(1))).log,Verilator runtime,$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $(1) -o $$@)
 endef

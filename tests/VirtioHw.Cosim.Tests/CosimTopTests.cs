@@ -131,8 +131,9 @@ public sealed class CosimTopTests
     [Test]
     public void Address_WiderThanTheBus_IsRefused()
     {
+        Assert.That(_top.AddressBits, Is.EqualTo(9), "the self-test block spans 0x000-0x11f");
         var e = Assert.Throws<CosimException>(() => _top.AxiRead(1u << _top.AddressBits));
-        Assert.That(e!.Message, Does.Contain("address 0x100 does not fit the 8-bit bus"));
+        Assert.That(e!.Message, Does.Contain("address 0x200 does not fit the 9-bit bus"));
     }
 
     [Test]
@@ -205,15 +206,30 @@ public sealed class CosimTopTests
     public void ProtocolAssertion_Failing_IsAnErrorOfTheCall_AndTheInstanceStaysDead()
     {
         // Leave a write waiting for an external register, so that AW is not ready; then offer AW
-        // for one cycle and withdraw it, which AXI forbids (the generated block asserts it).
+        // for one cycle and withdraw it, which AXI forbids (the bus adapter asserts it).
         _top.TimeoutCycles = 5;
         Assert.Throws<CosimTimeoutException>(() => _top.AxiWrite(T.ExtWord.Offset, 1));
         _top.SAxilAwvalidI = true;
         _top.Tick();
         _top.SAxilAwvalidI = false;
         var e = Assert.Throws<CosimException>(() => _top.Tick());
-        Assert.That(e!.Message, Does.Contain("failed assertion").And.Contain("regc_selftest_reg_top.sv"));
+        Assert.That(e!.Message, Does.Contain("assertion axil_aw_held failed in").And.Contain("u_adapter")
+            .And.Contain("axil_adapter_reg.sv"));
         Assert.Throws<CosimException>(() => _top.Tick(), "a dead instance refuses to go on");
+    }
+
+    [Test]
+    public void ProtocolAssertion_AtAnEndpointTopsPort_NamesTheAssertion()
+    {
+        // AW without W keeps the BAR0 port from taking AR; withdrawing AR before it is taken breaks
+        // AXI, and the BAR's demultiplexer (through the bus adapter) asserts it.
+        using var top = Cosim.Create<IvshmemEndpointTop>(IvshmemEndpointTop.TopName);
+        top.Bar0AwvalidI = true;
+        top.Bar0ArvalidI = true;
+        top.Tick();
+        top.Bar0ArvalidI = false;
+        var e = Assert.Throws<CosimException>(() => top.Tick());
+        Assert.That(e!.Message, Does.Contain("assertion axil_ar_held failed in").And.Contain("u_bar0_demux"));
     }
 
     [Test]

@@ -157,10 +157,10 @@ internal static partial class MsixTableRegTopNative
     internal static partial int GetReg2hwO(MsixTableRegTopHandle top, Span<uint> words, int count);
 
     [LibraryImport(Library, EntryPoint = "vhw_msix_table_reg_top_get_hw2reg_i")]
-    internal static partial byte GetHw2regI(MsixTableRegTopHandle top);
+    internal static partial ushort GetHw2regI(MsixTableRegTopHandle top);
 
     [LibraryImport(Library, EntryPoint = "vhw_msix_table_reg_top_set_hw2reg_i")]
-    internal static partial void SetHw2regI(MsixTableRegTopHandle top, byte value);
+    internal static partial void SetHw2regI(MsixTableRegTopHandle top, ushort value);
 }
 
 /// <summary>
@@ -171,7 +171,7 @@ public sealed class MsixTableRegTop : CosimTop, IAxiLiteSlave
 {
     public const string TopName = "msix_table_reg_top";
 
-    private const uint PortDigest = 0xb154593f;
+    private const uint PortDigest = 0x4f4799a9;
 
     private readonly MsixTableRegTopHandle _h;
 
@@ -181,19 +181,21 @@ public sealed class MsixTableRegTop : CosimTop, IAxiLiteSlave
     private MsixTableRegTop(MsixTableRegTopHandle handle) : base(TopName, handle) => _h = handle;
 
     /// <summary>The members of <c>reg2hw_o</c>.</summary>
-    public static PackedLayout Reg2hwOLayout { get; } = new(3136,
+    public static PackedLayout Reg2hwOLayout { get; } = new(160,
     [
-        new("entry_msg_addr_lo.addr_lo.q", 2112, 32, 32),
-        new("entry_msg_addr_hi.addr_hi.q", 1088, 32, 32),
-        new("entry_msg_data.data.q", 64, 32, 32),
+        new("entry_msg_addr_lo.rdata", 128, 32, 1),
+        new("entry_msg_addr_hi.rdata", 96, 32, 1),
+        new("entry_msg_data.rdata", 64, 32, 1),
         new("entry_vector_control.mask.q", 32, 32, 1),
         new("entry_vector_control.mask.swmod", 0, 32, 1),
     ]);
 
     /// <summary>The members of <c>hw2reg_i</c>.</summary>
-    public static PackedLayout Hw2regILayout { get; } = new(1,
+    public static PackedLayout Hw2regILayout { get; } = new(15,
     [
-        new("placeholder", 0, 1, 1),
+        new("entry_msg_addr_lo.raddr", 10, 5, 1),
+        new("entry_msg_addr_hi.raddr", 5, 5, 1),
+        new("entry_msg_data.raddr", 0, 5, 1),
     ]);
 
     private static readonly CosimPort[] PortList =
@@ -217,8 +219,8 @@ public sealed class MsixTableRegTop : CosimTop, IAxiLiteSlave
         new("s_axil_rresp_o", PortDirection.Output, 2, null),
         new("s_axil_rvalid_o", PortDirection.Output, 1, null),
         new("s_axil_rready_i", PortDirection.Input, 1, null),
-        new("reg2hw_o", PortDirection.Output, 3136, Reg2hwOLayout),
-        new("hw2reg_i", PortDirection.Input, 1, Hw2regILayout),
+        new("reg2hw_o", PortDirection.Output, 160, Reg2hwOLayout),
+        new("hw2reg_i", PortDirection.Input, 15, Hw2regILayout),
     ];
 
     public override IReadOnlyList<CosimPort> Ports => PortList;
@@ -324,8 +326,8 @@ public sealed class MsixTableRegTop : CosimTop, IAxiLiteSlave
     /// <summary><c>s_axil_rready_i</c> (input, 1 bit).</summary>
     public bool SAxilRreadyI { get => MsixTableRegTopNative.GetSAxilRreadyI(_h) != 0; set => MsixTableRegTopNative.SetSAxilRreadyI(_h, value ? (byte)1 : (byte)0); }
 
-    /// <summary>Words of <c>reg2hw_o</c> (output, 3136 bits).</summary>
-    public const int Reg2hwOWords = 98;
+    /// <summary>Words of <c>reg2hw_o</c> (output, 160 bits).</summary>
+    public const int Reg2hwOWords = 5;
 
     /// <summary>Reads <c>reg2hw_o</c> into exactly <see cref="Reg2hwOWords"/> words; word 0 holds bits 31:0.</summary>
     public void GetReg2hwO(Span<uint> words)
@@ -334,8 +336,8 @@ public sealed class MsixTableRegTop : CosimTop, IAxiLiteSlave
         Check(MsixTableRegTopNative.GetReg2hwO(_h, words, words.Length), "reading reg2hw_o");
     }
 
-    /// <summary><c>hw2reg_i</c> (input, 1 bit).</summary>
-    public bool Hw2regI { get => MsixTableRegTopNative.GetHw2regI(_h) != 0; set => MsixTableRegTopNative.SetHw2regI(_h, value ? (byte)1 : (byte)0); }
+    /// <summary><c>hw2reg_i</c> (input, 15 bits).</summary>
+    public ushort Hw2regI { get => MsixTableRegTopNative.GetHw2regI(_h); set => MsixTableRegTopNative.SetHw2regI(_h, value); }
 
     public override void GetPort(int index, Span<uint> words)
     {
@@ -382,7 +384,7 @@ public sealed class MsixTableRegTop : CosimTop, IAxiLiteSlave
             case 12: MsixTableRegTopNative.SetSAxilAraddrI(_h, (ushort)(words[0] & 0x1ff)); break;
             case 13: MsixTableRegTopNative.SetSAxilArvalidI(_h, (byte)(words[0] & 0x1)); break;
             case 18: MsixTableRegTopNative.SetSAxilRreadyI(_h, (byte)(words[0] & 0x1)); break;
-            case 20: MsixTableRegTopNative.SetHw2regI(_h, (byte)(words[0] & 0x1)); break;
+            case 20: MsixTableRegTopNative.SetHw2regI(_h, (ushort)(words[0] & 0x7fff)); break;
             default: throw new InvalidOperationException($"{TopName}: port '{PortList[index].Name}' is an output");
         }
     }

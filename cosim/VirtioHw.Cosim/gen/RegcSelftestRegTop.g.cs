@@ -76,10 +76,10 @@ internal static partial class RegcSelftestRegTopNative
     internal static partial void SetRstNi(RegcSelftestRegTopHandle top, byte value);
 
     [LibraryImport(Library, EntryPoint = "vhw_regc_selftest_reg_top_get_s_axil_awaddr_i")]
-    internal static partial byte GetSAxilAwaddrI(RegcSelftestRegTopHandle top);
+    internal static partial ushort GetSAxilAwaddrI(RegcSelftestRegTopHandle top);
 
     [LibraryImport(Library, EntryPoint = "vhw_regc_selftest_reg_top_set_s_axil_awaddr_i")]
-    internal static partial void SetSAxilAwaddrI(RegcSelftestRegTopHandle top, byte value);
+    internal static partial void SetSAxilAwaddrI(RegcSelftestRegTopHandle top, ushort value);
 
     [LibraryImport(Library, EntryPoint = "vhw_regc_selftest_reg_top_get_s_axil_awvalid_i")]
     internal static partial byte GetSAxilAwvalidI(RegcSelftestRegTopHandle top);
@@ -124,10 +124,10 @@ internal static partial class RegcSelftestRegTopNative
     internal static partial void SetSAxilBreadyI(RegcSelftestRegTopHandle top, byte value);
 
     [LibraryImport(Library, EntryPoint = "vhw_regc_selftest_reg_top_get_s_axil_araddr_i")]
-    internal static partial byte GetSAxilAraddrI(RegcSelftestRegTopHandle top);
+    internal static partial ushort GetSAxilAraddrI(RegcSelftestRegTopHandle top);
 
     [LibraryImport(Library, EntryPoint = "vhw_regc_selftest_reg_top_set_s_axil_araddr_i")]
-    internal static partial void SetSAxilAraddrI(RegcSelftestRegTopHandle top, byte value);
+    internal static partial void SetSAxilAraddrI(RegcSelftestRegTopHandle top, ushort value);
 
     [LibraryImport(Library, EntryPoint = "vhw_regc_selftest_reg_top_get_s_axil_arvalid_i")]
     internal static partial byte GetSAxilArvalidI(RegcSelftestRegTopHandle top);
@@ -171,7 +171,7 @@ public sealed class RegcSelftestRegTop : CosimTop, IAxiLiteSlave
 {
     public const string TopName = "regc_selftest_reg_top";
 
-    private const uint PortDigest = 0x60cc80a7;
+    private const uint PortDigest = 0xd264b93d;
 
     private readonly RegcSelftestRegTopHandle _h;
 
@@ -181,126 +181,128 @@ public sealed class RegcSelftestRegTop : CosimTop, IAxiLiteSlave
     private RegcSelftestRegTop(RegcSelftestRegTopHandle handle) : base(TopName, handle) => _h = handle;
 
     /// <summary>The members of <c>reg2hw_o</c>.</summary>
-    public static PackedLayout Reg2hwOLayout { get; } = new(1017,
+    public static PackedLayout Reg2hwOLayout { get; } = new(1049,
     [
-        new("byte0.value.q", 1009, 8, 1),
-        new("half1.mode.q", 1007, 2, 1),
-        new("half1.level.q", 999, 8, 1),
-        new("wide.value.q", 935, 64, 1),
-        new("rclr_status.event_a.q", 934, 1, 1),
-        new("rclr_status.event_a.swmod", 933, 1, 1),
-        new("rclr_status.events_b.q", 927, 6, 1),
-        new("woclr_status.flags.q", 919, 8, 1),
-        new("woset_ctrl.flags.q", 911, 8, 1),
-        new("pulse.go.q", 910, 1, 1),
-        new("pulse.kick.q", 902, 8, 1),
-        new("strobes.modified.q", 886, 16, 1),
-        new("strobes.modified.swmod", 885, 1, 1),
-        new("strobes.accessed.q", 869, 16, 1),
-        new("strobes.accessed.swacc", 868, 1, 1),
-        new("write_only.value.q", 836, 32, 1),
-        new("shared_rw.value.q", 804, 32, 1),
-        new("rclr_wide.value.q", 740, 64, 1),
-        new("entries.value.q", 676, 16, 4),
-        new("slot_lo.addr.q", 612, 32, 2),
-        new("slot_flags.perm.q", 606, 3, 2),
-        new("ext_word.re", 605, 1, 1),
-        new("ext_word.we", 604, 1, 1),
-        new("ext_word.wdata", 572, 32, 1),
-        new("ext_word.be", 568, 4, 1),
-        new("ext_ro.re", 567, 1, 1),
-        new("ext_ro.we", 566, 1, 1),
-        new("ext_ro.wdata", 550, 16, 1),
-        new("ext_ro.be", 548, 2, 1),
-        new("ext_wo.re", 547, 1, 1),
-        new("ext_wo.we", 546, 1, 1),
-        new("ext_wo.wdata", 530, 16, 1),
-        new("ext_wo.be", 528, 2, 1),
-        new("ext_wide.re", 527, 1, 1),
-        new("ext_wide.we", 526, 1, 1),
-        new("ext_wide.wdata", 462, 64, 1),
-        new("ext_wide.be", 454, 8, 1),
-        new("ext_array.re", 453, 1, 1),
-        new("ext_array.we", 452, 1, 1),
-        new("ext_array.wdata", 420, 32, 1),
-        new("ext_array.be", 416, 4, 1),
-        new("ext_array.idx", 414, 2, 1),
-        new("byte_flags.flags.q", 366, 8, 6),
-        new("byte_flags.flags.swmod", 360, 6, 1),
-        new("lane_counts.count.q", 312, 16, 3),
-        new("lane_counts.count.swacc", 309, 3, 1),
-        new("byte_pulses.go.q", 277, 8, 4),
-        new("wide_array.value.q", 149, 64, 2),
-        new("ext_bytes.re", 148, 1, 1),
-        new("ext_bytes.we", 147, 1, 1),
-        new("ext_bytes.wdata", 139, 8, 1),
-        new("ext_bytes.be", 138, 1, 1),
-        new("ext_bytes.idx", 135, 3, 1),
-        new("ext_lanes.re", 134, 1, 1),
-        new("ext_lanes.we", 133, 1, 1),
-        new("ext_lanes.wdata", 117, 16, 1),
-        new("ext_lanes.be", 115, 2, 1),
-        new("ext_lanes.idx", 113, 2, 1),
-        new("ext_wide_array.re", 112, 1, 1),
-        new("ext_wide_array.we", 111, 1, 1),
-        new("ext_wide_array.wdata", 47, 64, 1),
-        new("ext_wide_array.be", 39, 8, 1),
-        new("ext_wide_array.idx", 38, 1, 1),
-        new("mixed_int.value.q", 22, 16, 1),
-        new("mixed_int.value.swmod", 21, 1, 1),
-        new("mixed_int.value.swacc", 20, 1, 1),
-        new("mixed_ext.re", 19, 1, 1),
-        new("mixed_ext.we", 18, 1, 1),
-        new("mixed_ext.wdata", 2, 16, 1),
-        new("mixed_ext.be", 0, 2, 1),
+        new("byte0.value.q", 1041, 8, 1),
+        new("half1.mode.q", 1039, 2, 1),
+        new("half1.level.q", 1031, 8, 1),
+        new("wide.value.q", 967, 64, 1),
+        new("rclr_status.event_a.q", 966, 1, 1),
+        new("rclr_status.event_a.swmod", 965, 1, 1),
+        new("rclr_status.events_b.q", 959, 6, 1),
+        new("woclr_status.flags.q", 951, 8, 1),
+        new("woset_ctrl.flags.q", 943, 8, 1),
+        new("pulse.go.q", 942, 1, 1),
+        new("pulse.kick.q", 934, 8, 1),
+        new("strobes.modified.q", 918, 16, 1),
+        new("strobes.modified.swmod", 917, 1, 1),
+        new("strobes.accessed.q", 901, 16, 1),
+        new("strobes.accessed.swacc", 900, 1, 1),
+        new("write_only.value.q", 868, 32, 1),
+        new("shared_rw.value.q", 836, 32, 1),
+        new("rclr_wide.value.q", 772, 64, 1),
+        new("entries.value.q", 708, 16, 4),
+        new("slot_lo.addr.q", 644, 32, 2),
+        new("slot_flags.perm.q", 638, 3, 2),
+        new("ext_word.re", 637, 1, 1),
+        new("ext_word.we", 636, 1, 1),
+        new("ext_word.wdata", 604, 32, 1),
+        new("ext_word.be", 600, 4, 1),
+        new("ext_ro.re", 599, 1, 1),
+        new("ext_ro.we", 598, 1, 1),
+        new("ext_ro.wdata", 582, 16, 1),
+        new("ext_ro.be", 580, 2, 1),
+        new("ext_wo.re", 579, 1, 1),
+        new("ext_wo.we", 578, 1, 1),
+        new("ext_wo.wdata", 562, 16, 1),
+        new("ext_wo.be", 560, 2, 1),
+        new("ext_wide.re", 559, 1, 1),
+        new("ext_wide.we", 558, 1, 1),
+        new("ext_wide.wdata", 494, 64, 1),
+        new("ext_wide.be", 486, 8, 1),
+        new("ext_array.re", 485, 1, 1),
+        new("ext_array.we", 484, 1, 1),
+        new("ext_array.wdata", 452, 32, 1),
+        new("ext_array.be", 448, 4, 1),
+        new("ext_array.idx", 446, 2, 1),
+        new("byte_flags.flags.q", 398, 8, 6),
+        new("byte_flags.flags.swmod", 392, 6, 1),
+        new("lane_counts.count.q", 344, 16, 3),
+        new("lane_counts.count.swacc", 341, 3, 1),
+        new("byte_pulses.go.q", 309, 8, 4),
+        new("wide_array.value.q", 181, 64, 2),
+        new("ext_bytes.re", 180, 1, 1),
+        new("ext_bytes.we", 179, 1, 1),
+        new("ext_bytes.wdata", 171, 8, 1),
+        new("ext_bytes.be", 170, 1, 1),
+        new("ext_bytes.idx", 167, 3, 1),
+        new("ext_lanes.re", 166, 1, 1),
+        new("ext_lanes.we", 165, 1, 1),
+        new("ext_lanes.wdata", 149, 16, 1),
+        new("ext_lanes.be", 147, 2, 1),
+        new("ext_lanes.idx", 145, 2, 1),
+        new("ext_wide_array.re", 144, 1, 1),
+        new("ext_wide_array.we", 143, 1, 1),
+        new("ext_wide_array.wdata", 79, 64, 1),
+        new("ext_wide_array.be", 71, 8, 1),
+        new("ext_wide_array.idx", 70, 1, 1),
+        new("mixed_int.value.q", 54, 16, 1),
+        new("mixed_int.value.swmod", 53, 1, 1),
+        new("mixed_int.value.swacc", 52, 1, 1),
+        new("mixed_ext.re", 51, 1, 1),
+        new("mixed_ext.we", 50, 1, 1),
+        new("mixed_ext.wdata", 34, 16, 1),
+        new("mixed_ext.be", 32, 2, 1),
+        new("ram_words.rdata", 0, 32, 1),
     ]);
 
     /// <summary>The members of <c>hw2reg_i</c>.</summary>
-    public static PackedLayout Hw2regILayout { get; } = new(610,
+    public static PackedLayout Hw2regILayout { get; } = new(613,
     [
-        new("byte1.value.d", 602, 8, 1),
-        new("byte1.value.de", 601, 1, 1),
-        new("rclr_status.event_a.set", 600, 1, 1),
-        new("rclr_status.events_b.d", 594, 6, 1),
-        new("rclr_status.events_b.de", 593, 1, 1),
-        new("woclr_status.flags.set", 592, 1, 1),
-        new("woset_ctrl.flags.clr", 591, 1, 1),
-        new("shared_rw.value.d", 559, 32, 1),
-        new("shared_rw.value.de", 558, 1, 1),
-        new("status.value.d", 526, 32, 1),
-        new("status.value.de", 525, 1, 1),
-        new("rclr_wide.value.d", 461, 64, 1),
-        new("rclr_wide.value.de", 460, 1, 1),
-        new("ext_word.ack", 459, 1, 1),
-        new("ext_word.rdata", 427, 32, 1),
-        new("ext_ro.ack", 426, 1, 1),
-        new("ext_ro.rdata", 410, 16, 1),
-        new("ext_wo.ack", 409, 1, 1),
-        new("ext_wo.rdata", 393, 16, 1),
-        new("ext_wide.ack", 392, 1, 1),
-        new("ext_wide.rdata", 328, 64, 1),
-        new("ext_array.ack", 327, 1, 1),
-        new("ext_array.rdata", 295, 32, 1),
-        new("byte_flags.flags.set", 289, 6, 1),
-        new("lane_counts.count.d", 241, 16, 3),
-        new("lane_counts.count.de", 238, 3, 1),
-        new("wide_array.value.d", 110, 64, 2),
-        new("wide_array.value.de", 108, 2, 1),
-        new("ext_bytes.ack", 107, 1, 1),
-        new("ext_bytes.rdata", 99, 8, 1),
-        new("ext_lanes.ack", 98, 1, 1),
-        new("ext_lanes.rdata", 82, 16, 1),
-        new("ext_wide_array.ack", 81, 1, 1),
-        new("ext_wide_array.rdata", 17, 64, 1),
-        new("mixed_ext.ack", 16, 1, 1),
-        new("mixed_ext.rdata", 0, 16, 1),
+        new("byte1.value.d", 605, 8, 1),
+        new("byte1.value.de", 604, 1, 1),
+        new("rclr_status.event_a.set", 603, 1, 1),
+        new("rclr_status.events_b.d", 597, 6, 1),
+        new("rclr_status.events_b.de", 596, 1, 1),
+        new("woclr_status.flags.set", 595, 1, 1),
+        new("woset_ctrl.flags.clr", 594, 1, 1),
+        new("shared_rw.value.d", 562, 32, 1),
+        new("shared_rw.value.de", 561, 1, 1),
+        new("status.value.d", 529, 32, 1),
+        new("status.value.de", 528, 1, 1),
+        new("rclr_wide.value.d", 464, 64, 1),
+        new("rclr_wide.value.de", 463, 1, 1),
+        new("ext_word.ack", 462, 1, 1),
+        new("ext_word.rdata", 430, 32, 1),
+        new("ext_ro.ack", 429, 1, 1),
+        new("ext_ro.rdata", 413, 16, 1),
+        new("ext_wo.ack", 412, 1, 1),
+        new("ext_wo.rdata", 396, 16, 1),
+        new("ext_wide.ack", 395, 1, 1),
+        new("ext_wide.rdata", 331, 64, 1),
+        new("ext_array.ack", 330, 1, 1),
+        new("ext_array.rdata", 298, 32, 1),
+        new("byte_flags.flags.set", 292, 6, 1),
+        new("lane_counts.count.d", 244, 16, 3),
+        new("lane_counts.count.de", 241, 3, 1),
+        new("wide_array.value.d", 113, 64, 2),
+        new("wide_array.value.de", 111, 2, 1),
+        new("ext_bytes.ack", 110, 1, 1),
+        new("ext_bytes.rdata", 102, 8, 1),
+        new("ext_lanes.ack", 101, 1, 1),
+        new("ext_lanes.rdata", 85, 16, 1),
+        new("ext_wide_array.ack", 84, 1, 1),
+        new("ext_wide_array.rdata", 20, 64, 1),
+        new("mixed_ext.ack", 19, 1, 1),
+        new("mixed_ext.rdata", 3, 16, 1),
+        new("ram_words.raddr", 0, 3, 1),
     ]);
 
     private static readonly CosimPort[] PortList =
     [
         new("clk_i", PortDirection.Input, 1, null),
         new("rst_ni", PortDirection.Input, 1, null),
-        new("s_axil_awaddr_i", PortDirection.Input, 8, null),
+        new("s_axil_awaddr_i", PortDirection.Input, 9, null),
         new("s_axil_awvalid_i", PortDirection.Input, 1, null),
         new("s_axil_awready_o", PortDirection.Output, 1, null),
         new("s_axil_wdata_i", PortDirection.Input, 32, null),
@@ -310,15 +312,15 @@ public sealed class RegcSelftestRegTop : CosimTop, IAxiLiteSlave
         new("s_axil_bresp_o", PortDirection.Output, 2, null),
         new("s_axil_bvalid_o", PortDirection.Output, 1, null),
         new("s_axil_bready_i", PortDirection.Input, 1, null),
-        new("s_axil_araddr_i", PortDirection.Input, 8, null),
+        new("s_axil_araddr_i", PortDirection.Input, 9, null),
         new("s_axil_arvalid_i", PortDirection.Input, 1, null),
         new("s_axil_arready_o", PortDirection.Output, 1, null),
         new("s_axil_rdata_o", PortDirection.Output, 32, null),
         new("s_axil_rresp_o", PortDirection.Output, 2, null),
         new("s_axil_rvalid_o", PortDirection.Output, 1, null),
         new("s_axil_rready_i", PortDirection.Input, 1, null),
-        new("reg2hw_o", PortDirection.Output, 1017, Reg2hwOLayout),
-        new("hw2reg_i", PortDirection.Input, 610, Hw2regILayout),
+        new("reg2hw_o", PortDirection.Output, 1049, Reg2hwOLayout),
+        new("hw2reg_i", PortDirection.Input, 613, Hw2regILayout),
     ];
 
     public override IReadOnlyList<CosimPort> Ports => PortList;
@@ -349,7 +351,7 @@ public sealed class RegcSelftestRegTop : CosimTop, IAxiLiteSlave
     }
 
     /// <summary>Address bits of <c>s_axil_*</c>.</summary>
-    public int AddressBits => 8;
+    public int AddressBits => 9;
 
     /// <summary>Handshake delays of the accesses on <c>s_axil_*</c>; none by default.</summary>
     public AxiTiming Timing { get; set; }
@@ -373,8 +375,8 @@ public sealed class RegcSelftestRegTop : CosimTop, IAxiLiteSlave
     /// <summary><c>rst_ni</c> (input, 1 bit).</summary>
     public bool RstNi { get => RegcSelftestRegTopNative.GetRstNi(_h) != 0; set => RegcSelftestRegTopNative.SetRstNi(_h, value ? (byte)1 : (byte)0); }
 
-    /// <summary><c>s_axil_awaddr_i</c> (input, 8 bits).</summary>
-    public byte SAxilAwaddrI { get => RegcSelftestRegTopNative.GetSAxilAwaddrI(_h); set => RegcSelftestRegTopNative.SetSAxilAwaddrI(_h, value); }
+    /// <summary><c>s_axil_awaddr_i</c> (input, 9 bits).</summary>
+    public ushort SAxilAwaddrI { get => RegcSelftestRegTopNative.GetSAxilAwaddrI(_h); set => RegcSelftestRegTopNative.SetSAxilAwaddrI(_h, value); }
 
     /// <summary><c>s_axil_awvalid_i</c> (input, 1 bit).</summary>
     public bool SAxilAwvalidI { get => RegcSelftestRegTopNative.GetSAxilAwvalidI(_h) != 0; set => RegcSelftestRegTopNative.SetSAxilAwvalidI(_h, value ? (byte)1 : (byte)0); }
@@ -403,8 +405,8 @@ public sealed class RegcSelftestRegTop : CosimTop, IAxiLiteSlave
     /// <summary><c>s_axil_bready_i</c> (input, 1 bit).</summary>
     public bool SAxilBreadyI { get => RegcSelftestRegTopNative.GetSAxilBreadyI(_h) != 0; set => RegcSelftestRegTopNative.SetSAxilBreadyI(_h, value ? (byte)1 : (byte)0); }
 
-    /// <summary><c>s_axil_araddr_i</c> (input, 8 bits).</summary>
-    public byte SAxilAraddrI { get => RegcSelftestRegTopNative.GetSAxilAraddrI(_h); set => RegcSelftestRegTopNative.SetSAxilAraddrI(_h, value); }
+    /// <summary><c>s_axil_araddr_i</c> (input, 9 bits).</summary>
+    public ushort SAxilAraddrI { get => RegcSelftestRegTopNative.GetSAxilAraddrI(_h); set => RegcSelftestRegTopNative.SetSAxilAraddrI(_h, value); }
 
     /// <summary><c>s_axil_arvalid_i</c> (input, 1 bit).</summary>
     public bool SAxilArvalidI { get => RegcSelftestRegTopNative.GetSAxilArvalidI(_h) != 0; set => RegcSelftestRegTopNative.SetSAxilArvalidI(_h, value ? (byte)1 : (byte)0); }
@@ -424,8 +426,8 @@ public sealed class RegcSelftestRegTop : CosimTop, IAxiLiteSlave
     /// <summary><c>s_axil_rready_i</c> (input, 1 bit).</summary>
     public bool SAxilRreadyI { get => RegcSelftestRegTopNative.GetSAxilRreadyI(_h) != 0; set => RegcSelftestRegTopNative.SetSAxilRreadyI(_h, value ? (byte)1 : (byte)0); }
 
-    /// <summary>Words of <c>reg2hw_o</c> (output, 1017 bits).</summary>
-    public const int Reg2hwOWords = 32;
+    /// <summary>Words of <c>reg2hw_o</c> (output, 1049 bits).</summary>
+    public const int Reg2hwOWords = 33;
 
     /// <summary>Reads <c>reg2hw_o</c> into exactly <see cref="Reg2hwOWords"/> words; word 0 holds bits 31:0.</summary>
     public void GetReg2hwO(Span<uint> words)
@@ -434,7 +436,7 @@ public sealed class RegcSelftestRegTop : CosimTop, IAxiLiteSlave
         Check(RegcSelftestRegTopNative.GetReg2hwO(_h, words, words.Length), "reading reg2hw_o");
     }
 
-    /// <summary>Words of <c>hw2reg_i</c> (input, 610 bits).</summary>
+    /// <summary>Words of <c>hw2reg_i</c> (input, 613 bits).</summary>
     public const int Hw2regIWords = 20;
 
     /// <summary>Reads <c>hw2reg_i</c> into exactly <see cref="Hw2regIWords"/> words; word 0 holds bits 31:0.</summary>
@@ -487,13 +489,13 @@ public sealed class RegcSelftestRegTop : CosimTop, IAxiLiteSlave
         {
             case 0: RegcSelftestRegTopNative.SetClkI(_h, (byte)(words[0] & 0x1)); break;
             case 1: RegcSelftestRegTopNative.SetRstNi(_h, (byte)(words[0] & 0x1)); break;
-            case 2: RegcSelftestRegTopNative.SetSAxilAwaddrI(_h, (byte)(words[0] & 0xff)); break;
+            case 2: RegcSelftestRegTopNative.SetSAxilAwaddrI(_h, (ushort)(words[0] & 0x1ff)); break;
             case 3: RegcSelftestRegTopNative.SetSAxilAwvalidI(_h, (byte)(words[0] & 0x1)); break;
             case 5: RegcSelftestRegTopNative.SetSAxilWdataI(_h, words[0]); break;
             case 6: RegcSelftestRegTopNative.SetSAxilWstrbI(_h, (byte)(words[0] & 0xf)); break;
             case 7: RegcSelftestRegTopNative.SetSAxilWvalidI(_h, (byte)(words[0] & 0x1)); break;
             case 11: RegcSelftestRegTopNative.SetSAxilBreadyI(_h, (byte)(words[0] & 0x1)); break;
-            case 12: RegcSelftestRegTopNative.SetSAxilAraddrI(_h, (byte)(words[0] & 0xff)); break;
+            case 12: RegcSelftestRegTopNative.SetSAxilAraddrI(_h, (ushort)(words[0] & 0x1ff)); break;
             case 13: RegcSelftestRegTopNative.SetSAxilArvalidI(_h, (byte)(words[0] & 0x1)); break;
             case 18: RegcSelftestRegTopNative.SetSAxilRreadyI(_h, (byte)(words[0] & 0x1)); break;
             case 20: SetHw2regI(words); break;

@@ -228,6 +228,8 @@ public sealed class Elaborator
             if (!enumNames.Add(e.Name))
                 throw new RdlException(map.Location, $"two different enums named '{e.Name}' are used in addrmap '{name}'");
         }
+        if (registers.FirstOrDefault(r => r.Ram && !r.IsArray) is { } single)
+            throw new RdlException(single.Location, $"register '{single.Name}' with ram must be an array (or in a regfile array)");
         return new RegBlock(name, props.String("name", name), props.String("desc", ""), path, size,
             registers.OrderBy(r => r.Offset).ToList(), enums);
     }
@@ -377,9 +379,28 @@ public sealed class Elaborator
         if (fields.Count == 0)
             throw new RdlException(decl.Location, $"register '{name}' has no fields");
 
+        bool ram = props.Bool("ram");
+        if (ram)
+        {
+            string where = $"register '{name}' with ram";
+            if (external)
+                throw new RdlException(decl.Location, $"{where} cannot be external (a RAM is the block's own storage)");
+            if (width != 32)
+                throw new RdlException(decl.Location, $"{where} must be 32 bits wide, one RAM word per bus word");
+            foreach (RegField f in fields)
+            {
+                if (f.Sw != SwAccess.RW || f.HwWritable || f.OnRead != ReadEffect.None || f.OnWrite != WriteEffect.None
+                    || f.SinglePulse || f.SwMod || f.SwAcc || f.HwSet || f.HwClr)
+                {
+                    throw new RdlException(f.Location,
+                        $"field '{f.Name}' of {where} must be plain storage (sw = rw, hw = r or na, no side effects)");
+                }
+            }
+        }
+
         return new Register(name, props.String("name", decl.Name), props.String("desc", ""), 0, width,
             Count: 1, Stride: (uint)(width / 8), IsArray: false, external,
-            fields.OrderBy(f => f.Lsb).ToList(), decl.Location);
+            fields.OrderBy(f => f.Lsb).ToList(), decl.Location) { Ram = ram };
     }
 
     private RegField ElaborateField(ComponentDefinition def, InstanceDeclaration decl, string regName, int regWidth,

@@ -90,6 +90,12 @@ public sealed record Register(
     public ulong ResetValue => Fields.Aggregate(0UL, (acc, f) => acc | (f.Reset << f.Lsb));
 
     public uint ElementOffset(int index) => Offset + (uint)index * Stride;
+
+    /// <summary>
+    /// <c>ram</c>: the array is stored in an inferable RAM in the generated RTL (one read port for
+    /// software, one for hardware); the access semantics, and the C# model, are those of any register.
+    /// </summary>
+    public bool Ram { get; init; }
 }
 
 /// <summary>One top-level addrmap: the unit every generator emits.</summary>

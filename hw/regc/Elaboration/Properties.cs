@@ -37,6 +37,7 @@ internal static class Properties
         ["hwset"] = (PropertyType.Boolean, FieldOnly),
         ["hwclr"] = (PropertyType.Boolean, FieldOnly),
         ["encode"] = (PropertyType.EnumReference, FieldOnly),
+        ["ram"] = (PropertyType.Boolean, [ComponentKind.Reg]),
     };
 
     /// <summary>SystemRDL properties that exist in the standard but not in this subset.</summary>

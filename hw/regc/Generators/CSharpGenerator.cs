@@ -97,7 +97,7 @@ public sealed class CSharpGenerator : IGenerator
                 w.Line($"new FieldInfo({Quote(f.Name)}, {Quote(f.Description)}, {f.Lsb}, {f.Width}, SwAccess.{f.Sw}, HwAccess.{f.Hw}, {Hex(f.Reset)}, {Flags(f)}),");
             }
             w.Indent--;
-            w.Line("]),");
+            w.Line(r.Ram ? "], Ram: true)," : "]),");
             w.Indent--;
         }
         w.Indent--;

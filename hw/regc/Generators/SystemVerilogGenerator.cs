@@ -109,12 +109,10 @@ public sealed class SystemVerilogGenerator : IGenerator
     {
         private static readonly string[] FixedTopNames =
         [
-            "clk_i", "rst_ni", "reg2hw_o", "hw2reg_i", "AW", "BlockAw", "state_e", "StIdle", "StWrite", "StRead",
-            "StWriteResp", "StReadResp", "state_q", "state_d", "aw_held_q", "aw_held_d", "w_held_q", "w_held_d",
-            "addr_q", "addr_d", "wdata_q", "wdata_d", "wstrb_q", "wstrb_d", "rdata_q", "rdata_d", "ext_done_q",
-            "ext_done_d", "ext_rdata_q", "ext_rdata_d", "aw_hs", "w_hs", "ar_hs", "access_done", "reg_rdata",
-            "word", "in_block", "wstrb_bits", "wr_en", "rd_en", "acc_strb", "wdata_be", "unused_wdata",
-            "unused_hw2reg", "gen_addr_high", "gen_addr_exact", "check_aw",
+            "clk_i", "rst_ni", "reg2hw_o", "hw2reg_i", "AW", "BlockAw", "axil_req", "axil_rsp", "u_adapter", "bus_we",
+            "bus_re", "bus_addr", "bus_wdata", "bus_wstrb", "ext_done_q", "ext_done_d", "ext_rdata_q", "ext_rdata_d",
+            "access_done", "reg_rdata", "word", "in_block", "wstrb_bits", "wr_en", "rd_en", "acc_strb", "wdata_be",
+            "unused_bus", "unused_hw2reg", "gen_addr_high", "gen_addr_exact", "check_aw", "ram_wait", "ram_ready_q",
         ];
 
         private readonly RegBlock _b;
@@ -136,7 +134,12 @@ public sealed class SystemVerilogGenerator : IGenerator
 
         private int WordWidth => _addrWidth - 2;
 
-        private IEnumerable<SvReg> Internal => _regs.Where(r => !r.R.External);
+        private IEnumerable<SvReg> Internal => _regs.Where(r => !r.R.External && !r.R.Ram);
+
+        /// <summary>Arrays marked <c>ram</c>: stored in <c>hw/rtl/prim/regc_ram.sv</c>, read a clock after the address.</summary>
+        private IEnumerable<SvReg> Rams => _regs.Where(r => r.R.Ram);
+
+        private static bool HwReadsRam(SvReg r) => r.R.Fields.Any(f => f.HwReadable);
 
         private IEnumerable<SvReg> External => _regs.Where(r => r.R.External);
 
@@ -161,9 +164,9 @@ public sealed class SystemVerilogGenerator : IGenerator
 
         private static bool HasReg2Hw(SvReg r) => r.R.External || r.R.Fields.Any(HasReg2Hw);
 
-        private static bool HasHw2Reg(SvReg r) => r.R.External || r.R.Fields.Any(HasHw2Reg);
+        private static bool HasHw2Reg(SvReg r) => r.R.External || (r.R.Ram && HwReadsRam(r)) || r.R.Fields.Any(HasHw2Reg);
 
-        private bool UsesWrEn => Internal.Any(r => r.R.Fields.Any(NeedsWmask));
+        private bool UsesWrEn => Internal.Any(r => r.R.Fields.Any(NeedsWmask)) || Rams.Any();
 
         private bool UsesRdEn => Internal.Any(r => r.R.Fields.Any(NeedsRmask));
 
@@ -187,7 +190,8 @@ public sealed class SystemVerilogGenerator : IGenerator
                 var names = new List<string> { Lp($"{n}_OFFSET"), $"gen_{n}", $"{_b.Name}_reg2hw_{n}_t", $"{_b.Name}_hw2reg_{n}_t" };
                 if (r.Array) names.AddRange([Lp($"{n}_COUNT"), Lp($"{n}_STRIDE")]);
                 names.AddRange(r.Wide ? [$"{n}_hit_lo", $"{n}_hit_hi"] : [$"{n}_hit"]);
-                if (r.R.External) names.AddRange([$"{n}_req", $"{n}_sel", $"{n}_idx", $"{n}_lane", $"{n}_hi", $"{n}_ack"]);
+                if (r.R.Ram) names.AddRange([$"{n}_idx", $"{n}_rdata", $"{n}_hw_rdata", $"u_{n}"]);
+                if (r.R.External) names.AddRange([$"{n}_req", $"{n}_sel", $"{n}_idx", $"{n}_lane", $"{n}_hi", $"{n}_ack", $"{n}_re_held", $"{n}_we_held"]);
                 Claim(owners, names, $"register '{n}'", r.R.Location);
                 foreach (RegField f in r.R.Fields)
                 {
@@ -244,11 +248,11 @@ public sealed class SystemVerilogGenerator : IGenerator
 
             w.Line();
             w.Line("// ---- reg2hw: from the register block to the hand-written logic ----");
-            WriteStructs(w, "reg2hw", _regs.Where(HasReg2Hw), r => r.R.External ? ExternalRequest(r) : FieldStructs(r, Reg2HwMembers),
+            WriteStructs(w, "reg2hw", _regs.Where(HasReg2Hw), r => r.R.External ? ExternalRequest(r) : r.R.Ram ? RamRead(r) : FieldStructs(r, Reg2HwMembers),
                 "no field is visible to hardware; a packed struct cannot be empty");
             w.Line();
             w.Line("// ---- hw2reg: from the hand-written logic to the register block ----");
-            WriteStructs(w, "hw2reg", _regs.Where(HasHw2Reg), r => r.R.External ? ExternalResponse(r) : FieldStructs(r, Hw2RegMembers),
+            WriteStructs(w, "hw2reg", _regs.Where(HasHw2Reg), r => r.R.External ? ExternalResponse(r) : r.R.Ram ? RamAddress(r) : FieldStructs(r, Hw2RegMembers),
                 "hardware writes no field; a packed struct cannot be empty");
             w.Out();
             w.Line();
@@ -264,7 +268,7 @@ public sealed class SystemVerilogGenerator : IGenerator
             string where = r.Array
                 ? $"{r.N} x {r.R.Width} bits at 0x{Hx(r.R.Offset)}, stride 0x{Hx(r.R.Stride)}"
                 : $"{r.R.Width} bits at 0x{Hx(r.R.Offset)}";
-            w.Comment($"{r.Name}{(r.R.External ? " (external)" : "")}: {where}. {r.R.Description}");
+            w.Comment($"{r.Name}{(r.R.External ? " (external)" : r.R.Ram ? " (ram)" : "")}: {where}. {r.R.Description}");
             w.Line($"localparam logic [{Lp("ADDR_WIDTH")}-1:0] {Lp(r.Name + "_OFFSET")} = {Lit(_addrWidth, r.R.Offset)};");
             if (r.Array)
             {
@@ -387,6 +391,16 @@ public sealed class SystemVerilogGenerator : IGenerator
             return list;
         }
 
+        private static List<Member> RamRead(SvReg r) =>
+        [
+            new($"logic [{r.R.Width - 1}:0]", "rdata", "the element hw2reg raddr named a clock earlier (fields at their LSBs)"),
+        ];
+
+        private static List<Member> RamAddress(SvReg r) =>
+        [
+            new($"logic{(r.IdxWidth > 1 ? $" [{r.IdxWidth - 1}:0]" : "")}", "raddr", "the element hardware reads"),
+        ];
+
         private static List<Member> ExternalResponse(SvReg r) =>
         [
             new("logic", "ack", "request served; looked at only while re or we is high"),
@@ -438,6 +452,7 @@ public sealed class SystemVerilogGenerator : IGenerator
             WriteBus(w);
             WriteDecode(w);
             foreach (SvReg r in Internal) WriteInternal(w, r);
+            foreach (SvReg r in Rams) WriteRam(w, r);
             foreach (SvReg r in External) WriteExternal(w, r);
             WriteReadMux(w);
             WriteExternalTracking(w);
@@ -458,109 +473,60 @@ public sealed class SystemVerilogGenerator : IGenerator
             w.Line();
             w.Line($"localparam int unsigned BlockAw = {_pkg}::{Lp("ADDR_WIDTH")};");
             w.Line();
-            w.Line("// ---- AXI4-Lite: accept one write (AW and W) or one read, perform it, respond ----");
-            w.Line();
-            w.Line("typedef enum logic [2:0] {");
-            w.Line("  StIdle,       // accepting AW, W and AR");
-            w.Line("  StWrite,      // performing the write; waits here for external registers");
-            w.Line("  StRead,       // performing the read; waits here for external registers");
-            w.Line("  StWriteResp,  // B valid");
-            w.Line("  StReadResp    // R valid");
-            w.Line("} state_e;");
+            w.Line("// ---- AXI4-Lite: the adapter takes one write or read and holds it until access_done ----");
             w.Line();
             var decls = new List<(string Type, string Names, string? Comment)>
             {
-                ("state_e", "state_q, state_d", null),
-                ("logic", "aw_held_q, aw_held_d", "AW taken, W not yet"),
-                ("logic", "w_held_q, w_held_d", "W taken, AW not yet"),
-                ("logic [AW-1:2]", "addr_q, addr_d", null),
-                ("logic [31:0]", "wdata_q, wdata_d", null),
-                ("logic [3:0]", "wstrb_q, wstrb_d", null),
-                ("logic [31:0]", "rdata_q, rdata_d", null),
+                ("axil_pkg::axil_req_t", "axil_req", null),
+                ("axil_pkg::axil_rsp_t", "axil_rsp", null),
+                ("logic", "bus_we, bus_re", "a write or read is being performed"),
+                ("logic [AW-1:0]", "bus_addr", null),
+                ("logic [31:0]", "bus_wdata", null),
+                ("logic [3:0]", "bus_wstrb", null),
             };
             if (ext) decls.Add(("logic [3:0]", "ext_done_q, ext_done_d", "byte lanes whose external register has answered"));
             if (extRead) decls.Add(("logic [31:0]", "ext_rdata_q, ext_rdata_d", "the read data of those lanes"));
-            decls.Add(("logic", "aw_hs, w_hs, ar_hs", null));
             decls.Add(("logic", "access_done", "no external register is left to answer after this clock"));
             decls.Add(("logic [31:0]", "reg_rdata", "the addressed word of the internal registers"));
             Declare(w, decls);
             w.Line();
-            w.Line("assign s_axil_awready_o = state_q == StIdle && !aw_held_q;");
-            w.Line("assign s_axil_wready_o  = state_q == StIdle && !w_held_q;");
-            w.Line("// A read waits while a write is on offer or half taken, so the two never interleave.");
-            w.Line("assign s_axil_arready_o = state_q == StIdle && !aw_held_q && !w_held_q && !s_axil_awvalid_i &&");
-            w.Line("                          !s_axil_wvalid_i;");
-            w.Line("assign s_axil_bvalid_o  = state_q == StWriteResp;");
-            w.Line("assign s_axil_bresp_o   = 2'b00;  // OKAY");
-            w.Line("assign s_axil_rvalid_o  = state_q == StReadResp;");
-            w.Line("assign s_axil_rdata_o   = rdata_q;");
-            w.Line("assign s_axil_rresp_o   = 2'b00;  // OKAY");
-            w.Line();
-            w.Line("assign aw_hs = s_axil_awvalid_i && s_axil_awready_o;");
-            w.Line("assign w_hs  = s_axil_wvalid_i && s_axil_wready_o;");
-            w.Line("assign ar_hs = s_axil_arvalid_i && s_axil_arready_o;");
-            w.Line();
             w.Line("always_comb begin");
             w.In();
-            w.Line("state_d   = state_q;");
-            w.Line("aw_held_d = aw_held_q;");
-            w.Line("w_held_d  = w_held_q;");
-            w.Line("addr_d    = addr_q;");
-            w.Line("wdata_d   = wdata_q;");
-            w.Line("wstrb_d   = wstrb_q;");
-            w.Line("rdata_d   = rdata_q;");
-            w.Line("unique case (state_q)");
-            w.In();
-            w.Line("StIdle: begin");
-            w.In();
-            w.Line("if (aw_hs) begin");
-            w.Line("  addr_d    = s_axil_awaddr_i[AW-1:2];");
-            w.Line("  aw_held_d = 1'b1;");
-            w.Line("end");
-            w.Line("if (w_hs) begin");
-            w.Line("  wdata_d  = s_axil_wdata_i;");
-            w.Line("  wstrb_d  = s_axil_wstrb_i;");
-            w.Line("  w_held_d = 1'b1;");
-            w.Line("end");
-            w.Line("if (aw_held_d && w_held_d) begin");
-            w.Line("  aw_held_d = 1'b0;");
-            w.Line("  w_held_d  = 1'b0;");
-            w.Line("  state_d   = StWrite;");
-            w.Line("end else if (ar_hs) begin");
-            w.Line("  addr_d  = s_axil_araddr_i[AW-1:2];");
-            w.Line("  state_d = StRead;");
-            w.Line("end");
+            w.Line("axil_req         = axil_pkg::AXIL_REQ_IDLE;");
+            w.Line("axil_req.awaddr  = 32'(s_axil_awaddr_i);");
+            w.Line("axil_req.awvalid = s_axil_awvalid_i;");
+            w.Line("axil_req.wdata   = s_axil_wdata_i;");
+            w.Line("axil_req.wstrb   = s_axil_wstrb_i;");
+            w.Line("axil_req.wvalid  = s_axil_wvalid_i;");
+            w.Line("axil_req.bready  = s_axil_bready_i;");
+            w.Line("axil_req.araddr  = 32'(s_axil_araddr_i);");
+            w.Line("axil_req.arvalid = s_axil_arvalid_i;");
+            w.Line("axil_req.rready  = s_axil_rready_i;");
             w.Out();
             w.Line("end");
-            w.Line("StWrite: begin");
-            w.Line("  if (access_done) state_d = StWriteResp;");
-            w.Line("end");
-            w.Line("StRead: begin");
-            w.Line("  if (access_done) begin");
-            w.Line("    state_d = StReadResp;");
-            w.Line($"    rdata_d = {(extRead ? "reg_rdata | ext_rdata_d" : "reg_rdata")};");
-            w.Line("  end");
-            w.Line("end");
-            w.Line("StWriteResp: begin");
-            w.Line("  if (s_axil_bready_i) state_d = StIdle;");
-            w.Line("end");
-            w.Line("StReadResp: begin");
-            w.Line("  if (s_axil_rready_i) state_d = StIdle;");
-            w.Line("end");
-            w.Line("default: state_d = StIdle;");
-            w.Out();
-            w.Line("endcase");
-            w.Out();
-            w.Line("end");
+            w.Line("assign s_axil_awready_o = axil_rsp.awready;");
+            w.Line("assign s_axil_wready_o  = axil_rsp.wready;");
+            w.Line("assign s_axil_bresp_o   = axil_rsp.bresp;");
+            w.Line("assign s_axil_bvalid_o  = axil_rsp.bvalid;");
+            w.Line("assign s_axil_arready_o = axil_rsp.arready;");
+            w.Line("assign s_axil_rdata_o   = axil_rsp.rdata;");
+            w.Line("assign s_axil_rresp_o   = axil_rsp.rresp;");
+            w.Line("assign s_axil_rvalid_o  = axil_rsp.rvalid;");
             w.Line();
-            var regs = new List<(string Name, string Reset)>
-            {
-                ("state", "StIdle"), ("aw_held", "1'b0"), ("w_held", "1'b0"), ("addr", "'0"), ("wdata", "'0"),
-                ("wstrb", "'0"), ("rdata", "'0"),
-            };
-            if (ext) regs.Add(("ext_done", "'0"));
+            w.Line("axil_adapter_reg #(.AW(AW)) u_adapter (");
+            WriteConnections(w,
+            [
+                ("clk_i", "clk_i"), ("rst_ni", "rst_ni"), ("axil_req_i", "axil_req"), ("axil_rsp_o", "axil_rsp"),
+                ("we_o", "bus_we"), ("re_o", "bus_re"), ("addr_o", "bus_addr"), ("wdata_o", "bus_wdata"),
+                ("wstrb_o", "bus_wstrb"), ("done_i", "access_done"),
+                ("rdata_i", extRead ? "reg_rdata | ext_rdata_d" : "reg_rdata"),
+            ]);
+            w.Line(");");
+            if (!ext) return;
+            var regs = new List<(string Name, string Reset)> { ("ext_done", "'0") };
             if (extRead) regs.Add(("ext_rdata", "'0"));
             int pad = regs.Max(x => x.Name.Length) + 2;
+            w.Line();
             w.Line("always_ff @(posedge clk_i or negedge rst_ni) begin");
             w.In();
             w.Line("if (!rst_ni) begin");
@@ -583,7 +549,7 @@ public sealed class SystemVerilogGenerator : IGenerator
             {
                 ($"logic {Range(WordWidth)}".TrimEnd(), "word", "32-bit word index within the block"),
                 ("logic", "in_block", "the address falls in the block"),
-                ("logic [31:0]", "wstrb_bits", "wstrb_q, one bit per data bit"),
+                ("logic [31:0]", "wstrb_bits", "bus_wstrb, one bit per data bit"),
             };
             if (UsesWrEn) decls.Add(("logic", "wr_en", "the write takes effect at the end of this clock"));
             if (UsesRdEn) decls.Add(("logic", "rd_en", "the read takes effect at the end of this clock"));
@@ -591,17 +557,17 @@ public sealed class SystemVerilogGenerator : IGenerator
             if (extWrite) decls.Add(("logic [31:0]", "wdata_be", "write data, 0 in bytes not strobed"));
             Declare(w, decls);
             w.Line();
-            w.Line("assign word = addr_q[BlockAw-1:2];");
+            w.Line("assign word = bus_addr[BlockAw-1:2];");
             w.Line("if (AW > BlockAw) begin : gen_addr_high");
-            w.Line("  assign in_block = ~|addr_q[AW-1:BlockAw];");
+            w.Line("  assign in_block = ~|bus_addr[AW-1:BlockAw];");
             w.Line("end else begin : gen_addr_exact");
             w.Line("  assign in_block = 1'b1;");
             w.Line("end");
-            w.Line("assign wstrb_bits = {{8{wstrb_q[3]}}, {8{wstrb_q[2]}}, {8{wstrb_q[1]}}, {8{wstrb_q[0]}}};");
-            if (UsesWrEn) w.Line("assign wr_en = state_q == StWrite && access_done;");
-            if (UsesRdEn) w.Line("assign rd_en = state_q == StRead && access_done;");
-            if (ext) w.Line("assign acc_strb = state_q == StRead ? 4'hf : wstrb_q;");
-            if (extWrite) w.Line("assign wdata_be = wdata_q & wstrb_bits;");
+            w.Line("assign wstrb_bits = {{8{bus_wstrb[3]}}, {8{bus_wstrb[2]}}, {8{bus_wstrb[1]}}, {8{bus_wstrb[0]}}};");
+            if (UsesWrEn) w.Line("assign wr_en = bus_we && access_done;");
+            if (UsesRdEn) w.Line("assign rd_en = bus_re && access_done;");
+            if (ext) w.Line("assign acc_strb = bus_re ? 4'hf : bus_wstrb;");
+            if (extWrite) w.Line("assign wdata_be = bus_wdata & wstrb_bits;");
         }
 
         // ---- per-register code ------------------------------------------------------------------
@@ -663,7 +629,7 @@ public sealed class SystemVerilogGenerator : IGenerator
                 ? $"{r.N} x {r.R.Width} bits at 0x{Hx(r.R.Offset)} + i * 0x{Hx(r.R.Stride)}"
                 : $"{r.R.Width} bits at 0x{Hx(r.R.Offset)}";
             w.Line();
-            w.Line($"// ---- {r.Name}{(r.R.External ? " (external)" : "")}: {where} ----");
+            w.Line($"// ---- {r.Name}{(r.R.External ? " (external)" : r.R.Ram ? " (ram)" : "")}: {where} ----");
         }
 
         private static void DeclareHits(SvWriter w, SvReg r)
@@ -754,7 +720,7 @@ public sealed class SystemVerilogGenerator : IGenerator
                 ("clk_i", "clk_i"),
                 ("rst_ni", "rst_ni"),
                 ("wmask_i", f.SwWritable ? $"{n}_wmask" : "'0"),
-                ("wdata_i", f.SwWritable ? Concat(pieces.Select(p => e.Bus("wdata_q", p.RegLo, p.Width))) : "'0"),
+                ("wdata_i", f.SwWritable ? Concat(pieces.Select(p => e.Bus("bus_wdata", p.RegLo, p.Width))) : "'0"),
                 ("rmask_i", f.OnRead == ReadEffect.Clear ? $"{n}_rmask" : "'0"),
                 ("de_i", f.HwWritable ? Hw("de") : "1'b0"),
                 ("d_i", f.HwWritable ? Hw("d") : "'0"),
@@ -774,6 +740,52 @@ public sealed class SystemVerilogGenerator : IGenerator
             int pad = list.Max(p => p.Name.Length);
             for (int i = 0; i < list.Count; i++)
                 w.Line($"  .{list[i].Name.PadRight(pad)}({list[i].Value}){(i + 1 < list.Count ? "," : "")}");
+        }
+
+        /// <summary>
+        /// A <c>ram</c> array: every element has its own word, so one access addresses at most one
+        /// element; software's reads wait a clock for the RAM (ram_wait), hardware reads by raddr.
+        /// </summary>
+        private void WriteRam(SvWriter w, SvReg r)
+        {
+            string n = r.Name;
+            ulong fieldMask = r.R.Fields.Aggregate(0UL, (acc, f) => acc | f.Mask);
+            WriteHeading(w, r);
+            DeclareHits(w, r);
+            w.Line($"logic {Range(r.IdxWidth)}{n}_idx;  // the element the access addresses");
+            w.Line($"logic [{r.R.Width - 1}:0] {n}_rdata;  // software's read port");
+            if (!HwReadsRam(r)) w.Line($"logic [{r.R.Width - 1}:0] {n}_hw_rdata;  // no field is visible to hardware");
+            Elem e = OpenElement(w, r, usesLane: false);
+            AssignHits(w, r, e);
+            CloseElement(w, r);
+            w.Line("always_comb begin");
+            w.In();
+            w.Line($"{n}_idx = '0;");
+            w.Line($"for (int i = 0; i < {r.N}; i++) {n}_idx |= {(r.IdxWidth == 1 ? $"{n}_hit[i]" : $"{{{r.IdxWidth}{{{n}_hit[i]}}}}")} & {r.IdxWidth}'(i);");
+            w.Out();
+            w.Line("end");
+            w.Line("regc_ram #(");
+            WriteConnections(w,
+            [
+                ("Width", r.R.Width.ToString(CultureInfo.InvariantCulture)),
+                ("Depth", r.N.ToString(CultureInfo.InvariantCulture)),
+                ("ResetValue", Lit(r.R.Width, r.R.ResetValue)),
+            ]);
+            w.Line($") u_{n} (");
+            WriteConnections(w,
+            [
+                ("clk_i", "clk_i"),
+                ("rst_ni", "rst_ni"),
+                ("we_i", $"wr_en && |{n}_hit"),
+                ("waddr_i", $"{n}_idx"),
+                ("wdata_i", $"bus_wdata & {Lit(r.R.Width, fieldMask)}"),
+                ("wbe_i", "bus_wstrb"),
+                ("a_addr_i", $"{n}_idx"),
+                ("a_rdata_o", $"{n}_rdata"),
+                ("b_addr_i", HwReadsRam(r) ? $"hw2reg_i.{n}.raddr" : "'0"),
+                ("b_rdata_o", HwReadsRam(r) ? $"reg2hw_o.{n}.rdata" : $"{n}_hw_rdata"),
+            ]);
+            w.Line(");");
         }
 
         private void WriteExternal(SvWriter w, SvReg r)
@@ -798,12 +810,12 @@ public sealed class SystemVerilogGenerator : IGenerator
             Elem e = OpenElement(w, r, usesLane: true);
             AssignHits(w, r, e);
             string done = r.Wide ? "ext_done_q" : e.Lanes("ext_done_q");
-            string write = $"state_q == StWrite && |{(r.Wide ? "wstrb_q" : e.Lanes("wstrb_q"))}";
+            string write = $"bus_we && |{(r.Wide ? "bus_wstrb" : e.Lanes("bus_wstrb"))}";
             string kind = (r.SwWritable, r.SwReadable) switch
             {
-                (true, true) => $"(({write}) || state_q == StRead)",
+                (true, true) => $"(({write}) || bus_re)",
                 (true, false) => write,
-                _ => "state_q == StRead",
+                _ => "bus_re",
             };
             w.Line($"assign {e.Index($"{n}_req")} = {e.AnyHit} && !(|{done}) && {kind};");
             CloseElement(w, r);
@@ -828,8 +840,8 @@ public sealed class SystemVerilogGenerator : IGenerator
             }
             w.Line($"assign {n}_ack = {any} && hw2reg_i.{n}.ack;");
 
-            w.Line($"assign reg2hw_o.{n}.re = {(r.SwReadable ? $"state_q == StRead && {any}" : "1'b0")};");
-            w.Line($"assign reg2hw_o.{n}.we = {(r.SwWritable ? $"state_q == StWrite && {any}" : "1'b0")};");
+            w.Line($"assign reg2hw_o.{n}.re = {(r.SwReadable ? $"bus_re && {any}" : "1'b0")};");
+            w.Line($"assign reg2hw_o.{n}.we = {(r.SwWritable ? $"bus_we && {any}" : "1'b0")};");
             string wdata = !r.SwWritable ? "'0"
                 : r.Wide ? $"{hi} ? {{wdata_be, 32'h0}} : {{32'h0, wdata_be}}"
                 : LaneSlice("wdata_be", lane, 8, r.R.Width, 0);
@@ -847,6 +859,7 @@ public sealed class SystemVerilogGenerator : IGenerator
             w.Line("always_comb begin");
             w.In();
             w.Line("reg_rdata = '0;");
+            foreach (SvReg r in Rams) w.Line($"reg_rdata |= {{32{{|{r.Name}_hit}}}} & {r.Name}_rdata;");
             foreach (SvReg r in Internal.Where(r => r.R.Fields.Any(SwVisible)))
             {
                 // The loop variable is an int here, not a genvar, so the lane is written out.
@@ -877,25 +890,41 @@ public sealed class SystemVerilogGenerator : IGenerator
 
         private void WriteExternalTracking(SvWriter w)
         {
+            string? busyExtra = null;
             w.Line();
+            if (Rams.Any())
+            {
+                w.Line("// A read of a RAM word takes a clock more: the RAM registers its read data.");
+                w.Line("logic ram_wait, ram_ready_q;");
+                w.Line("always_ff @(posedge clk_i or negedge rst_ni) begin");
+                w.Line("  if (!rst_ni) ram_ready_q <= 1'b0;");
+                w.Line("  else ram_ready_q <= bus_re;");
+                w.Line("end");
+                w.Line($"assign ram_wait = bus_re && !ram_ready_q && ({string.Join(" || ", Rams.Select(r => $"|{r.Name}_hit"))});");
+                w.Line();
+            }
             if (!External.Any())
             {
-                w.Line("assign access_done = 1'b1;  // no external registers: every access completes at once");
+                w.Line(Rams.Any()
+                    ? "assign access_done = !ram_wait;  // no external registers"
+                    : "assign access_done = 1'b1;  // no external registers: every access completes at once");
                 return;
             }
+            if (Rams.Any()) busyExtra = "ram_wait";
             bool extRead = External.Any(r => r.SwReadable);
             w.Line("// ---- external registers: each request is held until its ack; the access ends when all are in ----");
             w.Line();
             var busy = External.Select(r => r.SharesWords
                 ? $"|({r.Name}_req & ~({{{r.N}{{hw2reg_i.{r.Name}.ack}}}} & {r.Name}_sel))"
                 : $"({(r.Array ? "|" : "")}{r.Name}_req && !hw2reg_i.{r.Name}.ack)").ToList();
+            if (busyExtra is not null) busy.Add(busyExtra);
             w.Line($"assign access_done = !({string.Join(" ||\n                       ", busy)});");
             w.Line();
             w.Line("always_comb begin");
             w.In();
             w.Line("ext_done_d = ext_done_q;");
             if (extRead) w.Line("ext_rdata_d = ext_rdata_q;");
-            w.Line("if (state_q == StIdle) begin");
+            w.Line("if (!bus_we && !bus_re) begin");
             w.Line("  ext_done_d = '0;");
             if (extRead) w.Line("  ext_rdata_d = '0;");
             w.Line("end");
@@ -924,9 +953,10 @@ public sealed class SystemVerilogGenerator : IGenerator
         {
             w.Line();
             if (!_regs.Any(HasReg2Hw)) w.Line("assign reg2hw_o.placeholder = 1'b0;");
-            w.Line("// Not every block has a register in every byte lane.");
-            w.Line("logic unused_wdata;");
-            w.Line("assign unused_wdata = ^{wdata_q, wstrb_bits};");
+            w.Line("// Not every block has a register in every byte lane, or reads and writes alike; word");
+            w.Line("// addresses leave the byte bits unused.");
+            w.Line("logic unused_bus;");
+            w.Line("assign unused_bus = ^{bus_wdata, wstrb_bits, bus_addr[1:0], bus_we, bus_re};");
             var sink = new List<string>();
             if (!_regs.Any(HasHw2Reg)) sink.Add("hw2reg_i");
             foreach (SvReg r in Internal)
@@ -935,6 +965,7 @@ public sealed class SystemVerilogGenerator : IGenerator
                     sink.Add($"hw2reg_i.{r.Name}.{f.Name}");
             }
             foreach (SvReg r in External.Where(r => !r.SwReadable)) sink.Add($"hw2reg_i.{r.Name}.rdata");
+            foreach (SvReg r in Rams.Where(r => !HwReadsRam(r))) sink.Add($"{r.Name}_hw_rdata");
             if (sink.Count == 0) return;
             w.Line("// Inputs with no use here: hardware values of fields nobody can see, read data of write-only");
             w.Line("// external registers, the placeholder of an empty struct.");
@@ -950,28 +981,22 @@ public sealed class SystemVerilogGenerator : IGenerator
             w.Line($"  assert (AW >= BlockAw) else $fatal(1, \"{_b.Name}_reg_top: AW must be at least %0d\", BlockAw);");
             w.Line("end");
             w.Line();
-            w.Line("// The master holds a request, unchanged, until it is taken (AXI A3.2.1).");
-            Assert(w, "s_axil_awvalid_i && !s_axil_awready_o", "s_axil_awvalid_i && $stable(s_axil_awaddr_i)");
-            Assert(w, "s_axil_wvalid_i && !s_axil_wready_o", "s_axil_wvalid_i && $stable(s_axil_wdata_i) && $stable(s_axil_wstrb_i)");
-            Assert(w, "s_axil_arvalid_i && !s_axil_arready_o", "s_axil_arvalid_i && $stable(s_axil_araddr_i)");
-            w.Line("// So does the block with its responses.");
-            Assert(w, "s_axil_bvalid_o && !s_axil_bready_i", "s_axil_bvalid_o");
-            Assert(w, "s_axil_rvalid_o && !s_axil_rready_i", "s_axil_rvalid_o && $stable(s_axil_rdata_o)");
+            w.Line("// The AXI4-Lite handshake is checked in axil_adapter_reg.");
             foreach (SvReg r in External)
             {
                 string n = r.Name;
                 string idx = r.Array ? $" && $stable(reg2hw_o.{n}.idx)" : "";
                 w.Line($"// {n}: a request stays up, unchanged, until it is acked.");
-                Assert(w, $"reg2hw_o.{n}.re && !hw2reg_i.{n}.ack", $"reg2hw_o.{n}.re{idx}");
-                Assert(w, $"reg2hw_o.{n}.we && !hw2reg_i.{n}.ack",
+                Assert(w, $"{n}_re_held", $"reg2hw_o.{n}.re && !hw2reg_i.{n}.ack", $"reg2hw_o.{n}.re{idx}");
+                Assert(w, $"{n}_we_held", $"reg2hw_o.{n}.we && !hw2reg_i.{n}.ack",
                     $"reg2hw_o.{n}.we{idx} && $stable(reg2hw_o.{n}.wdata) && $stable(reg2hw_o.{n}.be)");
             }
             w.Raw("`endif\n");
         }
 
-        private static void Assert(SvWriter w, string antecedent, string consequent)
+        private static void Assert(SvWriter w, string label, string antecedent, string consequent)
         {
-            w.Line("assert property (@(posedge clk_i) disable iff (!rst_ni)");
+            w.Line($"{label}: assert property (@(posedge clk_i) disable iff (!rst_ni)");
             w.Line($"  {antecedent} |=> {consequent});");
         }
 

@@ -50,8 +50,12 @@ public sealed record FieldInfo(string Name, string Description, int Lsb, int Wid
         + (Has(FieldFlags.SinglePulse) ? "/pulse" : "");
 }
 
-/// <summary>A register (or an array of them: element <c>i</c> at <c>Offset + i * Stride</c>).</summary>
-public sealed record RegisterInfo(string Name, string Description, uint Offset, int Width, int Count, uint Stride, bool IsArray, bool External, IReadOnlyList<FieldInfo> Fields)
+/// <summary>
+/// A register (or an array of them: element <c>i</c> at <c>Offset + i * Stride</c>). <paramref name="Ram"/>:
+/// the RTL stores the array in a RAM (hardware reads it through a read port, not a <c>q</c> per
+/// element); the access semantics are the same.
+/// </summary>
+public sealed record RegisterInfo(string Name, string Description, uint Offset, int Width, int Count, uint Stride, bool IsArray, bool External, IReadOnlyList<FieldInfo> Fields, bool Ram = false)
 {
     public int Bytes => Width / 8;
 

@@ -97,15 +97,15 @@ public static class MsixTable
             new RegisterInfo("entry_msg_addr_lo", "Message address, bits 31:0 (dword aligned).", 0x0, 32, 32, 0x10, true, false,
                 [
                     new FieldInfo("addr_lo", "", 0, 32, SwAccess.RW, HwAccess.R, 0x0, FieldFlags.None),
-                ]),
+                ], Ram: true),
             new RegisterInfo("entry_msg_addr_hi", "Message address, bits 63:32.", 0x4, 32, 32, 0x10, true, false,
                 [
                     new FieldInfo("addr_hi", "", 0, 32, SwAccess.RW, HwAccess.R, 0x0, FieldFlags.None),
-                ]),
+                ], Ram: true),
             new RegisterInfo("entry_msg_data", "Message data.", 0x8, 32, 32, 0x10, true, false,
                 [
                     new FieldInfo("data", "", 0, 32, SwAccess.RW, HwAccess.R, 0x0, FieldFlags.None),
-                ]),
+                ], Ram: true),
             new RegisterInfo("entry_vector_control", "Vector control.", 0xc, 32, 32, 0x10, true, false,
                 [
                     new FieldInfo("mask", "The vector is masked: messages are held as pending.", 0, 1, SwAccess.RW, HwAccess.R, 0x1, FieldFlags.SwMod),

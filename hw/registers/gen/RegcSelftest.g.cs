@@ -8,7 +8,7 @@ namespace VirtioHw.Registers;
 public static class RegcSelftest
 {
     /// <summary>Bytes the block decodes.</summary>
-    public const uint Size = 0xfc;
+    public const uint Size = 0x120;
 
     /// <summary>byte0</summary>
     public static class Byte0
@@ -582,6 +582,34 @@ public static class RegcSelftest
         }
     }
 
+    /// <summary>ram_words</summary>
+    public static class RamWords
+    {
+        public const uint Offset = 0x100;
+        public const int Width = 32;
+        public const ulong ResetValue = 0x5a00beef;
+        public const int Count = 8;
+        public const uint Stride = 0x4;
+        /// <summary>Offset of element <paramref name="index"/>.</summary>
+        public static uint OffsetOf(int index) => Offset + (uint)index * Stride;
+        /// <summary>lo</summary>
+        public static class Lo
+        {
+            public const int Shift = 0;
+            public const int Bits = 16;
+            public const ulong Mask = 0xffff;
+            public const ulong Reset = 0xbeef;
+        }
+        /// <summary>hi</summary>
+        public static class Hi
+        {
+            public const int Shift = 24;
+            public const int Bits = 8;
+            public const ulong Mask = 0xff000000;
+            public const ulong Reset = 0x5a;
+        }
+    }
+
     /// <summary>Values of the fields encoded with 'selftest_mode'.</summary>
     public enum SelftestMode : byte
     {
@@ -724,6 +752,11 @@ public static class RegcSelftest
                 [
                     new FieldInfo("value", "", 0, 16, SwAccess.RW, HwAccess.NA, 0x0, FieldFlags.None),
                 ]),
+            new RegisterInfo("ram_words", "", 0x100, 32, 8, 0x4, true, false,
+                [
+                    new FieldInfo("lo", "", 0, 16, SwAccess.RW, HwAccess.R, 0xbeef, FieldFlags.None),
+                    new FieldInfo("hi", "", 24, 8, SwAccess.RW, HwAccess.R, 0x5a, FieldFlags.None),
+                ], Ram: true),
         ]);
 }
 
@@ -830,6 +863,12 @@ public sealed class RegcSelftestModel : RegisterBlockModel
 
     /// <summary>Hand-written storage behind the external register 'mixed_ext'; without one, reads are 0 and writes are dropped.</summary>
     public IExternalRegister? MixedExtHandler { get => GetExternal(30); set => SetExternal(30, value); }
+
+    /// <summary>ram_words.lo</summary>
+    public ushort GetRamWordsLo(int index) => (ushort)HwRead(31, 0, index);
+
+    /// <summary>ram_words.hi</summary>
+    public byte GetRamWordsHi(int index) => (byte)HwRead(31, 1, index);
 
     /// <summary>Software modified the field (swmod); the value is the new field value.</summary>
     public event global::System.EventHandler<FieldEvent>? RclrStatusEventAModified;

@@ -8,6 +8,9 @@
 // all-ones and a write is dropped. A slot committed with system set maps host system memory (a
 // driver's buffer) instead: its bus address must be page-aligned and below 2^SysAddrBits, it is kept
 // as a page number, and its accesses go out with mem_sys_o high, only while bus mastering is on.
+// The table is a RAM (one write port, a registered read, no reset): a valid bit per slot, cleared
+// by reset and set by a commit, stands in for the table's reset, and a host access looks its slot
+// up a clock before it decides.
 module ep_chunk_window #(
   parameter int unsigned Slots        = 256,
   parameter int unsigned ChunkShift   = 17,
@@ -53,9 +56,14 @@ module ep_chunk_window #(
   localparam logic [64:0] Backing = 65'(1) << BackingShift;
   localparam logic [64:0] Chunk   = 65'(1) << ChunkShift;
 
-  // Per slot: address, the access granted (read, write; valid is folded into both), system memory.
-  logic [Slots*AddrW-1:0]             addr_q;  // slot i in bits AddrW*i +: AddrW
-  logic [Slots-1:0]                   rd_q, wr_q, sys_q;
+  // One table entry: the address field, the access granted (read, write; valid is folded into
+  // both), system memory.
+  typedef struct packed {
+    logic [AddrW-1:0] addr;
+    logic             rd;
+    logic             wr;
+    logic             sys;
+  } entry_t;
 
   logic in_range;  // backing: the chunk lies wholly in backing memory; system: page-aligned, below 2^SysAddrBits
   assign in_range = commit_system_i
@@ -69,49 +77,70 @@ module ep_chunk_window #(
   logic commit_hit;
   assign commit_hit = commit_i && commit_index_i < 32'(Slots);
 
+  entry_t commit_entry;
+  always_comb begin
+    commit_entry.addr = in_range ? commit_field : '0;
+    commit_entry.rd   = in_range && commit_valid_i && commit_read_i;
+    commit_entry.wr   = in_range && commit_valid_i && commit_write_i;
+    commit_entry.sys  = in_range && commit_system_i;
+  end
+
+  logic [SlotW-1:0] slot;        // the slot the host access addresses
+  logic [Slots-1:0] valid_q, valid_d;
+  logic             lookup_en;   // read the table for the access on offer (the slot held by req_i)
+  // The storage holds plain vectors (entry_t's bits): Yosys 0.23 infers no memory from an array
+  // of structs, nor takes $bits of a type.
+  localparam int unsigned EntryW = AddrW + 3;
+  logic [EntryW-1:0] table_mem [Slots];
+  entry_t           entry_q;     // the RAM's read register
+  logic             entry_valid_q, entry_valid_d;
+  entry_t           entry;       // the slot's entry, reset value where never committed
+
+  assign slot = offset_i[SlotW+ChunkShift-1:ChunkShift];
+
+  always_comb begin
+    valid_d = valid_q;
+    if (commit_hit) valid_d[commit_index_i[SlotW-1:0]] = 1'b1;
+    entry_valid_d = lookup_en ? valid_q[slot] : entry_valid_q;
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      rd_q   <= '0;
-      wr_q   <= '0;
-      sys_q  <= '0;
-    end else if (commit_hit) begin
-      rd_q[commit_index_i[SlotW-1:0]]   <= in_range && commit_valid_i && commit_read_i;
-      wr_q[commit_index_i[SlotW-1:0]]   <= in_range && commit_valid_i && commit_write_i;
-      sys_q[commit_index_i[SlotW-1:0]]  <= in_range && commit_system_i;
+      valid_q       <= '0;
+      entry_valid_q <= 1'b0;
+    end else begin
+      valid_q       <= valid_d;
+      entry_valid_q <= entry_valid_d;
     end
   end
 
-  // The address table: one indexed write per commit, so a simulator touches one slot per clock
-  // rather than comparing every slot's index; reset a slot at a time (one reset of the whole vector
-  // is a replication wider than lint accepts).
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      for (int unsigned i = 0; i < Slots; i++) addr_q[AddrW*i+:AddrW] <= '0;
-    end else if (commit_hit) begin
-      addr_q[AddrW*commit_index_i[SlotW-1:0]+:AddrW] <= in_range ? commit_field : '0;
-    end
+  // The table: no reset, one write port, a registered read.
+  always_ff @(posedge clk_i) begin
+    if (commit_hit) table_mem[commit_index_i[SlotW-1:0]] <= commit_entry;
+    if (lookup_en) entry_q <= table_mem[slot];
   end
+
+  assign entry = entry_valid_q ? entry_q : '0;
 
   typedef enum logic [1:0] {
-    StIdle,  // waiting for a host access
-    StMem,   // the memory master holds the request
-    StDone   // ack_o for one clock
+    StIdle,    // waiting for a host access
+    StLookup,  // the slot's entry is being read from the table
+    StMem,     // the memory master holds the request
+    StDone     // ack_o for one clock
   } state_e;
 
   state_e      state_q, state_d;
   logic [31:0] rdata_q, rdata_d;
-  logic [SlotW-1:0] slot;
   logic        granted;
-  logic [AddrW-1:0] slot_addr;
 
-  assign slot      = offset_i[SlotW+ChunkShift-1:ChunkShift];
-  assign granted   = (we_i ? wr_q[slot] : rd_q[slot]) && (!sys_q[slot] || bus_master_i);
-  assign slot_addr = addr_q[AddrW*slot+:AddrW];
+  // The entry is read while idle, so it is there in StLookup, and then kept for the access.
+  assign lookup_en = state_q == StIdle;
+  assign granted   = (we_i ? entry.wr : entry.rd) && (!entry.sys || bus_master_i);
 
   assign mem_req_o   = state_q == StMem;
-  assign mem_sys_o   = sys_q[slot];
+  assign mem_sys_o   = entry.sys;
   assign mem_we_o    = we_i;
-  assign mem_addr_o  = (sys_q[slot] ? 64'(slot_addr) << PageShift : 64'(slot_addr[BackingShift-1:0]))
+  assign mem_addr_o  = (entry.sys ? 64'(entry.addr) << PageShift : 64'(entry.addr[BackingShift-1:0]))
                        + 64'(offset_i[ChunkShift-1:0]);
   assign mem_be_o    = we_i ? be_i : 4'hf;
   assign mem_wdata_o = wdata_i;
@@ -123,13 +152,14 @@ module ep_chunk_window #(
     rdata_d = rdata_q;
     unique case (state_q)
       StIdle: begin
-        if (req_i) begin
-          if (granted) begin
-            state_d = StMem;
-          end else begin
-            rdata_d = 32'hffff_ffff;
-            state_d = StDone;
-          end
+        if (req_i) state_d = StLookup;
+      end
+      StLookup: begin
+        if (granted) begin
+          state_d = StMem;
+        end else begin
+          rdata_d = 32'hffff_ffff;
+          state_d = StDone;
         end
       end
       StMem: begin

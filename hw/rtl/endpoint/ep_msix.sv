@@ -4,7 +4,9 @@
 // it or the function is masked, in which case its pending bit is set; clearing a vector's mask,
 // clearing the function mask or enabling MSI-X releases pending messages. Nothing is sent or left
 // pending while MSI-X is disabled; with bus mastering off a message is dropped. Messages leave one
-// at a time on the MSI output, lowest vector first, the table read when the message leaves.
+// at a time on the MSI output, lowest vector first. The table's address and data are a RAM
+// (msix_table's ram registers): the vector chosen is read through its hardware port, and the message
+// leaves a clock later with what the table held then.
 module ep_msix #(
   parameter int unsigned Vectors = 8  // at most 32
 ) (
@@ -18,9 +20,10 @@ module ep_msix #(
   input  wire logic                    enable_i,         // message_control.enable
   input  wire logic                    function_mask_i,  // message_control.function_mask
   input  wire logic                    bus_master_i,     // command.bus_master
-  input  wire logic [1023:0]           addr_lo_i,        // the table, every entry
-  input  wire logic [1023:0]           addr_hi_i,
-  input  wire logic [1023:0]           data_i,
+  output logic [4:0]                   table_raddr_o,    // the entry read, for the next clock
+  input  wire logic [31:0]             addr_lo_i,        // the entry of the previous clock's table_raddr_o
+  input  wire logic [31:0]             addr_hi_i,
+  input  wire logic [31:0]             data_i,
   input  wire logic [31:0]             mask_i,
   output logic [63:0]                  pending_o,        // the PBA
   output logic                         msi_valid_o,
@@ -40,6 +43,7 @@ module ep_msix #(
   logic               enable_q, fmask_q;
   logic [Vectors-1:0] mask_q;
   logic               valid_q, valid_d;
+  logic               fetch_q, fetch_d;  // the table read of the chosen vector is under way
   logic [63:0]        addr_q, addr_d;
   logic [31:0]        data_q, data_d;
   logic [Vectors-1:0] lowest;    // the lowest vector waiting
@@ -52,6 +56,7 @@ module ep_msix #(
     pending_d = pending_q;
     send_d    = send_q;
     valid_d   = valid_q;
+    fetch_d   = 1'b0;
     addr_d    = addr_q;
     data_d    = data_q;
     // Release on unmask: a vector's mask cleared, the function mask cleared, MSI-X enabled.
@@ -71,17 +76,23 @@ module ep_msix #(
       else send_d[cv] = 1'b1;
     end
     if (clear_pending_i) pending_d = '0;
-    // The output takes the lowest waiting vector once it is free (dropped without bus mastering).
+    // Once the output is free the lowest waiting vector is read from the table; a clock later its
+    // message is on the output (dropped without bus mastering).
     if (out_free) valid_d = 1'b0;
-    if (out_free && |send_q) begin
+    if (fetch_q) begin
       valid_d = bus_master_i;
+      addr_d  = {addr_hi_i, addr_lo_i};
+      data_d  = data_i;
+    end else if (out_free && |send_q) begin
       send_d  = send_d & ~lowest;
-      for (int unsigned v = 0; v < Vectors; v++) begin
-        if (lowest[v]) begin
-          addr_d = {addr_hi_i[32*v+:32], addr_lo_i[32*v+:32]};
-          data_d = data_i[32*v+:32];
-        end
-      end
+      fetch_d = 1'b1;
+    end
+  end
+
+  always_comb begin
+    table_raddr_o = '0;
+    for (int unsigned v = 0; v < Vectors; v++) begin
+      if (lowest[v]) table_raddr_o = 5'(v);
     end
   end
 
@@ -93,6 +104,7 @@ module ep_msix #(
       fmask_q   <= 1'b0;
       mask_q    <= '1;
       valid_q   <= 1'b0;
+      fetch_q   <= 1'b0;
       addr_q    <= '0;
       data_q    <= '0;
     end else begin
@@ -102,6 +114,7 @@ module ep_msix #(
       fmask_q   <= function_mask_i;
       mask_q    <= mask_i[Vectors-1:0];
       valid_q   <= valid_d;
+      fetch_q   <= fetch_d;
       addr_q    <= addr_d;
       data_q    <= data_d;
     end
@@ -111,6 +124,17 @@ module ep_msix #(
   assign msi_valid_o = valid_q;
   assign msi_addr_o  = addr_q;
   assign msi_data_o  = data_q;
+
+`ifndef SYNTHESIS
+  // A pending bit is set only for a vector that is masked (itself or by the function mask).
+  for (genvar v = 0; v < Vectors; v++) begin : gen_pba_check
+    ep_msix_pending_only_masked: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      !pending_q[v] && pending_d[v] |-> function_mask_i || mask_i[v]);
+  end
+  // The MSI output holds a message, unchanged, until it is taken.
+  ep_msix_msi_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
+    msi_valid_o && !msi_ready_i |=> msi_valid_o && $stable(msi_addr_o) && $stable(msi_data_o));
+`endif
 
 endmodule
 

@@ -465,10 +465,6 @@ module ism_mmio_endpoint_top #(
   logic [1:0]       evt_push, evt_grant;
   logic [15:0]      evt_kind;  // port i in bits 8*i+7:8*i
   logic [63:0]      evt_data;  // port i in bits 32*i+31:32*i
-  logic [15:0]      evt_count;
-  logic [7:0]       evt_head_kind;
-  logic [31:0]      evt_head_data;
-  logic             evt_overflow;
 
   logic [63:0] kick_off;
   assign kick_off = shm_addr - virtio_ism_ep_pkg::NOTIFY_AREA_OFFSET;
@@ -484,64 +480,49 @@ module ism_mmio_endpoint_top #(
   assign shm_loc_ack   = shm_window ? chunk_ack : shm_loc_req && (!evt_push[1] || evt_grant[1]);
   assign shm_loc_rdata = shm_window ? chunk_rdata : 32'h0;
 
-  ep_event_fifo #(.Depth(virtio_ism_ep_pkg::EVENT_FIFO_DEPTH), .NP(2)) u_events (
+
+  // ---- the firmware CSR port ----
+
+  ep_fw_port #(
+    .FwAw          (FwAw),
+    .EventDepth    (virtio_ism_ep_pkg::EVENT_FIFO_DEPTH),
+    .NP            (2),
+    .VirtioDeviceId(virtio_ism_ep_pkg::VIRTIO_DEVICE_ID),
+    .Queues        (virtio_ism_ep_pkg::QUEUES),
+    .Vectors       (virtio_ism_ep_pkg::MSIX_VECTORS),
+    .ChunkSlots    (virtio_ism_ep_pkg::CHUNKS_SLOTS)
+  ) u_fw (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
+    .fw_awaddr_i (fw_awaddr_i),
+    .fw_awvalid_i(fw_awvalid_i),
+    .fw_awready_o(fw_awready_o),
+    .fw_wdata_i  (fw_wdata_i),
+    .fw_wstrb_i  (fw_wstrb_i),
+    .fw_wvalid_i (fw_wvalid_i),
+    .fw_wready_o (fw_wready_o),
+    .fw_bresp_o  (fw_bresp_o),
+    .fw_bvalid_o (fw_bvalid_o),
+    .fw_bready_i (fw_bready_i),
+    .fw_araddr_i (fw_araddr_i),
+    .fw_arvalid_i(fw_arvalid_i),
+    .fw_arready_o(fw_arready_o),
+    .fw_rdata_o  (fw_rdata_o),
+    .fw_rresp_o  (fw_rresp_o),
+    .fw_rvalid_o (fw_rvalid_o),
+    .fw_rready_i (fw_rready_i),
     .push_i      (evt_push),
     .push_kind_i (evt_kind),
     .push_data_i (evt_data),
     .push_grant_o(evt_grant),
-    .pop_i       (fw_csr_reg2hw.evt_pop.pop.q),
-    .count_o     (evt_count),
-    .head_kind_o (evt_head_kind),
-    .head_data_o (evt_head_data),
-    .overflow_o  (evt_overflow)
-  );
-  assign fw_irq_o = evt_count != 16'h0;
-
-  // ---- the firmware CSR port ----
-
-  fw_csr_reg_top #(.AW(FwAw)) u_fw_csr (
-    .clk_i           (clk_i),
-    .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (fw_awaddr_i),
-    .s_axil_awvalid_i(fw_awvalid_i),
-    .s_axil_awready_o(fw_awready_o),
-    .s_axil_wdata_i  (fw_wdata_i),
-    .s_axil_wstrb_i  (fw_wstrb_i),
-    .s_axil_wvalid_i (fw_wvalid_i),
-    .s_axil_wready_o (fw_wready_o),
-    .s_axil_bresp_o  (fw_bresp_o),
-    .s_axil_bvalid_o (fw_bvalid_o),
-    .s_axil_bready_i (fw_bready_i),
-    .s_axil_araddr_i (fw_araddr_i),
-    .s_axil_arvalid_i(fw_arvalid_i),
-    .s_axil_arready_o(fw_arready_o),
-    .s_axil_rdata_o  (fw_rdata_o),
-    .s_axil_rresp_o  (fw_rresp_o),
-    .s_axil_rvalid_o (fw_rvalid_o),
-    .s_axil_rready_i (fw_rready_i),
-    .reg2hw_o        (fw_csr_reg2hw),
-    .hw2reg_i        (fw_csr_hw2reg)
+    .fw_irq_o    (fw_irq_o),
+    .reg2hw_o    (fw_csr_reg2hw),
+    .hw2reg_i    (fw_csr_hw2reg)
   );
 
   always_comb begin
-    fw_csr_hw2reg.personality.device_id.d = virtio_ism_ep_pkg::VIRTIO_DEVICE_ID;
-    fw_csr_hw2reg.personality.device_id.de = 1'b1;
-    fw_csr_hw2reg.personality.num_queues.d = 8'(Queues);
-    fw_csr_hw2reg.personality.num_queues.de = 1'b1;
+    fw_csr_hw2reg = '0;  // ep_fw_port drives identity and event registers itself
     // What the description has, as the model reports it, although the mmio transport sends no MSI-X.
-    fw_csr_hw2reg.personality.msix_vectors.d = 12'(virtio_ism_ep_pkg::MSIX_VECTORS);
-    fw_csr_hw2reg.personality.msix_vectors.de = 1'b1;
-    fw_csr_hw2reg.chunk_slots.chunk_slots.d = 32'(virtio_ism_ep_pkg::CHUNKS_SLOTS);
-    fw_csr_hw2reg.chunk_slots.chunk_slots.de = 1'b1;
-    fw_csr_hw2reg.evt_status.count.d = evt_count;
-    fw_csr_hw2reg.evt_status.count.de = 1'b1;
-    fw_csr_hw2reg.evt_status.overflow.set  = evt_overflow;
-    fw_csr_hw2reg.evt_kind.kind.d = evt_head_kind;
-    fw_csr_hw2reg.evt_kind.kind.de = 1'b1;
-    fw_csr_hw2reg.evt_data.data.d = evt_head_data;
-    fw_csr_hw2reg.evt_data.data.de = 1'b1;
     fw_csr_hw2reg.drv_features.accepted.d = drv_features;
     fw_csr_hw2reg.drv_features.accepted.de = drv_features_de;
     fw_csr_hw2reg.device_status.status.d = device_status;

@@ -598,7 +598,13 @@ module ivshmem_endpoint_top #(
     .hw2reg_i        (msix_pba_hw2reg)
   );
 
-  assign msix_table_hw2reg.placeholder = 1'b0;
+  // MSI-X delivery reads the table's message address and data through their RAM read ports.
+  logic [4:0] msix_raddr;
+  always_comb begin
+    msix_table_hw2reg.entry_msg_addr_lo.raddr = msix_raddr;
+    msix_table_hw2reg.entry_msg_addr_hi.raddr = msix_raddr;
+    msix_table_hw2reg.entry_msg_data.raddr    = msix_raddr;
+  end
 
   // msix_trigger's swmod comes with the write; the vector written is in q a clock later.
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -618,9 +624,10 @@ module ivshmem_endpoint_top #(
     .enable_i        (msix_cap_reg2hw.message_control.enable.q),
     .function_mask_i (msix_cap_reg2hw.message_control.function_mask.q),
     .bus_master_i    (header_reg2hw.command.bus_master.q),
-    .addr_lo_i       (msix_table_reg2hw.entry_msg_addr_lo.addr_lo.q),
-    .addr_hi_i       (msix_table_reg2hw.entry_msg_addr_hi.addr_hi.q),
-    .data_i          (msix_table_reg2hw.entry_msg_data.data.q),
+    .table_raddr_o   (msix_raddr),
+    .addr_lo_i       (msix_table_reg2hw.entry_msg_addr_lo.rdata),
+    .addr_hi_i       (msix_table_reg2hw.entry_msg_addr_hi.rdata),
+    .data_i          (msix_table_reg2hw.entry_msg_data.rdata),
     .mask_i          (msix_table_reg2hw.entry_vector_control.mask.q),
     .pending_o       (msix_pending),
     .msi_valid_o     (msi_valid_o),
@@ -678,70 +685,54 @@ module ivshmem_endpoint_top #(
     else doorbell_q <= ivshmem_reg2hw.doorbell.peer.swmod;
   end
 
-  logic             evt_grant;
-  logic [15:0]      evt_count;
-  logic [7:0]       evt_head_kind;
-  logic [31:0]      evt_head_data;
-  logic             evt_overflow;
-  ep_event_fifo #(.Depth(ivshmem_ep_pkg::EVENT_FIFO_DEPTH), .NP(1)) u_events (
-    .clk_i       (clk_i),
-    .rst_ni      (rst_ni),
-    .push_i      (doorbell_q),
-    .push_kind_i (fw_csr_reg_pkg::FW_EVENT_KIND_DOORBELL),
-    .push_data_i ({ivshmem_reg2hw.doorbell.peer.q, ivshmem_reg2hw.doorbell.vector.q}),
-    .push_grant_o(evt_grant),
-    .pop_i       (fw_csr_reg2hw.evt_pop.pop.q),
-    .count_o     (evt_count),
-    .head_kind_o (evt_head_kind),
-    .head_data_o (evt_head_data),
-    .overflow_o  (evt_overflow)
-  );
-  assign fw_irq_o = evt_count != 16'h0;
+  logic        evt_push, evt_grant;
+  logic [7:0]  evt_kind;
+  logic [31:0] evt_data;
+  assign evt_push = doorbell_q;
+  assign evt_kind = fw_csr_reg_pkg::FW_EVENT_KIND_DOORBELL;
+  assign evt_data = {ivshmem_reg2hw.doorbell.peer.q, ivshmem_reg2hw.doorbell.vector.q};
 
   // ---- the firmware CSR port ----
 
-  fw_csr_reg_top #(.AW(FwAw)) u_fw_csr (
-    .clk_i           (clk_i),
-    .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (fw_awaddr_i),
-    .s_axil_awvalid_i(fw_awvalid_i),
-    .s_axil_awready_o(fw_awready_o),
-    .s_axil_wdata_i  (fw_wdata_i),
-    .s_axil_wstrb_i  (fw_wstrb_i),
-    .s_axil_wvalid_i (fw_wvalid_i),
-    .s_axil_wready_o (fw_wready_o),
-    .s_axil_bresp_o  (fw_bresp_o),
-    .s_axil_bvalid_o (fw_bvalid_o),
-    .s_axil_bready_i (fw_bready_i),
-    .s_axil_araddr_i (fw_araddr_i),
-    .s_axil_arvalid_i(fw_arvalid_i),
-    .s_axil_arready_o(fw_arready_o),
-    .s_axil_rdata_o  (fw_rdata_o),
-    .s_axil_rresp_o  (fw_rresp_o),
-    .s_axil_rvalid_o (fw_rvalid_o),
-    .s_axil_rready_i (fw_rready_i),
-    .reg2hw_o        (fw_csr_reg2hw),
-    .hw2reg_i        (fw_csr_hw2reg)
+  ep_fw_port #(
+    .FwAw          (FwAw),
+    .EventDepth    (ivshmem_ep_pkg::EVENT_FIFO_DEPTH),
+    .NP            (1),
+    .VirtioDeviceId(ivshmem_ep_pkg::VIRTIO_DEVICE_ID),
+    .Queues        (ivshmem_ep_pkg::QUEUES),
+    .Vectors       (Vectors),
+    .ChunkSlots    (0)
+  ) u_fw (
+    .clk_i       (clk_i),
+    .rst_ni      (rst_ni),
+    .fw_awaddr_i (fw_awaddr_i),
+    .fw_awvalid_i(fw_awvalid_i),
+    .fw_awready_o(fw_awready_o),
+    .fw_wdata_i  (fw_wdata_i),
+    .fw_wstrb_i  (fw_wstrb_i),
+    .fw_wvalid_i (fw_wvalid_i),
+    .fw_wready_o (fw_wready_o),
+    .fw_bresp_o  (fw_bresp_o),
+    .fw_bvalid_o (fw_bvalid_o),
+    .fw_bready_i (fw_bready_i),
+    .fw_araddr_i (fw_araddr_i),
+    .fw_arvalid_i(fw_arvalid_i),
+    .fw_arready_o(fw_arready_o),
+    .fw_rdata_o  (fw_rdata_o),
+    .fw_rresp_o  (fw_rresp_o),
+    .fw_rvalid_o (fw_rvalid_o),
+    .fw_rready_i (fw_rready_i),
+    .push_i      (evt_push),
+    .push_kind_i (evt_kind),
+    .push_data_i (evt_data),
+    .push_grant_o(evt_grant),
+    .fw_irq_o    (fw_irq_o),
+    .reg2hw_o    (fw_csr_reg2hw),
+    .hw2reg_i    (fw_csr_hw2reg)
   );
 
-  // No virtqueues, features, status, chunk table or device configuration: those registers only
-  // hold what firmware writes, and the queue registers read 0.
   always_comb begin
-    fw_csr_hw2reg.personality.device_id.d = ivshmem_ep_pkg::VIRTIO_DEVICE_ID;
-    fw_csr_hw2reg.personality.device_id.de = 1'b1;
-    fw_csr_hw2reg.personality.num_queues.d = 8'(ivshmem_ep_pkg::QUEUES);
-    fw_csr_hw2reg.personality.num_queues.de = 1'b1;
-    fw_csr_hw2reg.personality.msix_vectors.d = 12'(Vectors);
-    fw_csr_hw2reg.personality.msix_vectors.de = 1'b1;
-    fw_csr_hw2reg.chunk_slots.chunk_slots.d = 32'h0;
-    fw_csr_hw2reg.chunk_slots.chunk_slots.de = 1'b1;
-    fw_csr_hw2reg.evt_status.count.d = evt_count;
-    fw_csr_hw2reg.evt_status.count.de = 1'b1;
-    fw_csr_hw2reg.evt_status.overflow.set  = evt_overflow;
-    fw_csr_hw2reg.evt_kind.kind.d = evt_head_kind;
-    fw_csr_hw2reg.evt_kind.kind.de = 1'b1;
-    fw_csr_hw2reg.evt_data.data.d = evt_head_data;
-    fw_csr_hw2reg.evt_data.data.de = 1'b1;
+    fw_csr_hw2reg = '0;  // ep_fw_port drives identity and event registers itself
     fw_csr_hw2reg.drv_features.accepted.d = '0;
     fw_csr_hw2reg.drv_features.accepted.de = 1'b0;
     fw_csr_hw2reg.device_status.status.d = '0;

@@ -38,110 +38,59 @@ module fw_csr_reg_top #(
 
   localparam int unsigned BlockAw = fw_csr_reg_pkg::FW_CSR_ADDR_WIDTH;
 
-  // ---- AXI4-Lite: accept one write (AW and W) or one read, perform it, respond ----
+  // ---- AXI4-Lite: the adapter takes one write or read and holds it until access_done ----
 
-  typedef enum logic [2:0] {
-    StIdle,       // accepting AW, W and AR
-    StWrite,      // performing the write; waits here for external registers
-    StRead,       // performing the read; waits here for external registers
-    StWriteResp,  // B valid
-    StReadResp    // R valid
-  } state_e;
-
-  state_e        state_q, state_d;
-  logic          aw_held_q, aw_held_d;      // AW taken, W not yet
-  logic          w_held_q, w_held_d;        // W taken, AW not yet
-  logic [AW-1:2] addr_q, addr_d;
-  logic [31:0]   wdata_q, wdata_d;
-  logic [3:0]    wstrb_q, wstrb_d;
-  logic [31:0]   rdata_q, rdata_d;
-  logic [3:0]    ext_done_q, ext_done_d;    // byte lanes whose external register has answered
-  logic [31:0]   ext_rdata_q, ext_rdata_d;  // the read data of those lanes
-  logic          aw_hs, w_hs, ar_hs;
-  logic          access_done;               // no external register is left to answer after this clock
-  logic [31:0]   reg_rdata;                 // the addressed word of the internal registers
-
-  assign s_axil_awready_o = state_q == StIdle && !aw_held_q;
-  assign s_axil_wready_o  = state_q == StIdle && !w_held_q;
-  // A read waits while a write is on offer or half taken, so the two never interleave.
-  assign s_axil_arready_o = state_q == StIdle && !aw_held_q && !w_held_q && !s_axil_awvalid_i &&
-                            !s_axil_wvalid_i;
-  assign s_axil_bvalid_o  = state_q == StWriteResp;
-  assign s_axil_bresp_o   = 2'b00;  // OKAY
-  assign s_axil_rvalid_o  = state_q == StReadResp;
-  assign s_axil_rdata_o   = rdata_q;
-  assign s_axil_rresp_o   = 2'b00;  // OKAY
-
-  assign aw_hs = s_axil_awvalid_i && s_axil_awready_o;
-  assign w_hs  = s_axil_wvalid_i && s_axil_wready_o;
-  assign ar_hs = s_axil_arvalid_i && s_axil_arready_o;
+  axil_pkg::axil_req_t axil_req;
+  axil_pkg::axil_rsp_t axil_rsp;
+  logic                bus_we, bus_re;            // a write or read is being performed
+  logic [AW-1:0]       bus_addr;
+  logic [31:0]         bus_wdata;
+  logic [3:0]          bus_wstrb;
+  logic [3:0]          ext_done_q, ext_done_d;    // byte lanes whose external register has answered
+  logic [31:0]         ext_rdata_q, ext_rdata_d;  // the read data of those lanes
+  logic                access_done;               // no external register is left to answer after this clock
+  logic [31:0]         reg_rdata;                 // the addressed word of the internal registers
 
   always_comb begin
-    state_d   = state_q;
-    aw_held_d = aw_held_q;
-    w_held_d  = w_held_q;
-    addr_d    = addr_q;
-    wdata_d   = wdata_q;
-    wstrb_d   = wstrb_q;
-    rdata_d   = rdata_q;
-    unique case (state_q)
-      StIdle: begin
-        if (aw_hs) begin
-          addr_d    = s_axil_awaddr_i[AW-1:2];
-          aw_held_d = 1'b1;
-        end
-        if (w_hs) begin
-          wdata_d  = s_axil_wdata_i;
-          wstrb_d  = s_axil_wstrb_i;
-          w_held_d = 1'b1;
-        end
-        if (aw_held_d && w_held_d) begin
-          aw_held_d = 1'b0;
-          w_held_d  = 1'b0;
-          state_d   = StWrite;
-        end else if (ar_hs) begin
-          addr_d  = s_axil_araddr_i[AW-1:2];
-          state_d = StRead;
-        end
-      end
-      StWrite: begin
-        if (access_done) state_d = StWriteResp;
-      end
-      StRead: begin
-        if (access_done) begin
-          state_d = StReadResp;
-          rdata_d = reg_rdata | ext_rdata_d;
-        end
-      end
-      StWriteResp: begin
-        if (s_axil_bready_i) state_d = StIdle;
-      end
-      StReadResp: begin
-        if (s_axil_rready_i) state_d = StIdle;
-      end
-      default: state_d = StIdle;
-    endcase
+    axil_req         = axil_pkg::AXIL_REQ_IDLE;
+    axil_req.awaddr  = 32'(s_axil_awaddr_i);
+    axil_req.awvalid = s_axil_awvalid_i;
+    axil_req.wdata   = s_axil_wdata_i;
+    axil_req.wstrb   = s_axil_wstrb_i;
+    axil_req.wvalid  = s_axil_wvalid_i;
+    axil_req.bready  = s_axil_bready_i;
+    axil_req.araddr  = 32'(s_axil_araddr_i);
+    axil_req.arvalid = s_axil_arvalid_i;
+    axil_req.rready  = s_axil_rready_i;
   end
+  assign s_axil_awready_o = axil_rsp.awready;
+  assign s_axil_wready_o  = axil_rsp.wready;
+  assign s_axil_bresp_o   = axil_rsp.bresp;
+  assign s_axil_bvalid_o  = axil_rsp.bvalid;
+  assign s_axil_arready_o = axil_rsp.arready;
+  assign s_axil_rdata_o   = axil_rsp.rdata;
+  assign s_axil_rresp_o   = axil_rsp.rresp;
+  assign s_axil_rvalid_o  = axil_rsp.rvalid;
+
+  axil_adapter_reg #(.AW(AW)) u_adapter (
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .axil_req_i(axil_req),
+    .axil_rsp_o(axil_rsp),
+    .we_o      (bus_we),
+    .re_o      (bus_re),
+    .addr_o    (bus_addr),
+    .wdata_o   (bus_wdata),
+    .wstrb_o   (bus_wstrb),
+    .done_i    (access_done),
+    .rdata_i   (reg_rdata | ext_rdata_d)
+  );
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q     <= StIdle;
-      aw_held_q   <= 1'b0;
-      w_held_q    <= 1'b0;
-      addr_q      <= '0;
-      wdata_q     <= '0;
-      wstrb_q     <= '0;
-      rdata_q     <= '0;
       ext_done_q  <= '0;
       ext_rdata_q <= '0;
     end else begin
-      state_q     <= state_d;
-      aw_held_q   <= aw_held_d;
-      w_held_q    <= w_held_d;
-      addr_q      <= addr_d;
-      wdata_q     <= wdata_d;
-      wstrb_q     <= wstrb_d;
-      rdata_q     <= rdata_d;
       ext_done_q  <= ext_done_d;
       ext_rdata_q <= ext_rdata_d;
     end
@@ -151,21 +100,21 @@ module fw_csr_reg_top #(
 
   logic [5:0]  word;        // 32-bit word index within the block
   logic        in_block;    // the address falls in the block
-  logic [31:0] wstrb_bits;  // wstrb_q, one bit per data bit
+  logic [31:0] wstrb_bits;  // bus_wstrb, one bit per data bit
   logic        wr_en;       // the write takes effect at the end of this clock
   logic [3:0]  acc_strb;    // bytes the access covers: the strobes, or the whole word
   logic [31:0] wdata_be;    // write data, 0 in bytes not strobed
 
-  assign word = addr_q[BlockAw-1:2];
+  assign word = bus_addr[BlockAw-1:2];
   if (AW > BlockAw) begin : gen_addr_high
-    assign in_block = ~|addr_q[AW-1:BlockAw];
+    assign in_block = ~|bus_addr[AW-1:BlockAw];
   end else begin : gen_addr_exact
     assign in_block = 1'b1;
   end
-  assign wstrb_bits = {{8{wstrb_q[3]}}, {8{wstrb_q[2]}}, {8{wstrb_q[1]}}, {8{wstrb_q[0]}}};
-  assign wr_en = state_q == StWrite && access_done;
-  assign acc_strb = state_q == StRead ? 4'hf : wstrb_q;
-  assign wdata_be = wdata_q & wstrb_bits;
+  assign wstrb_bits = {{8{bus_wstrb[3]}}, {8{bus_wstrb[2]}}, {8{bus_wstrb[1]}}, {8{bus_wstrb[0]}}};
+  assign wr_en = bus_we && access_done;
+  assign acc_strb = bus_re ? 4'hf : bus_wstrb;
+  assign wdata_be = bus_wdata & wstrb_bits;
 
   // ---- id: 32 bits at 0x0 ----
   logic id_hit;  // the access addresses the register's word
@@ -290,7 +239,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(evt_status_overflow_wmask),
-    .wdata_i(wdata_q[16]),
+    .wdata_i(bus_wdata[16]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -357,7 +306,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(evt_pop_pop_wmask),
-    .wdata_i(wdata_q[0]),
+    .wdata_i(bus_wdata[0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -381,7 +330,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(msix_trigger_vector_wmask),
-    .wdata_i(wdata_q[15:0]),
+    .wdata_i(bus_wdata[15:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -408,7 +357,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(isr_set_queue_wmask),
-    .wdata_i(wdata_q[0]),
+    .wdata_i(bus_wdata[0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -427,7 +376,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(isr_set_config_change_wmask),
-    .wdata_i(wdata_q[1]),
+    .wdata_i(bus_wdata[1]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -452,7 +401,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(chunk_index_index_wmask),
-    .wdata_i(wdata_q[31:0]),
+    .wdata_i(bus_wdata[31:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -479,7 +428,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(chunk_perm_read_wmask),
-    .wdata_i(wdata_q[0]),
+    .wdata_i(bus_wdata[0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -497,7 +446,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(chunk_perm_write_wmask),
-    .wdata_i(wdata_q[1]),
+    .wdata_i(bus_wdata[1]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -515,7 +464,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(chunk_perm_valid_wmask),
-    .wdata_i(wdata_q[2]),
+    .wdata_i(bus_wdata[2]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -533,7 +482,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(chunk_perm_system_wmask),
-    .wdata_i(wdata_q[3]),
+    .wdata_i(bus_wdata[3]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -561,7 +510,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(chunk_addr_addr_wmask),
-    .wdata_i({wdata_q[31:0], wdata_q[31:0]}),
+    .wdata_i({bus_wdata[31:0], bus_wdata[31:0]}),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -586,7 +535,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(chunk_commit_commit_wmask),
-    .wdata_i(wdata_q[0]),
+    .wdata_i(bus_wdata[0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -610,7 +559,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(devcfg_offset_offset_wmask),
-    .wdata_i(wdata_q[15:0]),
+    .wdata_i(bus_wdata[15:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -634,7 +583,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(devcfg_data_data_wmask),
-    .wdata_i(wdata_q[31:0]),
+    .wdata_i(bus_wdata[31:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -659,7 +608,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(devcfg_write_write_wmask),
-    .wdata_i(wdata_q[0]),
+    .wdata_i(bus_wdata[0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -683,7 +632,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(scratch_scratch_wmask),
-    .wdata_i(wdata_q[31:0]),
+    .wdata_i(bus_wdata[31:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -708,7 +657,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(dev_features_offered_wmask),
-    .wdata_i({wdata_q[31:0], wdata_q[31:0]}),
+    .wdata_i({bus_wdata[31:0], bus_wdata[31:0]}),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -776,7 +725,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(status_set_needs_reset_wmask),
-    .wdata_i(wdata_q[0]),
+    .wdata_i(bus_wdata[0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -800,7 +749,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(q_sel_index_wmask),
-    .wdata_i(wdata_q[15:0]),
+    .wdata_i(bus_wdata[15:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -825,7 +774,7 @@ module fw_csr_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(q_reset_done_done_wmask),
-    .wdata_i(wdata_q[0]),
+    .wdata_i(bus_wdata[0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -840,10 +789,10 @@ module fw_csr_reg_top #(
   logic q_max_size_req;  // the access touches the element, which has not answered yet
   logic q_max_size_ack;
   assign q_max_size_hit = in_block && word == 6'h1b;
-  assign q_max_size_req = q_max_size_hit && !(|ext_done_q[3:0]) && ((state_q == StWrite && |wstrb_q[3:0]) || state_q == StRead);
+  assign q_max_size_req = q_max_size_hit && !(|ext_done_q[3:0]) && ((bus_we && |bus_wstrb[3:0]) || bus_re);
   assign q_max_size_ack = q_max_size_req && hw2reg_i.q_max_size.ack;
-  assign reg2hw_o.q_max_size.re = state_q == StRead && q_max_size_req;
-  assign reg2hw_o.q_max_size.we = state_q == StWrite && q_max_size_req;
+  assign reg2hw_o.q_max_size.re = bus_re && q_max_size_req;
+  assign reg2hw_o.q_max_size.we = bus_we && q_max_size_req;
   assign reg2hw_o.q_max_size.wdata = wdata_be[31:0];
   assign reg2hw_o.q_max_size.be = acc_strb[3:0];
 
@@ -852,9 +801,9 @@ module fw_csr_reg_top #(
   logic q_state_req;  // the access touches the element, which has not answered yet
   logic q_state_ack;
   assign q_state_hit = in_block && word == 6'h1c;
-  assign q_state_req = q_state_hit && !(|ext_done_q[3:0]) && state_q == StRead;
+  assign q_state_req = q_state_hit && !(|ext_done_q[3:0]) && bus_re;
   assign q_state_ack = q_state_req && hw2reg_i.q_state.ack;
-  assign reg2hw_o.q_state.re = state_q == StRead && q_state_req;
+  assign reg2hw_o.q_state.re = bus_re && q_state_req;
   assign reg2hw_o.q_state.we = 1'b0;
   assign reg2hw_o.q_state.wdata = '0;
   assign reg2hw_o.q_state.be = acc_strb[3:0];
@@ -864,9 +813,9 @@ module fw_csr_reg_top #(
   logic q_msix_vector_req;  // the access touches the element, which has not answered yet
   logic q_msix_vector_ack;
   assign q_msix_vector_hit = in_block && word == 6'h1d;
-  assign q_msix_vector_req = q_msix_vector_hit && !(|ext_done_q[3:0]) && state_q == StRead;
+  assign q_msix_vector_req = q_msix_vector_hit && !(|ext_done_q[3:0]) && bus_re;
   assign q_msix_vector_ack = q_msix_vector_req && hw2reg_i.q_msix_vector.ack;
-  assign reg2hw_o.q_msix_vector.re = state_q == StRead && q_msix_vector_req;
+  assign reg2hw_o.q_msix_vector.re = bus_re && q_msix_vector_req;
   assign reg2hw_o.q_msix_vector.we = 1'b0;
   assign reg2hw_o.q_msix_vector.wdata = '0;
   assign reg2hw_o.q_msix_vector.be = acc_strb[3:0];
@@ -877,9 +826,9 @@ module fw_csr_reg_top #(
   logic q_desc_ack;
   assign q_desc_hit_lo = in_block && word == 6'h1e;
   assign q_desc_hit_hi = in_block && word == 6'h1f;
-  assign q_desc_req = (q_desc_hit_lo || q_desc_hit_hi) && !(|ext_done_q) && state_q == StRead;
+  assign q_desc_req = (q_desc_hit_lo || q_desc_hit_hi) && !(|ext_done_q) && bus_re;
   assign q_desc_ack = q_desc_req && hw2reg_i.q_desc.ack;
-  assign reg2hw_o.q_desc.re = state_q == StRead && q_desc_req;
+  assign reg2hw_o.q_desc.re = bus_re && q_desc_req;
   assign reg2hw_o.q_desc.we = 1'b0;
   assign reg2hw_o.q_desc.wdata = '0;
   assign reg2hw_o.q_desc.be = q_desc_hit_hi ? {acc_strb, 4'h0} : {4'h0, acc_strb};
@@ -890,9 +839,9 @@ module fw_csr_reg_top #(
   logic q_driver_ack;
   assign q_driver_hit_lo = in_block && word == 6'h20;
   assign q_driver_hit_hi = in_block && word == 6'h21;
-  assign q_driver_req = (q_driver_hit_lo || q_driver_hit_hi) && !(|ext_done_q) && state_q == StRead;
+  assign q_driver_req = (q_driver_hit_lo || q_driver_hit_hi) && !(|ext_done_q) && bus_re;
   assign q_driver_ack = q_driver_req && hw2reg_i.q_driver.ack;
-  assign reg2hw_o.q_driver.re = state_q == StRead && q_driver_req;
+  assign reg2hw_o.q_driver.re = bus_re && q_driver_req;
   assign reg2hw_o.q_driver.we = 1'b0;
   assign reg2hw_o.q_driver.wdata = '0;
   assign reg2hw_o.q_driver.be = q_driver_hit_hi ? {acc_strb, 4'h0} : {4'h0, acc_strb};
@@ -903,9 +852,9 @@ module fw_csr_reg_top #(
   logic q_device_ack;
   assign q_device_hit_lo = in_block && word == 6'h22;
   assign q_device_hit_hi = in_block && word == 6'h23;
-  assign q_device_req = (q_device_hit_lo || q_device_hit_hi) && !(|ext_done_q) && state_q == StRead;
+  assign q_device_req = (q_device_hit_lo || q_device_hit_hi) && !(|ext_done_q) && bus_re;
   assign q_device_ack = q_device_req && hw2reg_i.q_device.ack;
-  assign reg2hw_o.q_device.re = state_q == StRead && q_device_req;
+  assign reg2hw_o.q_device.re = bus_re && q_device_req;
   assign reg2hw_o.q_device.we = 1'b0;
   assign reg2hw_o.q_device.wdata = '0;
   assign reg2hw_o.q_device.be = q_device_hit_hi ? {acc_strb, 4'h0} : {4'h0, acc_strb};
@@ -955,7 +904,7 @@ module fw_csr_reg_top #(
   always_comb begin
     ext_done_d = ext_done_q;
     ext_rdata_d = ext_rdata_q;
-    if (state_q == StIdle) begin
+    if (!bus_we && !bus_re) begin
       ext_done_d = '0;
       ext_rdata_d = '0;
     end
@@ -985,56 +934,46 @@ module fw_csr_reg_top #(
     end
   end
 
-  // Not every block has a register in every byte lane.
-  logic unused_wdata;
-  assign unused_wdata = ^{wdata_q, wstrb_bits};
+  // Not every block has a register in every byte lane, or reads and writes alike; word
+  // addresses leave the byte bits unused.
+  logic unused_bus;
+  assign unused_bus = ^{bus_wdata, wstrb_bits, bus_addr[1:0], bus_we, bus_re};
 
 `ifndef SYNTHESIS
   initial begin : check_aw
     assert (AW >= BlockAw) else $fatal(1, "fw_csr_reg_top: AW must be at least %0d", BlockAw);
   end
 
-  // The master holds a request, unchanged, until it is taken (AXI A3.2.1).
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_awvalid_i && !s_axil_awready_o |=> s_axil_awvalid_i && $stable(s_axil_awaddr_i));
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_wvalid_i && !s_axil_wready_o |=> s_axil_wvalid_i && $stable(s_axil_wdata_i) && $stable(s_axil_wstrb_i));
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_arvalid_i && !s_axil_arready_o |=> s_axil_arvalid_i && $stable(s_axil_araddr_i));
-  // So does the block with its responses.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_bvalid_o && !s_axil_bready_i |=> s_axil_bvalid_o);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_rvalid_o && !s_axil_rready_i |=> s_axil_rvalid_o && $stable(s_axil_rdata_o));
+  // The AXI4-Lite handshake is checked in axil_adapter_reg.
   // q_max_size: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  q_max_size_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.q_max_size.re && !hw2reg_i.q_max_size.ack |=> reg2hw_o.q_max_size.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  q_max_size_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.q_max_size.we && !hw2reg_i.q_max_size.ack |=> reg2hw_o.q_max_size.we && $stable(reg2hw_o.q_max_size.wdata) && $stable(reg2hw_o.q_max_size.be));
   // q_state: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  q_state_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.q_state.re && !hw2reg_i.q_state.ack |=> reg2hw_o.q_state.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  q_state_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.q_state.we && !hw2reg_i.q_state.ack |=> reg2hw_o.q_state.we && $stable(reg2hw_o.q_state.wdata) && $stable(reg2hw_o.q_state.be));
   // q_msix_vector: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  q_msix_vector_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.q_msix_vector.re && !hw2reg_i.q_msix_vector.ack |=> reg2hw_o.q_msix_vector.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  q_msix_vector_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.q_msix_vector.we && !hw2reg_i.q_msix_vector.ack |=> reg2hw_o.q_msix_vector.we && $stable(reg2hw_o.q_msix_vector.wdata) && $stable(reg2hw_o.q_msix_vector.be));
   // q_desc: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  q_desc_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.q_desc.re && !hw2reg_i.q_desc.ack |=> reg2hw_o.q_desc.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  q_desc_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.q_desc.we && !hw2reg_i.q_desc.ack |=> reg2hw_o.q_desc.we && $stable(reg2hw_o.q_desc.wdata) && $stable(reg2hw_o.q_desc.be));
   // q_driver: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  q_driver_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.q_driver.re && !hw2reg_i.q_driver.ack |=> reg2hw_o.q_driver.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  q_driver_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.q_driver.we && !hw2reg_i.q_driver.ack |=> reg2hw_o.q_driver.we && $stable(reg2hw_o.q_driver.wdata) && $stable(reg2hw_o.q_driver.be));
   // q_device: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  q_device_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.q_device.re && !hw2reg_i.q_device.ack |=> reg2hw_o.q_device.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  q_device_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.q_device.we && !hw2reg_i.q_device.ack |=> reg2hw_o.q_device.we && $stable(reg2hw_o.q_device.wdata) && $stable(reg2hw_o.q_device.be));
 `endif
 

@@ -11,7 +11,7 @@ package msix_table_reg_pkg;
   localparam int unsigned MSIX_TABLE_ADDR_WIDTH = 9;
   localparam int unsigned MSIX_TABLE_SIZE = 'h200;
 
-  // entry_msg_addr_lo: 32 x 32 bits at 0x0, stride 0x10. Message address, bits 31:0 (dword
+  // entry_msg_addr_lo (ram): 32 x 32 bits at 0x0, stride 0x10. Message address, bits 31:0 (dword
   // aligned).
   localparam logic [MSIX_TABLE_ADDR_WIDTH-1:0] MSIX_TABLE_ENTRY_MSG_ADDR_LO_OFFSET = 9'h0;
   localparam int unsigned MSIX_TABLE_ENTRY_MSG_ADDR_LO_COUNT = 32;
@@ -19,14 +19,14 @@ package msix_table_reg_pkg;
   localparam int unsigned MSIX_TABLE_ENTRY_MSG_ADDR_LO_ADDR_LO_LSB = 0;
   localparam int unsigned MSIX_TABLE_ENTRY_MSG_ADDR_LO_ADDR_LO_WIDTH = 32;
 
-  // entry_msg_addr_hi: 32 x 32 bits at 0x4, stride 0x10. Message address, bits 63:32.
+  // entry_msg_addr_hi (ram): 32 x 32 bits at 0x4, stride 0x10. Message address, bits 63:32.
   localparam logic [MSIX_TABLE_ADDR_WIDTH-1:0] MSIX_TABLE_ENTRY_MSG_ADDR_HI_OFFSET = 9'h4;
   localparam int unsigned MSIX_TABLE_ENTRY_MSG_ADDR_HI_COUNT = 32;
   localparam int unsigned MSIX_TABLE_ENTRY_MSG_ADDR_HI_STRIDE = 'h10;
   localparam int unsigned MSIX_TABLE_ENTRY_MSG_ADDR_HI_ADDR_HI_LSB = 0;
   localparam int unsigned MSIX_TABLE_ENTRY_MSG_ADDR_HI_ADDR_HI_WIDTH = 32;
 
-  // entry_msg_data: 32 x 32 bits at 0x8, stride 0x10. Message data.
+  // entry_msg_data (ram): 32 x 32 bits at 0x8, stride 0x10. Message data.
   localparam logic [MSIX_TABLE_ADDR_WIDTH-1:0] MSIX_TABLE_ENTRY_MSG_DATA_OFFSET = 9'h8;
   localparam int unsigned MSIX_TABLE_ENTRY_MSG_DATA_COUNT = 32;
   localparam int unsigned MSIX_TABLE_ENTRY_MSG_DATA_STRIDE = 'h10;
@@ -43,21 +43,15 @@ package msix_table_reg_pkg;
   // ---- reg2hw: from the register block to the hand-written logic ----
 
   typedef struct packed {
-    struct packed {
-      logic [31:0][31:0] q;
-    } addr_lo;
+    logic [31:0] rdata;  // the element hw2reg raddr named a clock earlier (fields at their LSBs)
   } msix_table_reg2hw_entry_msg_addr_lo_t;
 
   typedef struct packed {
-    struct packed {
-      logic [31:0][31:0] q;
-    } addr_hi;
+    logic [31:0] rdata;  // the element hw2reg raddr named a clock earlier (fields at their LSBs)
   } msix_table_reg2hw_entry_msg_addr_hi_t;
 
   typedef struct packed {
-    struct packed {
-      logic [31:0][31:0] q;
-    } data;
+    logic [31:0] rdata;  // the element hw2reg raddr named a clock earlier (fields at their LSBs)
   } msix_table_reg2hw_entry_msg_data_t;
 
   typedef struct packed {
@@ -77,7 +71,21 @@ package msix_table_reg_pkg;
   // ---- hw2reg: from the hand-written logic to the register block ----
 
   typedef struct packed {
-    logic placeholder;  // hardware writes no field; a packed struct cannot be empty
+    logic [4:0] raddr;  // the element hardware reads
+  } msix_table_hw2reg_entry_msg_addr_lo_t;
+
+  typedef struct packed {
+    logic [4:0] raddr;  // the element hardware reads
+  } msix_table_hw2reg_entry_msg_addr_hi_t;
+
+  typedef struct packed {
+    logic [4:0] raddr;  // the element hardware reads
+  } msix_table_hw2reg_entry_msg_data_t;
+
+  typedef struct packed {
+    msix_table_hw2reg_entry_msg_addr_lo_t entry_msg_addr_lo;
+    msix_table_hw2reg_entry_msg_addr_hi_t entry_msg_addr_hi;
+    msix_table_hw2reg_entry_msg_data_t    entry_msg_data;
   } msix_table_hw2reg_t;
 
 endpackage

@@ -9,193 +9,202 @@
 package regc_selftest_reg_pkg;
 
   // Address bits the block decodes, and the bytes it spans.
-  localparam int unsigned REGC_SELFTEST_ADDR_WIDTH = 8;
-  localparam int unsigned REGC_SELFTEST_SIZE = 'hfc;
+  localparam int unsigned REGC_SELFTEST_ADDR_WIDTH = 9;
+  localparam int unsigned REGC_SELFTEST_SIZE = 'h120;
 
   // byte0: 8 bits at 0x0.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_BYTE0_OFFSET = 8'h0;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_BYTE0_OFFSET = 9'h0;
   localparam int unsigned REGC_SELFTEST_BYTE0_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_BYTE0_VALUE_WIDTH = 8;
 
   // byte1: 8 bits at 0x1.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_BYTE1_OFFSET = 8'h1;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_BYTE1_OFFSET = 9'h1;
   localparam int unsigned REGC_SELFTEST_BYTE1_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_BYTE1_VALUE_WIDTH = 8;
 
   // half1: 16 bits at 0x2.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_HALF1_OFFSET = 8'h2;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_HALF1_OFFSET = 9'h2;
   localparam int unsigned REGC_SELFTEST_HALF1_MODE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_HALF1_MODE_WIDTH = 2;
   localparam int unsigned REGC_SELFTEST_HALF1_LEVEL_LSB = 4;
   localparam int unsigned REGC_SELFTEST_HALF1_LEVEL_WIDTH = 8;
 
   // wide: 64 bits at 0x8.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_WIDE_OFFSET = 8'h8;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_WIDE_OFFSET = 9'h8;
   localparam int unsigned REGC_SELFTEST_WIDE_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_WIDE_VALUE_WIDTH = 64;
 
   // rclr_status: 32 bits at 0x10. Raised by hardware, cleared by reading.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_RCLR_STATUS_OFFSET = 8'h10;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_RCLR_STATUS_OFFSET = 9'h10;
   localparam int unsigned REGC_SELFTEST_RCLR_STATUS_EVENT_A_LSB = 0;
   localparam int unsigned REGC_SELFTEST_RCLR_STATUS_EVENT_A_WIDTH = 1;
   localparam int unsigned REGC_SELFTEST_RCLR_STATUS_EVENTS_B_LSB = 8;
   localparam int unsigned REGC_SELFTEST_RCLR_STATUS_EVENTS_B_WIDTH = 6;
 
   // woclr_status: 32 bits at 0x14. Raised by hardware, cleared by writing 1.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_WOCLR_STATUS_OFFSET = 8'h14;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_WOCLR_STATUS_OFFSET = 9'h14;
   localparam int unsigned REGC_SELFTEST_WOCLR_STATUS_FLAGS_LSB = 0;
   localparam int unsigned REGC_SELFTEST_WOCLR_STATUS_FLAGS_WIDTH = 8;
 
   // woset_ctrl: 32 bits at 0x18. Set by software writing 1, cleared by hardware.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_WOSET_CTRL_OFFSET = 8'h18;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_WOSET_CTRL_OFFSET = 9'h18;
   localparam int unsigned REGC_SELFTEST_WOSET_CTRL_FLAGS_LSB = 0;
   localparam int unsigned REGC_SELFTEST_WOSET_CTRL_FLAGS_WIDTH = 8;
 
   // pulse: 32 bits at 0x1c. Single-pulse command bits.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_PULSE_OFFSET = 8'h1c;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_PULSE_OFFSET = 9'h1c;
   localparam int unsigned REGC_SELFTEST_PULSE_GO_LSB = 0;
   localparam int unsigned REGC_SELFTEST_PULSE_GO_WIDTH = 1;
   localparam int unsigned REGC_SELFTEST_PULSE_KICK_LSB = 8;
   localparam int unsigned REGC_SELFTEST_PULSE_KICK_WIDTH = 8;
 
   // strobes: 32 bits at 0x20. Modification and access strobes.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_STROBES_OFFSET = 8'h20;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_STROBES_OFFSET = 9'h20;
   localparam int unsigned REGC_SELFTEST_STROBES_MODIFIED_LSB = 0;
   localparam int unsigned REGC_SELFTEST_STROBES_MODIFIED_WIDTH = 16;
   localparam int unsigned REGC_SELFTEST_STROBES_ACCESSED_LSB = 16;
   localparam int unsigned REGC_SELFTEST_STROBES_ACCESSED_WIDTH = 16;
 
   // write_only: 32 bits at 0x24.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_WRITE_ONLY_OFFSET = 8'h24;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_WRITE_ONLY_OFFSET = 9'h24;
   localparam int unsigned REGC_SELFTEST_WRITE_ONLY_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_WRITE_ONLY_VALUE_WIDTH = 32;
 
   // constant: 32 bits at 0x28.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_CONSTANT_OFFSET = 8'h28;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_CONSTANT_OFFSET = 9'h28;
   localparam int unsigned REGC_SELFTEST_CONSTANT_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_CONSTANT_VALUE_WIDTH = 32;
 
   // shared_rw: 32 bits at 0x2c.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_SHARED_RW_OFFSET = 8'h2c;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_SHARED_RW_OFFSET = 9'h2c;
   localparam int unsigned REGC_SELFTEST_SHARED_RW_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_SHARED_RW_VALUE_WIDTH = 32;
 
   // status: 32 bits at 0x30.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_STATUS_OFFSET = 8'h30;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_STATUS_OFFSET = 9'h30;
   localparam int unsigned REGC_SELFTEST_STATUS_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_STATUS_VALUE_WIDTH = 32;
 
   // rclr_wide: 64 bits at 0x38. A read clears only the half of the field in the word that was read.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_RCLR_WIDE_OFFSET = 8'h38;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_RCLR_WIDE_OFFSET = 9'h38;
   localparam int unsigned REGC_SELFTEST_RCLR_WIDE_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_RCLR_WIDE_VALUE_WIDTH = 64;
 
   // entries: 4 x 32 bits at 0x40, stride 0x8.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_ENTRIES_OFFSET = 8'h40;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_ENTRIES_OFFSET = 9'h40;
   localparam int unsigned REGC_SELFTEST_ENTRIES_COUNT = 4;
   localparam int unsigned REGC_SELFTEST_ENTRIES_STRIDE = 'h8;
   localparam int unsigned REGC_SELFTEST_ENTRIES_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_ENTRIES_VALUE_WIDTH = 16;
 
   // slot_lo: 2 x 32 bits at 0x60, stride 0x10.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_SLOT_LO_OFFSET = 8'h60;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_SLOT_LO_OFFSET = 9'h60;
   localparam int unsigned REGC_SELFTEST_SLOT_LO_COUNT = 2;
   localparam int unsigned REGC_SELFTEST_SLOT_LO_STRIDE = 'h10;
   localparam int unsigned REGC_SELFTEST_SLOT_LO_ADDR_LSB = 0;
   localparam int unsigned REGC_SELFTEST_SLOT_LO_ADDR_WIDTH = 32;
 
   // slot_flags: 2 x 16 bits at 0x64, stride 0x10.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_SLOT_FLAGS_OFFSET = 8'h64;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_SLOT_FLAGS_OFFSET = 9'h64;
   localparam int unsigned REGC_SELFTEST_SLOT_FLAGS_COUNT = 2;
   localparam int unsigned REGC_SELFTEST_SLOT_FLAGS_STRIDE = 'h10;
   localparam int unsigned REGC_SELFTEST_SLOT_FLAGS_PERM_LSB = 0;
   localparam int unsigned REGC_SELFTEST_SLOT_FLAGS_PERM_WIDTH = 3;
 
   // ext_word (external): 32 bits at 0x80.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_WORD_OFFSET = 8'h80;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_WORD_OFFSET = 9'h80;
   localparam int unsigned REGC_SELFTEST_EXT_WORD_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_EXT_WORD_VALUE_WIDTH = 32;
 
   // ext_ro (external): 16 bits at 0x84.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_RO_OFFSET = 8'h84;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_RO_OFFSET = 9'h84;
   localparam int unsigned REGC_SELFTEST_EXT_RO_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_EXT_RO_VALUE_WIDTH = 16;
 
   // ext_wo (external): 16 bits at 0x86.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_WO_OFFSET = 8'h86;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_WO_OFFSET = 9'h86;
   localparam int unsigned REGC_SELFTEST_EXT_WO_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_EXT_WO_VALUE_WIDTH = 16;
 
   // ext_wide (external): 64 bits at 0x88.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_WIDE_OFFSET = 8'h88;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_WIDE_OFFSET = 9'h88;
   localparam int unsigned REGC_SELFTEST_EXT_WIDE_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_EXT_WIDE_VALUE_WIDTH = 64;
 
   // ext_array (external): 4 x 32 bits at 0x90, stride 0x4.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_ARRAY_OFFSET = 8'h90;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_ARRAY_OFFSET = 9'h90;
   localparam int unsigned REGC_SELFTEST_EXT_ARRAY_COUNT = 4;
   localparam int unsigned REGC_SELFTEST_EXT_ARRAY_STRIDE = 'h4;
   localparam int unsigned REGC_SELFTEST_EXT_ARRAY_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_EXT_ARRAY_VALUE_WIDTH = 32;
 
   // byte_flags: 6 x 8 bits at 0xa0, stride 0x1.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_BYTE_FLAGS_OFFSET = 8'ha0;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_BYTE_FLAGS_OFFSET = 9'ha0;
   localparam int unsigned REGC_SELFTEST_BYTE_FLAGS_COUNT = 6;
   localparam int unsigned REGC_SELFTEST_BYTE_FLAGS_STRIDE = 'h1;
   localparam int unsigned REGC_SELFTEST_BYTE_FLAGS_FLAGS_LSB = 0;
   localparam int unsigned REGC_SELFTEST_BYTE_FLAGS_FLAGS_WIDTH = 8;
 
   // lane_counts: 3 x 16 bits at 0xa8, stride 0x6.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_LANE_COUNTS_OFFSET = 8'ha8;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_LANE_COUNTS_OFFSET = 9'ha8;
   localparam int unsigned REGC_SELFTEST_LANE_COUNTS_COUNT = 3;
   localparam int unsigned REGC_SELFTEST_LANE_COUNTS_STRIDE = 'h6;
   localparam int unsigned REGC_SELFTEST_LANE_COUNTS_COUNT_LSB = 0;
   localparam int unsigned REGC_SELFTEST_LANE_COUNTS_COUNT_WIDTH = 16;
 
   // byte_pulses: 4 x 8 bits at 0xb8, stride 0x1.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_BYTE_PULSES_OFFSET = 8'hb8;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_BYTE_PULSES_OFFSET = 9'hb8;
   localparam int unsigned REGC_SELFTEST_BYTE_PULSES_COUNT = 4;
   localparam int unsigned REGC_SELFTEST_BYTE_PULSES_STRIDE = 'h1;
   localparam int unsigned REGC_SELFTEST_BYTE_PULSES_GO_LSB = 0;
   localparam int unsigned REGC_SELFTEST_BYTE_PULSES_GO_WIDTH = 8;
 
   // wide_array: 2 x 64 bits at 0xc0, stride 0x8.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_WIDE_ARRAY_OFFSET = 8'hc0;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_WIDE_ARRAY_OFFSET = 9'hc0;
   localparam int unsigned REGC_SELFTEST_WIDE_ARRAY_COUNT = 2;
   localparam int unsigned REGC_SELFTEST_WIDE_ARRAY_STRIDE = 'h8;
   localparam int unsigned REGC_SELFTEST_WIDE_ARRAY_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_WIDE_ARRAY_VALUE_WIDTH = 64;
 
   // ext_bytes (external): 6 x 8 bits at 0xd0, stride 0x1.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_BYTES_OFFSET = 8'hd0;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_BYTES_OFFSET = 9'hd0;
   localparam int unsigned REGC_SELFTEST_EXT_BYTES_COUNT = 6;
   localparam int unsigned REGC_SELFTEST_EXT_BYTES_STRIDE = 'h1;
   localparam int unsigned REGC_SELFTEST_EXT_BYTES_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_EXT_BYTES_VALUE_WIDTH = 8;
 
   // ext_lanes (external): 3 x 16 bits at 0xd8, stride 0x6.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_LANES_OFFSET = 8'hd8;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_LANES_OFFSET = 9'hd8;
   localparam int unsigned REGC_SELFTEST_EXT_LANES_COUNT = 3;
   localparam int unsigned REGC_SELFTEST_EXT_LANES_STRIDE = 'h6;
   localparam int unsigned REGC_SELFTEST_EXT_LANES_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_EXT_LANES_VALUE_WIDTH = 16;
 
   // ext_wide_array (external): 2 x 64 bits at 0xe8, stride 0x8.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_WIDE_ARRAY_OFFSET = 8'he8;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_EXT_WIDE_ARRAY_OFFSET = 9'he8;
   localparam int unsigned REGC_SELFTEST_EXT_WIDE_ARRAY_COUNT = 2;
   localparam int unsigned REGC_SELFTEST_EXT_WIDE_ARRAY_STRIDE = 'h8;
   localparam int unsigned REGC_SELFTEST_EXT_WIDE_ARRAY_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_EXT_WIDE_ARRAY_VALUE_WIDTH = 64;
 
   // mixed_int: 16 bits at 0xf8.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_MIXED_INT_OFFSET = 8'hf8;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_MIXED_INT_OFFSET = 9'hf8;
   localparam int unsigned REGC_SELFTEST_MIXED_INT_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_MIXED_INT_VALUE_WIDTH = 16;
 
   // mixed_ext (external): 16 bits at 0xfa.
-  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_MIXED_EXT_OFFSET = 8'hfa;
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_MIXED_EXT_OFFSET = 9'hfa;
   localparam int unsigned REGC_SELFTEST_MIXED_EXT_VALUE_LSB = 0;
   localparam int unsigned REGC_SELFTEST_MIXED_EXT_VALUE_WIDTH = 16;
+
+  // ram_words (ram): 8 x 32 bits at 0x100, stride 0x4.
+  localparam logic [REGC_SELFTEST_ADDR_WIDTH-1:0] REGC_SELFTEST_RAM_WORDS_OFFSET = 9'h100;
+  localparam int unsigned REGC_SELFTEST_RAM_WORDS_COUNT = 8;
+  localparam int unsigned REGC_SELFTEST_RAM_WORDS_STRIDE = 'h4;
+  localparam int unsigned REGC_SELFTEST_RAM_WORDS_LO_LSB = 0;
+  localparam int unsigned REGC_SELFTEST_RAM_WORDS_LO_WIDTH = 16;
+  localparam int unsigned REGC_SELFTEST_RAM_WORDS_HI_LSB = 24;
+  localparam int unsigned REGC_SELFTEST_RAM_WORDS_HI_WIDTH = 8;
 
   // selftest_mode
   typedef enum logic [1:0] {
@@ -407,6 +416,10 @@ package regc_selftest_reg_pkg;
   } regc_selftest_reg2hw_mixed_ext_t;
 
   typedef struct packed {
+    logic [31:0] rdata;  // the element hw2reg raddr named a clock earlier (fields at their LSBs)
+  } regc_selftest_reg2hw_ram_words_t;
+
+  typedef struct packed {
     regc_selftest_reg2hw_byte0_t          byte0;
     regc_selftest_reg2hw_half1_t          half1;
     regc_selftest_reg2hw_wide_t           wide;
@@ -435,6 +448,7 @@ package regc_selftest_reg_pkg;
     regc_selftest_reg2hw_ext_wide_array_t ext_wide_array;
     regc_selftest_reg2hw_mixed_int_t      mixed_int;
     regc_selftest_reg2hw_mixed_ext_t      mixed_ext;
+    regc_selftest_reg2hw_ram_words_t      ram_words;
   } regc_selftest_reg2hw_t;
 
   // ---- hw2reg: from the hand-written logic to the register block ----
@@ -555,6 +569,10 @@ package regc_selftest_reg_pkg;
   } regc_selftest_hw2reg_mixed_ext_t;
 
   typedef struct packed {
+    logic [2:0] raddr;  // the element hardware reads
+  } regc_selftest_hw2reg_ram_words_t;
+
+  typedef struct packed {
     regc_selftest_hw2reg_byte1_t          byte1;
     regc_selftest_hw2reg_rclr_status_t    rclr_status;
     regc_selftest_hw2reg_woclr_status_t   woclr_status;
@@ -574,6 +592,7 @@ package regc_selftest_reg_pkg;
     regc_selftest_hw2reg_ext_lanes_t      ext_lanes;
     regc_selftest_hw2reg_ext_wide_array_t ext_wide_array;
     regc_selftest_hw2reg_mixed_ext_t      mixed_ext;
+    regc_selftest_hw2reg_ram_words_t      ram_words;
   } regc_selftest_hw2reg_t;
 
 endpackage

@@ -37,110 +37,59 @@ module regc_selftest_reg_top #(
 
   localparam int unsigned BlockAw = regc_selftest_reg_pkg::REGC_SELFTEST_ADDR_WIDTH;
 
-  // ---- AXI4-Lite: accept one write (AW and W) or one read, perform it, respond ----
+  // ---- AXI4-Lite: the adapter takes one write or read and holds it until access_done ----
 
-  typedef enum logic [2:0] {
-    StIdle,       // accepting AW, W and AR
-    StWrite,      // performing the write; waits here for external registers
-    StRead,       // performing the read; waits here for external registers
-    StWriteResp,  // B valid
-    StReadResp    // R valid
-  } state_e;
-
-  state_e        state_q, state_d;
-  logic          aw_held_q, aw_held_d;      // AW taken, W not yet
-  logic          w_held_q, w_held_d;        // W taken, AW not yet
-  logic [AW-1:2] addr_q, addr_d;
-  logic [31:0]   wdata_q, wdata_d;
-  logic [3:0]    wstrb_q, wstrb_d;
-  logic [31:0]   rdata_q, rdata_d;
-  logic [3:0]    ext_done_q, ext_done_d;    // byte lanes whose external register has answered
-  logic [31:0]   ext_rdata_q, ext_rdata_d;  // the read data of those lanes
-  logic          aw_hs, w_hs, ar_hs;
-  logic          access_done;               // no external register is left to answer after this clock
-  logic [31:0]   reg_rdata;                 // the addressed word of the internal registers
-
-  assign s_axil_awready_o = state_q == StIdle && !aw_held_q;
-  assign s_axil_wready_o  = state_q == StIdle && !w_held_q;
-  // A read waits while a write is on offer or half taken, so the two never interleave.
-  assign s_axil_arready_o = state_q == StIdle && !aw_held_q && !w_held_q && !s_axil_awvalid_i &&
-                            !s_axil_wvalid_i;
-  assign s_axil_bvalid_o  = state_q == StWriteResp;
-  assign s_axil_bresp_o   = 2'b00;  // OKAY
-  assign s_axil_rvalid_o  = state_q == StReadResp;
-  assign s_axil_rdata_o   = rdata_q;
-  assign s_axil_rresp_o   = 2'b00;  // OKAY
-
-  assign aw_hs = s_axil_awvalid_i && s_axil_awready_o;
-  assign w_hs  = s_axil_wvalid_i && s_axil_wready_o;
-  assign ar_hs = s_axil_arvalid_i && s_axil_arready_o;
+  axil_pkg::axil_req_t axil_req;
+  axil_pkg::axil_rsp_t axil_rsp;
+  logic                bus_we, bus_re;            // a write or read is being performed
+  logic [AW-1:0]       bus_addr;
+  logic [31:0]         bus_wdata;
+  logic [3:0]          bus_wstrb;
+  logic [3:0]          ext_done_q, ext_done_d;    // byte lanes whose external register has answered
+  logic [31:0]         ext_rdata_q, ext_rdata_d;  // the read data of those lanes
+  logic                access_done;               // no external register is left to answer after this clock
+  logic [31:0]         reg_rdata;                 // the addressed word of the internal registers
 
   always_comb begin
-    state_d   = state_q;
-    aw_held_d = aw_held_q;
-    w_held_d  = w_held_q;
-    addr_d    = addr_q;
-    wdata_d   = wdata_q;
-    wstrb_d   = wstrb_q;
-    rdata_d   = rdata_q;
-    unique case (state_q)
-      StIdle: begin
-        if (aw_hs) begin
-          addr_d    = s_axil_awaddr_i[AW-1:2];
-          aw_held_d = 1'b1;
-        end
-        if (w_hs) begin
-          wdata_d  = s_axil_wdata_i;
-          wstrb_d  = s_axil_wstrb_i;
-          w_held_d = 1'b1;
-        end
-        if (aw_held_d && w_held_d) begin
-          aw_held_d = 1'b0;
-          w_held_d  = 1'b0;
-          state_d   = StWrite;
-        end else if (ar_hs) begin
-          addr_d  = s_axil_araddr_i[AW-1:2];
-          state_d = StRead;
-        end
-      end
-      StWrite: begin
-        if (access_done) state_d = StWriteResp;
-      end
-      StRead: begin
-        if (access_done) begin
-          state_d = StReadResp;
-          rdata_d = reg_rdata | ext_rdata_d;
-        end
-      end
-      StWriteResp: begin
-        if (s_axil_bready_i) state_d = StIdle;
-      end
-      StReadResp: begin
-        if (s_axil_rready_i) state_d = StIdle;
-      end
-      default: state_d = StIdle;
-    endcase
+    axil_req         = axil_pkg::AXIL_REQ_IDLE;
+    axil_req.awaddr  = 32'(s_axil_awaddr_i);
+    axil_req.awvalid = s_axil_awvalid_i;
+    axil_req.wdata   = s_axil_wdata_i;
+    axil_req.wstrb   = s_axil_wstrb_i;
+    axil_req.wvalid  = s_axil_wvalid_i;
+    axil_req.bready  = s_axil_bready_i;
+    axil_req.araddr  = 32'(s_axil_araddr_i);
+    axil_req.arvalid = s_axil_arvalid_i;
+    axil_req.rready  = s_axil_rready_i;
   end
+  assign s_axil_awready_o = axil_rsp.awready;
+  assign s_axil_wready_o  = axil_rsp.wready;
+  assign s_axil_bresp_o   = axil_rsp.bresp;
+  assign s_axil_bvalid_o  = axil_rsp.bvalid;
+  assign s_axil_arready_o = axil_rsp.arready;
+  assign s_axil_rdata_o   = axil_rsp.rdata;
+  assign s_axil_rresp_o   = axil_rsp.rresp;
+  assign s_axil_rvalid_o  = axil_rsp.rvalid;
+
+  axil_adapter_reg #(.AW(AW)) u_adapter (
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .axil_req_i(axil_req),
+    .axil_rsp_o(axil_rsp),
+    .we_o      (bus_we),
+    .re_o      (bus_re),
+    .addr_o    (bus_addr),
+    .wdata_o   (bus_wdata),
+    .wstrb_o   (bus_wstrb),
+    .done_i    (access_done),
+    .rdata_i   (reg_rdata | ext_rdata_d)
+  );
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q     <= StIdle;
-      aw_held_q   <= 1'b0;
-      w_held_q    <= 1'b0;
-      addr_q      <= '0;
-      wdata_q     <= '0;
-      wstrb_q     <= '0;
-      rdata_q     <= '0;
       ext_done_q  <= '0;
       ext_rdata_q <= '0;
     end else begin
-      state_q     <= state_d;
-      aw_held_q   <= aw_held_d;
-      w_held_q    <= w_held_d;
-      addr_q      <= addr_d;
-      wdata_q     <= wdata_d;
-      wstrb_q     <= wstrb_d;
-      rdata_q     <= rdata_d;
       ext_done_q  <= ext_done_d;
       ext_rdata_q <= ext_rdata_d;
     end
@@ -148,30 +97,30 @@ module regc_selftest_reg_top #(
 
   // ---- decode: the addressed word, and what the access does this clock ----
 
-  logic [5:0]  word;        // 32-bit word index within the block
+  logic [6:0]  word;        // 32-bit word index within the block
   logic        in_block;    // the address falls in the block
-  logic [31:0] wstrb_bits;  // wstrb_q, one bit per data bit
+  logic [31:0] wstrb_bits;  // bus_wstrb, one bit per data bit
   logic        wr_en;       // the write takes effect at the end of this clock
   logic        rd_en;       // the read takes effect at the end of this clock
   logic [3:0]  acc_strb;    // bytes the access covers: the strobes, or the whole word
   logic [31:0] wdata_be;    // write data, 0 in bytes not strobed
 
-  assign word = addr_q[BlockAw-1:2];
+  assign word = bus_addr[BlockAw-1:2];
   if (AW > BlockAw) begin : gen_addr_high
-    assign in_block = ~|addr_q[AW-1:BlockAw];
+    assign in_block = ~|bus_addr[AW-1:BlockAw];
   end else begin : gen_addr_exact
     assign in_block = 1'b1;
   end
-  assign wstrb_bits = {{8{wstrb_q[3]}}, {8{wstrb_q[2]}}, {8{wstrb_q[1]}}, {8{wstrb_q[0]}}};
-  assign wr_en = state_q == StWrite && access_done;
-  assign rd_en = state_q == StRead && access_done;
-  assign acc_strb = state_q == StRead ? 4'hf : wstrb_q;
-  assign wdata_be = wdata_q & wstrb_bits;
+  assign wstrb_bits = {{8{bus_wstrb[3]}}, {8{bus_wstrb[2]}}, {8{bus_wstrb[1]}}, {8{bus_wstrb[0]}}};
+  assign wr_en = bus_we && access_done;
+  assign rd_en = bus_re && access_done;
+  assign acc_strb = bus_re ? 4'hf : bus_wstrb;
+  assign wdata_be = bus_wdata & wstrb_bits;
 
   // ---- byte0: 8 bits at 0x0 ----
   logic byte0_hit;  // the access addresses the register's word
   logic [7:0] byte0_value_q;
-  assign byte0_hit = in_block && word == 6'h0;
+  assign byte0_hit = in_block && word == 7'h0;
   logic [7:0] byte0_value_wmask;
   assign byte0_value_wmask = {8{wr_en && byte0_hit}} & wstrb_bits[7:0];
   regc_subreg #(
@@ -182,7 +131,7 @@ module regc_selftest_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(byte0_value_wmask),
-    .wdata_i(wdata_q[7:0]),
+    .wdata_i(bus_wdata[7:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -195,7 +144,7 @@ module regc_selftest_reg_top #(
   // ---- byte1: 8 bits at 0x1 ----
   logic byte1_hit;  // the access addresses the register's word
   logic [7:0] byte1_value_q;
-  assign byte1_hit = in_block && word == 6'h0;
+  assign byte1_hit = in_block && word == 7'h0;
   regc_subreg #(
     .Width     (8),
     .ResetValue(8'ha5),
@@ -217,7 +166,7 @@ module regc_selftest_reg_top #(
   logic half1_hit;  // the access addresses the register's word
   logic [1:0] half1_mode_q;
   logic [7:0] half1_level_q;
-  assign half1_hit = in_block && word == 6'h0;
+  assign half1_hit = in_block && word == 7'h0;
   logic [1:0] half1_mode_wmask;
   assign half1_mode_wmask = {2{wr_en && half1_hit}} & wstrb_bits[17:16];
   regc_subreg #(
@@ -228,7 +177,7 @@ module regc_selftest_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(half1_mode_wmask),
-    .wdata_i(wdata_q[17:16]),
+    .wdata_i(bus_wdata[17:16]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -246,7 +195,7 @@ module regc_selftest_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(half1_level_wmask),
-    .wdata_i(wdata_q[27:20]),
+    .wdata_i(bus_wdata[27:20]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -260,8 +209,8 @@ module regc_selftest_reg_top #(
   // ---- wide: 64 bits at 0x8 ----
   logic wide_hit_lo, wide_hit_hi;  // the access addresses the low or high word
   logic [63:0] wide_value_q;
-  assign wide_hit_lo = in_block && word == 6'h2;
-  assign wide_hit_hi = in_block && word == 6'h3;
+  assign wide_hit_lo = in_block && word == 7'h2;
+  assign wide_hit_hi = in_block && word == 7'h3;
   logic [63:0] wide_value_wmask;
   assign wide_value_wmask = {{32{wr_en && wide_hit_hi}} & wstrb_bits[31:0], {32{wr_en && wide_hit_lo}} & wstrb_bits[31:0]};
   regc_subreg #(
@@ -272,7 +221,7 @@ module regc_selftest_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(wide_value_wmask),
-    .wdata_i({wdata_q[31:0], wdata_q[31:0]}),
+    .wdata_i({bus_wdata[31:0], bus_wdata[31:0]}),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -286,7 +235,7 @@ module regc_selftest_reg_top #(
   logic rclr_status_hit;  // the access addresses the register's word
   logic rclr_status_event_a_q;
   logic [5:0] rclr_status_events_b_q;
-  assign rclr_status_hit = in_block && word == 6'h4;
+  assign rclr_status_hit = in_block && word == 7'h4;
   logic rclr_status_event_a_rmask;
   assign rclr_status_event_a_rmask = (rd_en && rclr_status_hit);
   regc_subreg #(
@@ -332,7 +281,7 @@ module regc_selftest_reg_top #(
   // ---- woclr_status: 32 bits at 0x14 ----
   logic woclr_status_hit;  // the access addresses the register's word
   logic [7:0] woclr_status_flags_q;
-  assign woclr_status_hit = in_block && word == 6'h5;
+  assign woclr_status_hit = in_block && word == 7'h5;
   logic [7:0] woclr_status_flags_wmask;
   assign woclr_status_flags_wmask = {8{wr_en && woclr_status_hit}} & wstrb_bits[7:0];
   regc_subreg #(
@@ -345,7 +294,7 @@ module regc_selftest_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(woclr_status_flags_wmask),
-    .wdata_i(wdata_q[7:0]),
+    .wdata_i(bus_wdata[7:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -358,7 +307,7 @@ module regc_selftest_reg_top #(
   // ---- woset_ctrl: 32 bits at 0x18 ----
   logic woset_ctrl_hit;  // the access addresses the register's word
   logic [7:0] woset_ctrl_flags_q;
-  assign woset_ctrl_hit = in_block && word == 6'h6;
+  assign woset_ctrl_hit = in_block && word == 7'h6;
   logic [7:0] woset_ctrl_flags_wmask;
   assign woset_ctrl_flags_wmask = {8{wr_en && woset_ctrl_hit}} & wstrb_bits[7:0];
   regc_subreg #(
@@ -371,7 +320,7 @@ module regc_selftest_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(woset_ctrl_flags_wmask),
-    .wdata_i(wdata_q[7:0]),
+    .wdata_i(bus_wdata[7:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -385,7 +334,7 @@ module regc_selftest_reg_top #(
   logic pulse_hit;  // the access addresses the register's word
   logic pulse_go_q;
   logic [7:0] pulse_kick_q;
-  assign pulse_hit = in_block && word == 6'h7;
+  assign pulse_hit = in_block && word == 7'h7;
   logic pulse_go_wmask;
   assign pulse_go_wmask = (wr_en && pulse_hit) & wstrb_bits[0];
   regc_subreg #(
@@ -397,7 +346,7 @@ module regc_selftest_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(pulse_go_wmask),
-    .wdata_i(wdata_q[0]),
+    .wdata_i(bus_wdata[0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -416,7 +365,7 @@ module regc_selftest_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(pulse_kick_wmask),
-    .wdata_i(wdata_q[15:8]),
+    .wdata_i(bus_wdata[15:8]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -431,7 +380,7 @@ module regc_selftest_reg_top #(
   logic strobes_hit;  // the access addresses the register's word
   logic [15:0] strobes_modified_q;
   logic [15:0] strobes_accessed_q;
-  assign strobes_hit = in_block && word == 6'h8;
+  assign strobes_hit = in_block && word == 7'h8;
   logic [15:0] strobes_modified_wmask;
   assign strobes_modified_wmask = {16{wr_en && strobes_hit}} & wstrb_bits[15:0];
   regc_subreg #(
@@ -442,7 +391,7 @@ module regc_selftest_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(strobes_modified_wmask),
-    .wdata_i(wdata_q[15:0]),
+    .wdata_i(bus_wdata[15:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -463,7 +412,7 @@ module regc_selftest_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(strobes_accessed_wmask),
-    .wdata_i(wdata_q[31:16]),
+    .wdata_i(bus_wdata[31:16]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -478,7 +427,7 @@ module regc_selftest_reg_top #(
   // ---- write_only: 32 bits at 0x24 ----
   logic write_only_hit;  // the access addresses the register's word
   logic [31:0] write_only_value_q;
-  assign write_only_hit = in_block && word == 6'h9;
+  assign write_only_hit = in_block && word == 7'h9;
   logic [31:0] write_only_value_wmask;
   assign write_only_value_wmask = {32{wr_en && write_only_hit}} & wstrb_bits[31:0];
   regc_subreg #(
@@ -489,7 +438,7 @@ module regc_selftest_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(write_only_value_wmask),
-    .wdata_i(wdata_q[31:0]),
+    .wdata_i(bus_wdata[31:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -502,13 +451,13 @@ module regc_selftest_reg_top #(
   // ---- constant: 32 bits at 0x28 ----
   logic constant_hit;  // the access addresses the register's word
   logic [31:0] constant_value_q;
-  assign constant_hit = in_block && word == 6'ha;
+  assign constant_hit = in_block && word == 7'ha;
   assign constant_value_q = 32'hc0de5e1f;  // nothing changes it
 
   // ---- shared_rw: 32 bits at 0x2c ----
   logic shared_rw_hit;  // the access addresses the register's word
   logic [31:0] shared_rw_value_q;
-  assign shared_rw_hit = in_block && word == 6'hb;
+  assign shared_rw_hit = in_block && word == 7'hb;
   logic [31:0] shared_rw_value_wmask;
   assign shared_rw_value_wmask = {32{wr_en && shared_rw_hit}} & wstrb_bits[31:0];
   regc_subreg #(
@@ -520,7 +469,7 @@ module regc_selftest_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(shared_rw_value_wmask),
-    .wdata_i(wdata_q[31:0]),
+    .wdata_i(bus_wdata[31:0]),
     .rmask_i('0),
     .de_i   (hw2reg_i.shared_rw.value.de),
     .d_i    (hw2reg_i.shared_rw.value.d),
@@ -533,7 +482,7 @@ module regc_selftest_reg_top #(
   // ---- status: 32 bits at 0x30 ----
   logic status_hit;  // the access addresses the register's word
   logic [31:0] status_value_q;
-  assign status_hit = in_block && word == 6'hc;
+  assign status_hit = in_block && word == 7'hc;
   regc_subreg #(
     .Width     (32),
     .ResetValue(32'h0),
@@ -554,8 +503,8 @@ module regc_selftest_reg_top #(
   // ---- rclr_wide: 64 bits at 0x38 ----
   logic rclr_wide_hit_lo, rclr_wide_hit_hi;  // the access addresses the low or high word
   logic [63:0] rclr_wide_value_q;
-  assign rclr_wide_hit_lo = in_block && word == 6'he;
-  assign rclr_wide_hit_hi = in_block && word == 6'hf;
+  assign rclr_wide_hit_lo = in_block && word == 7'he;
+  assign rclr_wide_hit_hi = in_block && word == 7'hf;
   logic [63:0] rclr_wide_value_rmask;
   assign rclr_wide_value_rmask = {{32{rd_en && rclr_wide_hit_hi}}, {32{rd_en && rclr_wide_hit_lo}}};
   regc_subreg #(
@@ -581,7 +530,7 @@ module regc_selftest_reg_top #(
   logic [3:0] entries_hit;  // the access addresses the register's word
   logic [63:0] entries_value_q;
   for (genvar i = 0; i < 4; i++) begin : gen_entries
-    assign entries_hit[i] = in_block && word == 6'(('h40 + i * 'h8) / 4);
+    assign entries_hit[i] = in_block && word == 7'(('h40 + i * 'h8) / 4);
     logic [15:0] entries_value_wmask;
     assign entries_value_wmask = {16{wr_en && entries_hit[i]}} & wstrb_bits[15:0];
     regc_subreg #(
@@ -592,7 +541,7 @@ module regc_selftest_reg_top #(
       .clk_i  (clk_i),
       .rst_ni (rst_ni),
       .wmask_i(entries_value_wmask),
-      .wdata_i(wdata_q[15:0]),
+      .wdata_i(bus_wdata[15:0]),
       .rmask_i('0),
       .de_i   (1'b0),
       .d_i    ('0),
@@ -607,7 +556,7 @@ module regc_selftest_reg_top #(
   logic [1:0] slot_lo_hit;  // the access addresses the register's word
   logic [63:0] slot_lo_addr_q;
   for (genvar i = 0; i < 2; i++) begin : gen_slot_lo
-    assign slot_lo_hit[i] = in_block && word == 6'(('h60 + i * 'h10) / 4);
+    assign slot_lo_hit[i] = in_block && word == 7'(('h60 + i * 'h10) / 4);
     logic [31:0] slot_lo_addr_wmask;
     assign slot_lo_addr_wmask = {32{wr_en && slot_lo_hit[i]}} & wstrb_bits[31:0];
     regc_subreg #(
@@ -618,7 +567,7 @@ module regc_selftest_reg_top #(
       .clk_i  (clk_i),
       .rst_ni (rst_ni),
       .wmask_i(slot_lo_addr_wmask),
-      .wdata_i(wdata_q[31:0]),
+      .wdata_i(bus_wdata[31:0]),
       .rmask_i('0),
       .de_i   (1'b0),
       .d_i    ('0),
@@ -633,7 +582,7 @@ module regc_selftest_reg_top #(
   logic [1:0] slot_flags_hit;  // the access addresses the register's word
   logic [5:0] slot_flags_perm_q;
   for (genvar i = 0; i < 2; i++) begin : gen_slot_flags
-    assign slot_flags_hit[i] = in_block && word == 6'(('h64 + i * 'h10) / 4);
+    assign slot_flags_hit[i] = in_block && word == 7'(('h64 + i * 'h10) / 4);
     logic [2:0] slot_flags_perm_wmask;
     assign slot_flags_perm_wmask = {3{wr_en && slot_flags_hit[i]}} & wstrb_bits[2:0];
     regc_subreg #(
@@ -644,7 +593,7 @@ module regc_selftest_reg_top #(
       .clk_i  (clk_i),
       .rst_ni (rst_ni),
       .wmask_i(slot_flags_perm_wmask),
-      .wdata_i(wdata_q[2:0]),
+      .wdata_i(bus_wdata[2:0]),
       .rmask_i('0),
       .de_i   (1'b0),
       .d_i    ('0),
@@ -660,7 +609,7 @@ module regc_selftest_reg_top #(
   logic [47:0] byte_flags_flags_q;
   for (genvar i = 0; i < 6; i++) begin : gen_byte_flags
     localparam int unsigned Lane = ('ha0 + i * 'h1) % 4;
-    assign byte_flags_hit[i] = in_block && word == 6'(('ha0 + i * 'h1) / 4);
+    assign byte_flags_hit[i] = in_block && word == 7'(('ha0 + i * 'h1) / 4);
     logic [7:0] byte_flags_flags_wmask;
     assign byte_flags_flags_wmask = {8{wr_en && byte_flags_hit[i]}} & wstrb_bits[Lane * 8 +: 8];
     regc_subreg #(
@@ -673,7 +622,7 @@ module regc_selftest_reg_top #(
       .clk_i  (clk_i),
       .rst_ni (rst_ni),
       .wmask_i(byte_flags_flags_wmask),
-      .wdata_i(wdata_q[Lane * 8 +: 8]),
+      .wdata_i(bus_wdata[Lane * 8 +: 8]),
       .rmask_i('0),
       .de_i   (1'b0),
       .d_i    ('0),
@@ -689,7 +638,7 @@ module regc_selftest_reg_top #(
   logic [2:0] lane_counts_hit;  // the access addresses the register's word
   logic [47:0] lane_counts_count_q;
   for (genvar i = 0; i < 3; i++) begin : gen_lane_counts
-    assign lane_counts_hit[i] = in_block && word == 6'(('ha8 + i * 'h6) / 4);
+    assign lane_counts_hit[i] = in_block && word == 7'(('ha8 + i * 'h6) / 4);
     logic [15:0] lane_counts_count_rmask;
     assign lane_counts_count_rmask = {16{rd_en && lane_counts_hit[i]}};
     regc_subreg #(
@@ -718,7 +667,7 @@ module regc_selftest_reg_top #(
   logic [31:0] byte_pulses_go_q;
   for (genvar i = 0; i < 4; i++) begin : gen_byte_pulses
     localparam int unsigned Lane = ('hb8 + i * 'h1) % 4;
-    assign byte_pulses_hit[i] = in_block && word == 6'(('hb8 + i * 'h1) / 4);
+    assign byte_pulses_hit[i] = in_block && word == 7'(('hb8 + i * 'h1) / 4);
     logic [7:0] byte_pulses_go_wmask;
     assign byte_pulses_go_wmask = {8{wr_en && byte_pulses_hit[i]}} & wstrb_bits[Lane * 8 +: 8];
     regc_subreg #(
@@ -730,7 +679,7 @@ module regc_selftest_reg_top #(
       .clk_i  (clk_i),
       .rst_ni (rst_ni),
       .wmask_i(byte_pulses_go_wmask),
-      .wdata_i(wdata_q[Lane * 8 +: 8]),
+      .wdata_i(bus_wdata[Lane * 8 +: 8]),
       .rmask_i('0),
       .de_i   (1'b0),
       .d_i    ('0),
@@ -745,8 +694,8 @@ module regc_selftest_reg_top #(
   logic [1:0] wide_array_hit_lo, wide_array_hit_hi;  // the access addresses the low or high word
   logic [127:0] wide_array_value_q;
   for (genvar i = 0; i < 2; i++) begin : gen_wide_array
-    assign wide_array_hit_lo[i] = in_block && word == 6'(('hc0 + i * 'h8) / 4);
-    assign wide_array_hit_hi[i] = in_block && word == 6'(('hc0 + i * 'h8) / 4 + 1);
+    assign wide_array_hit_lo[i] = in_block && word == 7'(('hc0 + i * 'h8) / 4);
+    assign wide_array_hit_hi[i] = in_block && word == 7'(('hc0 + i * 'h8) / 4 + 1);
     logic [63:0] wide_array_value_wmask;
     assign wide_array_value_wmask = {{32{wr_en && wide_array_hit_hi[i]}} & wstrb_bits[31:0], {32{wr_en && wide_array_hit_lo[i]}} & wstrb_bits[31:0]};
     regc_subreg #(
@@ -758,7 +707,7 @@ module regc_selftest_reg_top #(
       .clk_i  (clk_i),
       .rst_ni (rst_ni),
       .wmask_i(wide_array_value_wmask),
-      .wdata_i({wdata_q[31:0], wdata_q[31:0]}),
+      .wdata_i({bus_wdata[31:0], bus_wdata[31:0]}),
       .rmask_i('0),
       .de_i   (hw2reg_i.wide_array.value.de[i]),
       .d_i    (hw2reg_i.wide_array.value.d[i]),
@@ -772,7 +721,7 @@ module regc_selftest_reg_top #(
   // ---- mixed_int: 16 bits at 0xf8 ----
   logic mixed_int_hit;  // the access addresses the register's word
   logic [15:0] mixed_int_value_q;
-  assign mixed_int_hit = in_block && word == 6'h3e;
+  assign mixed_int_hit = in_block && word == 7'h3e;
   logic [15:0] mixed_int_value_wmask;
   assign mixed_int_value_wmask = {16{wr_en && mixed_int_hit}} & wstrb_bits[15:0];
   logic [15:0] mixed_int_value_rmask;
@@ -785,7 +734,7 @@ module regc_selftest_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(mixed_int_value_wmask),
-    .wdata_i(wdata_q[15:0]),
+    .wdata_i(bus_wdata[15:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -797,15 +746,43 @@ module regc_selftest_reg_top #(
   assign reg2hw_o.mixed_int.value.swacc = |mixed_int_value_wmask || |mixed_int_value_rmask;
   assign reg2hw_o.mixed_int.value.q = mixed_int_value_q;
 
+  // ---- ram_words (ram): 8 x 32 bits at 0x100 + i * 0x4 ----
+  logic [7:0] ram_words_hit;  // the access addresses the register's word
+  logic [2:0] ram_words_idx;  // the element the access addresses
+  logic [31:0] ram_words_rdata;  // software's read port
+  for (genvar i = 0; i < 8; i++) begin : gen_ram_words
+    assign ram_words_hit[i] = in_block && word == 7'(('h100 + i * 'h4) / 4);
+  end
+  always_comb begin
+    ram_words_idx = '0;
+    for (int i = 0; i < 8; i++) ram_words_idx |= {3{ram_words_hit[i]}} & 3'(i);
+  end
+  regc_ram #(
+    .Width     (32),
+    .Depth     (8),
+    .ResetValue(32'h5a00beef)
+  ) u_ram_words (
+    .clk_i    (clk_i),
+    .rst_ni   (rst_ni),
+    .we_i     (wr_en && |ram_words_hit),
+    .waddr_i  (ram_words_idx),
+    .wdata_i  (bus_wdata & 32'hff00ffff),
+    .wbe_i    (bus_wstrb),
+    .a_addr_i (ram_words_idx),
+    .a_rdata_o(ram_words_rdata),
+    .b_addr_i (hw2reg_i.ram_words.raddr),
+    .b_rdata_o(reg2hw_o.ram_words.rdata)
+  );
+
   // ---- ext_word (external): 32 bits at 0x80 ----
   logic ext_word_hit;  // the access addresses the register's word
   logic ext_word_req;  // the access touches the element, which has not answered yet
   logic ext_word_ack;
-  assign ext_word_hit = in_block && word == 6'h20;
-  assign ext_word_req = ext_word_hit && !(|ext_done_q[3:0]) && ((state_q == StWrite && |wstrb_q[3:0]) || state_q == StRead);
+  assign ext_word_hit = in_block && word == 7'h20;
+  assign ext_word_req = ext_word_hit && !(|ext_done_q[3:0]) && ((bus_we && |bus_wstrb[3:0]) || bus_re);
   assign ext_word_ack = ext_word_req && hw2reg_i.ext_word.ack;
-  assign reg2hw_o.ext_word.re = state_q == StRead && ext_word_req;
-  assign reg2hw_o.ext_word.we = state_q == StWrite && ext_word_req;
+  assign reg2hw_o.ext_word.re = bus_re && ext_word_req;
+  assign reg2hw_o.ext_word.we = bus_we && ext_word_req;
   assign reg2hw_o.ext_word.wdata = wdata_be[31:0];
   assign reg2hw_o.ext_word.be = acc_strb[3:0];
 
@@ -813,10 +790,10 @@ module regc_selftest_reg_top #(
   logic ext_ro_hit;  // the access addresses the register's word
   logic ext_ro_req;  // the access touches the element, which has not answered yet
   logic ext_ro_ack;
-  assign ext_ro_hit = in_block && word == 6'h21;
-  assign ext_ro_req = ext_ro_hit && !(|ext_done_q[1:0]) && state_q == StRead;
+  assign ext_ro_hit = in_block && word == 7'h21;
+  assign ext_ro_req = ext_ro_hit && !(|ext_done_q[1:0]) && bus_re;
   assign ext_ro_ack = ext_ro_req && hw2reg_i.ext_ro.ack;
-  assign reg2hw_o.ext_ro.re = state_q == StRead && ext_ro_req;
+  assign reg2hw_o.ext_ro.re = bus_re && ext_ro_req;
   assign reg2hw_o.ext_ro.we = 1'b0;
   assign reg2hw_o.ext_ro.wdata = '0;
   assign reg2hw_o.ext_ro.be = acc_strb[1:0];
@@ -825,11 +802,11 @@ module regc_selftest_reg_top #(
   logic ext_wo_hit;  // the access addresses the register's word
   logic ext_wo_req;  // the access touches the element, which has not answered yet
   logic ext_wo_ack;
-  assign ext_wo_hit = in_block && word == 6'h21;
-  assign ext_wo_req = ext_wo_hit && !(|ext_done_q[3:2]) && state_q == StWrite && |wstrb_q[3:2];
+  assign ext_wo_hit = in_block && word == 7'h21;
+  assign ext_wo_req = ext_wo_hit && !(|ext_done_q[3:2]) && bus_we && |bus_wstrb[3:2];
   assign ext_wo_ack = ext_wo_req && hw2reg_i.ext_wo.ack;
   assign reg2hw_o.ext_wo.re = 1'b0;
-  assign reg2hw_o.ext_wo.we = state_q == StWrite && ext_wo_req;
+  assign reg2hw_o.ext_wo.we = bus_we && ext_wo_req;
   assign reg2hw_o.ext_wo.wdata = wdata_be[31:16];
   assign reg2hw_o.ext_wo.be = acc_strb[3:2];
 
@@ -837,12 +814,12 @@ module regc_selftest_reg_top #(
   logic ext_wide_hit_lo, ext_wide_hit_hi;  // the access addresses the low or high word
   logic ext_wide_req;  // the access touches the element, which has not answered yet
   logic ext_wide_ack;
-  assign ext_wide_hit_lo = in_block && word == 6'h22;
-  assign ext_wide_hit_hi = in_block && word == 6'h23;
-  assign ext_wide_req = (ext_wide_hit_lo || ext_wide_hit_hi) && !(|ext_done_q) && ((state_q == StWrite && |wstrb_q) || state_q == StRead);
+  assign ext_wide_hit_lo = in_block && word == 7'h22;
+  assign ext_wide_hit_hi = in_block && word == 7'h23;
+  assign ext_wide_req = (ext_wide_hit_lo || ext_wide_hit_hi) && !(|ext_done_q) && ((bus_we && |bus_wstrb) || bus_re);
   assign ext_wide_ack = ext_wide_req && hw2reg_i.ext_wide.ack;
-  assign reg2hw_o.ext_wide.re = state_q == StRead && ext_wide_req;
-  assign reg2hw_o.ext_wide.we = state_q == StWrite && ext_wide_req;
+  assign reg2hw_o.ext_wide.re = bus_re && ext_wide_req;
+  assign reg2hw_o.ext_wide.we = bus_we && ext_wide_req;
   assign reg2hw_o.ext_wide.wdata = ext_wide_hit_hi ? {wdata_be, 32'h0} : {32'h0, wdata_be};
   assign reg2hw_o.ext_wide.be = ext_wide_hit_hi ? {acc_strb, 4'h0} : {4'h0, acc_strb};
 
@@ -852,8 +829,8 @@ module regc_selftest_reg_top #(
   logic [1:0] ext_array_idx;
   logic ext_array_ack;
   for (genvar i = 0; i < 4; i++) begin : gen_ext_array
-    assign ext_array_hit[i] = in_block && word == 6'(('h90 + i * 'h4) / 4);
-    assign ext_array_req[i] = ext_array_hit[i] && !(|ext_done_q[3:0]) && ((state_q == StWrite && |wstrb_q[3:0]) || state_q == StRead);
+    assign ext_array_hit[i] = in_block && word == 7'(('h90 + i * 'h4) / 4);
+    assign ext_array_req[i] = ext_array_hit[i] && !(|ext_done_q[3:0]) && ((bus_we && |bus_wstrb[3:0]) || bus_re);
   end
   always_comb begin
     ext_array_idx = '0;
@@ -862,8 +839,8 @@ module regc_selftest_reg_top #(
     end
   end
   assign ext_array_ack = |ext_array_req && hw2reg_i.ext_array.ack;
-  assign reg2hw_o.ext_array.re = state_q == StRead && |ext_array_req;
-  assign reg2hw_o.ext_array.we = state_q == StWrite && |ext_array_req;
+  assign reg2hw_o.ext_array.re = bus_re && |ext_array_req;
+  assign reg2hw_o.ext_array.we = bus_we && |ext_array_req;
   assign reg2hw_o.ext_array.wdata = wdata_be[31:0];
   assign reg2hw_o.ext_array.be = acc_strb[3:0];
   assign reg2hw_o.ext_array.idx = ext_array_idx;
@@ -877,8 +854,8 @@ module regc_selftest_reg_top #(
   logic ext_bytes_ack;
   for (genvar i = 0; i < 6; i++) begin : gen_ext_bytes
     localparam int unsigned Lane = ('hd0 + i * 'h1) % 4;
-    assign ext_bytes_hit[i] = in_block && word == 6'(('hd0 + i * 'h1) / 4);
-    assign ext_bytes_req[i] = ext_bytes_hit[i] && !(|ext_done_q[Lane]) && ((state_q == StWrite && |wstrb_q[Lane]) || state_q == StRead);
+    assign ext_bytes_hit[i] = in_block && word == 7'(('hd0 + i * 'h1) / 4);
+    assign ext_bytes_req[i] = ext_bytes_hit[i] && !(|ext_done_q[Lane]) && ((bus_we && |bus_wstrb[Lane]) || bus_re);
   end
   assign ext_bytes_sel = ext_bytes_req & (~ext_bytes_req + 6'd1);
   always_comb begin
@@ -890,8 +867,8 @@ module regc_selftest_reg_top #(
     end
   end
   assign ext_bytes_ack = |ext_bytes_req && hw2reg_i.ext_bytes.ack;
-  assign reg2hw_o.ext_bytes.re = state_q == StRead && |ext_bytes_req;
-  assign reg2hw_o.ext_bytes.we = state_q == StWrite && |ext_bytes_req;
+  assign reg2hw_o.ext_bytes.re = bus_re && |ext_bytes_req;
+  assign reg2hw_o.ext_bytes.we = bus_we && |ext_bytes_req;
   assign reg2hw_o.ext_bytes.wdata = wdata_be[ext_bytes_lane * 8 +: 8];
   assign reg2hw_o.ext_bytes.be = acc_strb[ext_bytes_lane];
   assign reg2hw_o.ext_bytes.idx = ext_bytes_idx;
@@ -904,8 +881,8 @@ module regc_selftest_reg_top #(
   logic ext_lanes_ack;
   for (genvar i = 0; i < 3; i++) begin : gen_ext_lanes
     localparam int unsigned Lane = ('hd8 + i * 'h6) % 4;
-    assign ext_lanes_hit[i] = in_block && word == 6'(('hd8 + i * 'h6) / 4);
-    assign ext_lanes_req[i] = ext_lanes_hit[i] && !(|ext_done_q[Lane +: 2]) && state_q == StRead;
+    assign ext_lanes_hit[i] = in_block && word == 7'(('hd8 + i * 'h6) / 4);
+    assign ext_lanes_req[i] = ext_lanes_hit[i] && !(|ext_done_q[Lane +: 2]) && bus_re;
   end
   always_comb begin
     ext_lanes_idx = '0;
@@ -916,7 +893,7 @@ module regc_selftest_reg_top #(
     end
   end
   assign ext_lanes_ack = |ext_lanes_req && hw2reg_i.ext_lanes.ack;
-  assign reg2hw_o.ext_lanes.re = state_q == StRead && |ext_lanes_req;
+  assign reg2hw_o.ext_lanes.re = bus_re && |ext_lanes_req;
   assign reg2hw_o.ext_lanes.we = 1'b0;
   assign reg2hw_o.ext_lanes.wdata = '0;
   assign reg2hw_o.ext_lanes.be = acc_strb[ext_lanes_lane +: 2];
@@ -929,9 +906,9 @@ module regc_selftest_reg_top #(
   logic ext_wide_array_hi;  // the element served is accessed in its high word
   logic ext_wide_array_ack;
   for (genvar i = 0; i < 2; i++) begin : gen_ext_wide_array
-    assign ext_wide_array_hit_lo[i] = in_block && word == 6'(('he8 + i * 'h8) / 4);
-    assign ext_wide_array_hit_hi[i] = in_block && word == 6'(('he8 + i * 'h8) / 4 + 1);
-    assign ext_wide_array_req[i] = (ext_wide_array_hit_lo[i] || ext_wide_array_hit_hi[i]) && !(|ext_done_q) && ((state_q == StWrite && |wstrb_q) || state_q == StRead);
+    assign ext_wide_array_hit_lo[i] = in_block && word == 7'(('he8 + i * 'h8) / 4);
+    assign ext_wide_array_hit_hi[i] = in_block && word == 7'(('he8 + i * 'h8) / 4 + 1);
+    assign ext_wide_array_req[i] = (ext_wide_array_hit_lo[i] || ext_wide_array_hit_hi[i]) && !(|ext_done_q) && ((bus_we && |bus_wstrb) || bus_re);
   end
   always_comb begin
     ext_wide_array_idx = '0;
@@ -942,8 +919,8 @@ module regc_selftest_reg_top #(
     end
   end
   assign ext_wide_array_ack = |ext_wide_array_req && hw2reg_i.ext_wide_array.ack;
-  assign reg2hw_o.ext_wide_array.re = state_q == StRead && |ext_wide_array_req;
-  assign reg2hw_o.ext_wide_array.we = state_q == StWrite && |ext_wide_array_req;
+  assign reg2hw_o.ext_wide_array.re = bus_re && |ext_wide_array_req;
+  assign reg2hw_o.ext_wide_array.we = bus_we && |ext_wide_array_req;
   assign reg2hw_o.ext_wide_array.wdata = ext_wide_array_hi ? {wdata_be, 32'h0} : {32'h0, wdata_be};
   assign reg2hw_o.ext_wide_array.be = ext_wide_array_hi ? {acc_strb, 4'h0} : {4'h0, acc_strb};
   assign reg2hw_o.ext_wide_array.idx = ext_wide_array_idx;
@@ -952,11 +929,11 @@ module regc_selftest_reg_top #(
   logic mixed_ext_hit;  // the access addresses the register's word
   logic mixed_ext_req;  // the access touches the element, which has not answered yet
   logic mixed_ext_ack;
-  assign mixed_ext_hit = in_block && word == 6'h3e;
-  assign mixed_ext_req = mixed_ext_hit && !(|ext_done_q[3:2]) && ((state_q == StWrite && |wstrb_q[3:2]) || state_q == StRead);
+  assign mixed_ext_hit = in_block && word == 7'h3e;
+  assign mixed_ext_req = mixed_ext_hit && !(|ext_done_q[3:2]) && ((bus_we && |bus_wstrb[3:2]) || bus_re);
   assign mixed_ext_ack = mixed_ext_req && hw2reg_i.mixed_ext.ack;
-  assign reg2hw_o.mixed_ext.re = state_q == StRead && mixed_ext_req;
-  assign reg2hw_o.mixed_ext.we = state_q == StWrite && mixed_ext_req;
+  assign reg2hw_o.mixed_ext.re = bus_re && mixed_ext_req;
+  assign reg2hw_o.mixed_ext.we = bus_we && mixed_ext_req;
   assign reg2hw_o.mixed_ext.wdata = wdata_be[31:16];
   assign reg2hw_o.mixed_ext.be = acc_strb[3:2];
 
@@ -964,6 +941,7 @@ module regc_selftest_reg_top #(
 
   always_comb begin
     reg_rdata = '0;
+    reg_rdata |= {32{|ram_words_hit}} & ram_words_rdata;
     reg_rdata[7:0] |= {8{byte0_hit}} & byte0_value_q;
     reg_rdata[15:8] |= {8{byte1_hit}} & byte1_value_q;
     reg_rdata[17:16] |= {2{half1_hit}} & half1_mode_q;
@@ -1003,6 +981,14 @@ module regc_selftest_reg_top #(
     reg_rdata[15:0] |= {16{mixed_int_hit}} & mixed_int_value_q;
   end
 
+  // A read of a RAM word takes a clock more: the RAM registers its read data.
+  logic ram_wait, ram_ready_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) ram_ready_q <= 1'b0;
+    else ram_ready_q <= bus_re;
+  end
+  assign ram_wait = bus_re && !ram_ready_q && (|ram_words_hit);
+
   // ---- external registers: each request is held until its ack; the access ends when all are in ----
 
   assign access_done = !((ext_word_req && !hw2reg_i.ext_word.ack) ||
@@ -1013,12 +999,13 @@ module regc_selftest_reg_top #(
                          |(ext_bytes_req & ~({6{hw2reg_i.ext_bytes.ack}} & ext_bytes_sel)) ||
                          (|ext_lanes_req && !hw2reg_i.ext_lanes.ack) ||
                          (|ext_wide_array_req && !hw2reg_i.ext_wide_array.ack) ||
-                         (mixed_ext_req && !hw2reg_i.mixed_ext.ack));
+                         (mixed_ext_req && !hw2reg_i.mixed_ext.ack) ||
+                         ram_wait);
 
   always_comb begin
     ext_done_d = ext_done_q;
     ext_rdata_d = ext_rdata_q;
-    if (state_q == StIdle) begin
+    if (!bus_we && !bus_re) begin
       ext_done_d = '0;
       ext_rdata_d = '0;
     end
@@ -1059,9 +1046,10 @@ module regc_selftest_reg_top #(
     end
   end
 
-  // Not every block has a register in every byte lane.
-  logic unused_wdata;
-  assign unused_wdata = ^{wdata_q, wstrb_bits};
+  // Not every block has a register in every byte lane, or reads and writes alike; word
+  // addresses leave the byte bits unused.
+  logic unused_bus;
+  assign unused_bus = ^{bus_wdata, wstrb_bits, bus_addr[1:0], bus_we, bus_re};
   // Inputs with no use here: hardware values of fields nobody can see, read data of write-only
   // external registers, the placeholder of an empty struct.
   logic unused_hw2reg;
@@ -1072,62 +1060,51 @@ module regc_selftest_reg_top #(
     assert (AW >= BlockAw) else $fatal(1, "regc_selftest_reg_top: AW must be at least %0d", BlockAw);
   end
 
-  // The master holds a request, unchanged, until it is taken (AXI A3.2.1).
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_awvalid_i && !s_axil_awready_o |=> s_axil_awvalid_i && $stable(s_axil_awaddr_i));
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_wvalid_i && !s_axil_wready_o |=> s_axil_wvalid_i && $stable(s_axil_wdata_i) && $stable(s_axil_wstrb_i));
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_arvalid_i && !s_axil_arready_o |=> s_axil_arvalid_i && $stable(s_axil_araddr_i));
-  // So does the block with its responses.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_bvalid_o && !s_axil_bready_i |=> s_axil_bvalid_o);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_rvalid_o && !s_axil_rready_i |=> s_axil_rvalid_o && $stable(s_axil_rdata_o));
+  // The AXI4-Lite handshake is checked in axil_adapter_reg.
   // ext_word: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  ext_word_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.ext_word.re && !hw2reg_i.ext_word.ack |=> reg2hw_o.ext_word.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  ext_word_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.ext_word.we && !hw2reg_i.ext_word.ack |=> reg2hw_o.ext_word.we && $stable(reg2hw_o.ext_word.wdata) && $stable(reg2hw_o.ext_word.be));
   // ext_ro: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  ext_ro_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.ext_ro.re && !hw2reg_i.ext_ro.ack |=> reg2hw_o.ext_ro.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  ext_ro_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.ext_ro.we && !hw2reg_i.ext_ro.ack |=> reg2hw_o.ext_ro.we && $stable(reg2hw_o.ext_ro.wdata) && $stable(reg2hw_o.ext_ro.be));
   // ext_wo: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  ext_wo_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.ext_wo.re && !hw2reg_i.ext_wo.ack |=> reg2hw_o.ext_wo.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  ext_wo_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.ext_wo.we && !hw2reg_i.ext_wo.ack |=> reg2hw_o.ext_wo.we && $stable(reg2hw_o.ext_wo.wdata) && $stable(reg2hw_o.ext_wo.be));
   // ext_wide: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  ext_wide_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.ext_wide.re && !hw2reg_i.ext_wide.ack |=> reg2hw_o.ext_wide.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  ext_wide_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.ext_wide.we && !hw2reg_i.ext_wide.ack |=> reg2hw_o.ext_wide.we && $stable(reg2hw_o.ext_wide.wdata) && $stable(reg2hw_o.ext_wide.be));
   // ext_array: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  ext_array_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.ext_array.re && !hw2reg_i.ext_array.ack |=> reg2hw_o.ext_array.re && $stable(reg2hw_o.ext_array.idx));
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  ext_array_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.ext_array.we && !hw2reg_i.ext_array.ack |=> reg2hw_o.ext_array.we && $stable(reg2hw_o.ext_array.idx) && $stable(reg2hw_o.ext_array.wdata) && $stable(reg2hw_o.ext_array.be));
   // ext_bytes: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  ext_bytes_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.ext_bytes.re && !hw2reg_i.ext_bytes.ack |=> reg2hw_o.ext_bytes.re && $stable(reg2hw_o.ext_bytes.idx));
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  ext_bytes_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.ext_bytes.we && !hw2reg_i.ext_bytes.ack |=> reg2hw_o.ext_bytes.we && $stable(reg2hw_o.ext_bytes.idx) && $stable(reg2hw_o.ext_bytes.wdata) && $stable(reg2hw_o.ext_bytes.be));
   // ext_lanes: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  ext_lanes_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.ext_lanes.re && !hw2reg_i.ext_lanes.ack |=> reg2hw_o.ext_lanes.re && $stable(reg2hw_o.ext_lanes.idx));
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  ext_lanes_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.ext_lanes.we && !hw2reg_i.ext_lanes.ack |=> reg2hw_o.ext_lanes.we && $stable(reg2hw_o.ext_lanes.idx) && $stable(reg2hw_o.ext_lanes.wdata) && $stable(reg2hw_o.ext_lanes.be));
   // ext_wide_array: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  ext_wide_array_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.ext_wide_array.re && !hw2reg_i.ext_wide_array.ack |=> reg2hw_o.ext_wide_array.re && $stable(reg2hw_o.ext_wide_array.idx));
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  ext_wide_array_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.ext_wide_array.we && !hw2reg_i.ext_wide_array.ack |=> reg2hw_o.ext_wide_array.we && $stable(reg2hw_o.ext_wide_array.idx) && $stable(reg2hw_o.ext_wide_array.wdata) && $stable(reg2hw_o.ext_wide_array.be));
   // mixed_ext: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  mixed_ext_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.mixed_ext.re && !hw2reg_i.mixed_ext.ack |=> reg2hw_o.mixed_ext.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  mixed_ext_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.mixed_ext.we && !hw2reg_i.mixed_ext.ack |=> reg2hw_o.mixed_ext.we && $stable(reg2hw_o.mixed_ext.wdata) && $stable(reg2hw_o.mixed_ext.be));
 `endif
 

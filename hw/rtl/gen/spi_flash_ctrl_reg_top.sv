@@ -37,110 +37,59 @@ module spi_flash_ctrl_reg_top #(
 
   localparam int unsigned BlockAw = spi_flash_ctrl_reg_pkg::SPI_FLASH_CTRL_ADDR_WIDTH;
 
-  // ---- AXI4-Lite: accept one write (AW and W) or one read, perform it, respond ----
+  // ---- AXI4-Lite: the adapter takes one write or read and holds it until access_done ----
 
-  typedef enum logic [2:0] {
-    StIdle,       // accepting AW, W and AR
-    StWrite,      // performing the write; waits here for external registers
-    StRead,       // performing the read; waits here for external registers
-    StWriteResp,  // B valid
-    StReadResp    // R valid
-  } state_e;
-
-  state_e        state_q, state_d;
-  logic          aw_held_q, aw_held_d;      // AW taken, W not yet
-  logic          w_held_q, w_held_d;        // W taken, AW not yet
-  logic [AW-1:2] addr_q, addr_d;
-  logic [31:0]   wdata_q, wdata_d;
-  logic [3:0]    wstrb_q, wstrb_d;
-  logic [31:0]   rdata_q, rdata_d;
-  logic [3:0]    ext_done_q, ext_done_d;    // byte lanes whose external register has answered
-  logic [31:0]   ext_rdata_q, ext_rdata_d;  // the read data of those lanes
-  logic          aw_hs, w_hs, ar_hs;
-  logic          access_done;               // no external register is left to answer after this clock
-  logic [31:0]   reg_rdata;                 // the addressed word of the internal registers
-
-  assign s_axil_awready_o = state_q == StIdle && !aw_held_q;
-  assign s_axil_wready_o  = state_q == StIdle && !w_held_q;
-  // A read waits while a write is on offer or half taken, so the two never interleave.
-  assign s_axil_arready_o = state_q == StIdle && !aw_held_q && !w_held_q && !s_axil_awvalid_i &&
-                            !s_axil_wvalid_i;
-  assign s_axil_bvalid_o  = state_q == StWriteResp;
-  assign s_axil_bresp_o   = 2'b00;  // OKAY
-  assign s_axil_rvalid_o  = state_q == StReadResp;
-  assign s_axil_rdata_o   = rdata_q;
-  assign s_axil_rresp_o   = 2'b00;  // OKAY
-
-  assign aw_hs = s_axil_awvalid_i && s_axil_awready_o;
-  assign w_hs  = s_axil_wvalid_i && s_axil_wready_o;
-  assign ar_hs = s_axil_arvalid_i && s_axil_arready_o;
+  axil_pkg::axil_req_t axil_req;
+  axil_pkg::axil_rsp_t axil_rsp;
+  logic                bus_we, bus_re;            // a write or read is being performed
+  logic [AW-1:0]       bus_addr;
+  logic [31:0]         bus_wdata;
+  logic [3:0]          bus_wstrb;
+  logic [3:0]          ext_done_q, ext_done_d;    // byte lanes whose external register has answered
+  logic [31:0]         ext_rdata_q, ext_rdata_d;  // the read data of those lanes
+  logic                access_done;               // no external register is left to answer after this clock
+  logic [31:0]         reg_rdata;                 // the addressed word of the internal registers
 
   always_comb begin
-    state_d   = state_q;
-    aw_held_d = aw_held_q;
-    w_held_d  = w_held_q;
-    addr_d    = addr_q;
-    wdata_d   = wdata_q;
-    wstrb_d   = wstrb_q;
-    rdata_d   = rdata_q;
-    unique case (state_q)
-      StIdle: begin
-        if (aw_hs) begin
-          addr_d    = s_axil_awaddr_i[AW-1:2];
-          aw_held_d = 1'b1;
-        end
-        if (w_hs) begin
-          wdata_d  = s_axil_wdata_i;
-          wstrb_d  = s_axil_wstrb_i;
-          w_held_d = 1'b1;
-        end
-        if (aw_held_d && w_held_d) begin
-          aw_held_d = 1'b0;
-          w_held_d  = 1'b0;
-          state_d   = StWrite;
-        end else if (ar_hs) begin
-          addr_d  = s_axil_araddr_i[AW-1:2];
-          state_d = StRead;
-        end
-      end
-      StWrite: begin
-        if (access_done) state_d = StWriteResp;
-      end
-      StRead: begin
-        if (access_done) begin
-          state_d = StReadResp;
-          rdata_d = reg_rdata | ext_rdata_d;
-        end
-      end
-      StWriteResp: begin
-        if (s_axil_bready_i) state_d = StIdle;
-      end
-      StReadResp: begin
-        if (s_axil_rready_i) state_d = StIdle;
-      end
-      default: state_d = StIdle;
-    endcase
+    axil_req         = axil_pkg::AXIL_REQ_IDLE;
+    axil_req.awaddr  = 32'(s_axil_awaddr_i);
+    axil_req.awvalid = s_axil_awvalid_i;
+    axil_req.wdata   = s_axil_wdata_i;
+    axil_req.wstrb   = s_axil_wstrb_i;
+    axil_req.wvalid  = s_axil_wvalid_i;
+    axil_req.bready  = s_axil_bready_i;
+    axil_req.araddr  = 32'(s_axil_araddr_i);
+    axil_req.arvalid = s_axil_arvalid_i;
+    axil_req.rready  = s_axil_rready_i;
   end
+  assign s_axil_awready_o = axil_rsp.awready;
+  assign s_axil_wready_o  = axil_rsp.wready;
+  assign s_axil_bresp_o   = axil_rsp.bresp;
+  assign s_axil_bvalid_o  = axil_rsp.bvalid;
+  assign s_axil_arready_o = axil_rsp.arready;
+  assign s_axil_rdata_o   = axil_rsp.rdata;
+  assign s_axil_rresp_o   = axil_rsp.rresp;
+  assign s_axil_rvalid_o  = axil_rsp.rvalid;
+
+  axil_adapter_reg #(.AW(AW)) u_adapter (
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .axil_req_i(axil_req),
+    .axil_rsp_o(axil_rsp),
+    .we_o      (bus_we),
+    .re_o      (bus_re),
+    .addr_o    (bus_addr),
+    .wdata_o   (bus_wdata),
+    .wstrb_o   (bus_wstrb),
+    .done_i    (access_done),
+    .rdata_i   (reg_rdata | ext_rdata_d)
+  );
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q     <= StIdle;
-      aw_held_q   <= 1'b0;
-      w_held_q    <= 1'b0;
-      addr_q      <= '0;
-      wdata_q     <= '0;
-      wstrb_q     <= '0;
-      rdata_q     <= '0;
       ext_done_q  <= '0;
       ext_rdata_q <= '0;
     end else begin
-      state_q     <= state_d;
-      aw_held_q   <= aw_held_d;
-      w_held_q    <= w_held_d;
-      addr_q      <= addr_d;
-      wdata_q     <= wdata_d;
-      wstrb_q     <= wstrb_d;
-      rdata_q     <= rdata_d;
       ext_done_q  <= ext_done_d;
       ext_rdata_q <= ext_rdata_d;
     end
@@ -150,21 +99,21 @@ module spi_flash_ctrl_reg_top #(
 
   logic [3:0]  word;        // 32-bit word index within the block
   logic        in_block;    // the address falls in the block
-  logic [31:0] wstrb_bits;  // wstrb_q, one bit per data bit
+  logic [31:0] wstrb_bits;  // bus_wstrb, one bit per data bit
   logic        wr_en;       // the write takes effect at the end of this clock
   logic [3:0]  acc_strb;    // bytes the access covers: the strobes, or the whole word
   logic [31:0] wdata_be;    // write data, 0 in bytes not strobed
 
-  assign word = addr_q[BlockAw-1:2];
+  assign word = bus_addr[BlockAw-1:2];
   if (AW > BlockAw) begin : gen_addr_high
-    assign in_block = ~|addr_q[AW-1:BlockAw];
+    assign in_block = ~|bus_addr[AW-1:BlockAw];
   end else begin : gen_addr_exact
     assign in_block = 1'b1;
   end
-  assign wstrb_bits = {{8{wstrb_q[3]}}, {8{wstrb_q[2]}}, {8{wstrb_q[1]}}, {8{wstrb_q[0]}}};
-  assign wr_en = state_q == StWrite && access_done;
-  assign acc_strb = state_q == StRead ? 4'hf : wstrb_q;
-  assign wdata_be = wdata_q & wstrb_bits;
+  assign wstrb_bits = {{8{bus_wstrb[3]}}, {8{bus_wstrb[2]}}, {8{bus_wstrb[1]}}, {8{bus_wstrb[0]}}};
+  assign wr_en = bus_we && access_done;
+  assign acc_strb = bus_re ? 4'hf : bus_wstrb;
+  assign wdata_be = bus_wdata & wstrb_bits;
 
   // ---- id: 32 bits at 0x0 ----
   logic id_hit;  // the access addresses the register's word
@@ -214,7 +163,7 @@ module spi_flash_ctrl_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(ctrl_cs_wmask),
-    .wdata_i(wdata_q[0]),
+    .wdata_i(bus_wdata[0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -232,7 +181,7 @@ module spi_flash_ctrl_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(ctrl_cpol_wmask),
-    .wdata_i(wdata_q[1]),
+    .wdata_i(bus_wdata[1]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -250,7 +199,7 @@ module spi_flash_ctrl_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(ctrl_rx_en_wmask),
-    .wdata_i(wdata_q[2]),
+    .wdata_i(bus_wdata[2]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -268,7 +217,7 @@ module spi_flash_ctrl_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(ctrl_div_wmask),
-    .wdata_i(wdata_q[15:8]),
+    .wdata_i(bus_wdata[15:8]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -351,7 +300,7 @@ module spi_flash_ctrl_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(rx_clock_count_wmask),
-    .wdata_i(wdata_q[15:0]),
+    .wdata_i(bus_wdata[15:0]),
     .rmask_i('0),
     .de_i   (hw2reg_i.rx_clock.count.de),
     .d_i    (hw2reg_i.rx_clock.count.d),
@@ -366,10 +315,10 @@ module spi_flash_ctrl_reg_top #(
   logic tx_data4_req;  // the access touches the element, which has not answered yet
   logic tx_data4_ack;
   assign tx_data4_hit = in_block && word == 4'h4;
-  assign tx_data4_req = tx_data4_hit && !(|ext_done_q[3:0]) && state_q == StWrite && |wstrb_q[3:0];
+  assign tx_data4_req = tx_data4_hit && !(|ext_done_q[3:0]) && bus_we && |bus_wstrb[3:0];
   assign tx_data4_ack = tx_data4_req && hw2reg_i.tx_data4.ack;
   assign reg2hw_o.tx_data4.re = 1'b0;
-  assign reg2hw_o.tx_data4.we = state_q == StWrite && tx_data4_req;
+  assign reg2hw_o.tx_data4.we = bus_we && tx_data4_req;
   assign reg2hw_o.tx_data4.wdata = wdata_be[31:0];
   assign reg2hw_o.tx_data4.be = acc_strb[3:0];
 
@@ -378,10 +327,10 @@ module spi_flash_ctrl_reg_top #(
   logic tx_data1_req;  // the access touches the element, which has not answered yet
   logic tx_data1_ack;
   assign tx_data1_hit = in_block && word == 4'h5;
-  assign tx_data1_req = tx_data1_hit && !(|ext_done_q[3:0]) && state_q == StWrite && |wstrb_q[3:0];
+  assign tx_data1_req = tx_data1_hit && !(|ext_done_q[3:0]) && bus_we && |bus_wstrb[3:0];
   assign tx_data1_ack = tx_data1_req && hw2reg_i.tx_data1.ack;
   assign reg2hw_o.tx_data1.re = 1'b0;
-  assign reg2hw_o.tx_data1.we = state_q == StWrite && tx_data1_req;
+  assign reg2hw_o.tx_data1.we = bus_we && tx_data1_req;
   assign reg2hw_o.tx_data1.wdata = wdata_be[31:0];
   assign reg2hw_o.tx_data1.be = acc_strb[3:0];
 
@@ -390,9 +339,9 @@ module spi_flash_ctrl_reg_top #(
   logic rx_data4_req;  // the access touches the element, which has not answered yet
   logic rx_data4_ack;
   assign rx_data4_hit = in_block && word == 4'h6;
-  assign rx_data4_req = rx_data4_hit && !(|ext_done_q[3:0]) && state_q == StRead;
+  assign rx_data4_req = rx_data4_hit && !(|ext_done_q[3:0]) && bus_re;
   assign rx_data4_ack = rx_data4_req && hw2reg_i.rx_data4.ack;
-  assign reg2hw_o.rx_data4.re = state_q == StRead && rx_data4_req;
+  assign reg2hw_o.rx_data4.re = bus_re && rx_data4_req;
   assign reg2hw_o.rx_data4.we = 1'b0;
   assign reg2hw_o.rx_data4.wdata = '0;
   assign reg2hw_o.rx_data4.be = acc_strb[3:0];
@@ -402,9 +351,9 @@ module spi_flash_ctrl_reg_top #(
   logic rx_data1_req;  // the access touches the element, which has not answered yet
   logic rx_data1_ack;
   assign rx_data1_hit = in_block && word == 4'h7;
-  assign rx_data1_req = rx_data1_hit && !(|ext_done_q[3:0]) && state_q == StRead;
+  assign rx_data1_req = rx_data1_hit && !(|ext_done_q[3:0]) && bus_re;
   assign rx_data1_ack = rx_data1_req && hw2reg_i.rx_data1.ack;
-  assign reg2hw_o.rx_data1.re = state_q == StRead && rx_data1_req;
+  assign reg2hw_o.rx_data1.re = bus_re && rx_data1_req;
   assign reg2hw_o.rx_data1.we = 1'b0;
   assign reg2hw_o.rx_data1.wdata = '0;
   assign reg2hw_o.rx_data1.be = acc_strb[3:0];
@@ -437,7 +386,7 @@ module spi_flash_ctrl_reg_top #(
   always_comb begin
     ext_done_d = ext_done_q;
     ext_rdata_d = ext_rdata_q;
-    if (state_q == StIdle) begin
+    if (!bus_we && !bus_re) begin
       ext_done_d = '0;
       ext_rdata_d = '0;
     end
@@ -457,9 +406,10 @@ module spi_flash_ctrl_reg_top #(
     end
   end
 
-  // Not every block has a register in every byte lane.
-  logic unused_wdata;
-  assign unused_wdata = ^{wdata_q, wstrb_bits};
+  // Not every block has a register in every byte lane, or reads and writes alike; word
+  // addresses leave the byte bits unused.
+  logic unused_bus;
+  assign unused_bus = ^{bus_wdata, wstrb_bits, bus_addr[1:0], bus_we, bus_re};
   // Inputs with no use here: hardware values of fields nobody can see, read data of write-only
   // external registers, the placeholder of an empty struct.
   logic unused_hw2reg;
@@ -470,37 +420,26 @@ module spi_flash_ctrl_reg_top #(
     assert (AW >= BlockAw) else $fatal(1, "spi_flash_ctrl_reg_top: AW must be at least %0d", BlockAw);
   end
 
-  // The master holds a request, unchanged, until it is taken (AXI A3.2.1).
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_awvalid_i && !s_axil_awready_o |=> s_axil_awvalid_i && $stable(s_axil_awaddr_i));
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_wvalid_i && !s_axil_wready_o |=> s_axil_wvalid_i && $stable(s_axil_wdata_i) && $stable(s_axil_wstrb_i));
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_arvalid_i && !s_axil_arready_o |=> s_axil_arvalid_i && $stable(s_axil_araddr_i));
-  // So does the block with its responses.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_bvalid_o && !s_axil_bready_i |=> s_axil_bvalid_o);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_rvalid_o && !s_axil_rready_i |=> s_axil_rvalid_o && $stable(s_axil_rdata_o));
+  // The AXI4-Lite handshake is checked in axil_adapter_reg.
   // tx_data4: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  tx_data4_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.tx_data4.re && !hw2reg_i.tx_data4.ack |=> reg2hw_o.tx_data4.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  tx_data4_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.tx_data4.we && !hw2reg_i.tx_data4.ack |=> reg2hw_o.tx_data4.we && $stable(reg2hw_o.tx_data4.wdata) && $stable(reg2hw_o.tx_data4.be));
   // tx_data1: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  tx_data1_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.tx_data1.re && !hw2reg_i.tx_data1.ack |=> reg2hw_o.tx_data1.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  tx_data1_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.tx_data1.we && !hw2reg_i.tx_data1.ack |=> reg2hw_o.tx_data1.we && $stable(reg2hw_o.tx_data1.wdata) && $stable(reg2hw_o.tx_data1.be));
   // rx_data4: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  rx_data4_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.rx_data4.re && !hw2reg_i.rx_data4.ack |=> reg2hw_o.rx_data4.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  rx_data4_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.rx_data4.we && !hw2reg_i.rx_data4.ack |=> reg2hw_o.rx_data4.we && $stable(reg2hw_o.rx_data4.wdata) && $stable(reg2hw_o.rx_data4.be));
   // rx_data1: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  rx_data1_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.rx_data1.re && !hw2reg_i.rx_data1.ack |=> reg2hw_o.rx_data1.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  rx_data1_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.rx_data1.we && !hw2reg_i.rx_data1.ack |=> reg2hw_o.rx_data1.we && $stable(reg2hw_o.rx_data1.wdata) && $stable(reg2hw_o.rx_data1.be));
 `endif
 

@@ -37,110 +37,59 @@ module virtio_common_cfg_reg_top #(
 
   localparam int unsigned BlockAw = virtio_common_cfg_reg_pkg::VIRTIO_COMMON_CFG_ADDR_WIDTH;
 
-  // ---- AXI4-Lite: accept one write (AW and W) or one read, perform it, respond ----
+  // ---- AXI4-Lite: the adapter takes one write or read and holds it until access_done ----
 
-  typedef enum logic [2:0] {
-    StIdle,       // accepting AW, W and AR
-    StWrite,      // performing the write; waits here for external registers
-    StRead,       // performing the read; waits here for external registers
-    StWriteResp,  // B valid
-    StReadResp    // R valid
-  } state_e;
-
-  state_e        state_q, state_d;
-  logic          aw_held_q, aw_held_d;      // AW taken, W not yet
-  logic          w_held_q, w_held_d;        // W taken, AW not yet
-  logic [AW-1:2] addr_q, addr_d;
-  logic [31:0]   wdata_q, wdata_d;
-  logic [3:0]    wstrb_q, wstrb_d;
-  logic [31:0]   rdata_q, rdata_d;
-  logic [3:0]    ext_done_q, ext_done_d;    // byte lanes whose external register has answered
-  logic [31:0]   ext_rdata_q, ext_rdata_d;  // the read data of those lanes
-  logic          aw_hs, w_hs, ar_hs;
-  logic          access_done;               // no external register is left to answer after this clock
-  logic [31:0]   reg_rdata;                 // the addressed word of the internal registers
-
-  assign s_axil_awready_o = state_q == StIdle && !aw_held_q;
-  assign s_axil_wready_o  = state_q == StIdle && !w_held_q;
-  // A read waits while a write is on offer or half taken, so the two never interleave.
-  assign s_axil_arready_o = state_q == StIdle && !aw_held_q && !w_held_q && !s_axil_awvalid_i &&
-                            !s_axil_wvalid_i;
-  assign s_axil_bvalid_o  = state_q == StWriteResp;
-  assign s_axil_bresp_o   = 2'b00;  // OKAY
-  assign s_axil_rvalid_o  = state_q == StReadResp;
-  assign s_axil_rdata_o   = rdata_q;
-  assign s_axil_rresp_o   = 2'b00;  // OKAY
-
-  assign aw_hs = s_axil_awvalid_i && s_axil_awready_o;
-  assign w_hs  = s_axil_wvalid_i && s_axil_wready_o;
-  assign ar_hs = s_axil_arvalid_i && s_axil_arready_o;
+  axil_pkg::axil_req_t axil_req;
+  axil_pkg::axil_rsp_t axil_rsp;
+  logic                bus_we, bus_re;            // a write or read is being performed
+  logic [AW-1:0]       bus_addr;
+  logic [31:0]         bus_wdata;
+  logic [3:0]          bus_wstrb;
+  logic [3:0]          ext_done_q, ext_done_d;    // byte lanes whose external register has answered
+  logic [31:0]         ext_rdata_q, ext_rdata_d;  // the read data of those lanes
+  logic                access_done;               // no external register is left to answer after this clock
+  logic [31:0]         reg_rdata;                 // the addressed word of the internal registers
 
   always_comb begin
-    state_d   = state_q;
-    aw_held_d = aw_held_q;
-    w_held_d  = w_held_q;
-    addr_d    = addr_q;
-    wdata_d   = wdata_q;
-    wstrb_d   = wstrb_q;
-    rdata_d   = rdata_q;
-    unique case (state_q)
-      StIdle: begin
-        if (aw_hs) begin
-          addr_d    = s_axil_awaddr_i[AW-1:2];
-          aw_held_d = 1'b1;
-        end
-        if (w_hs) begin
-          wdata_d  = s_axil_wdata_i;
-          wstrb_d  = s_axil_wstrb_i;
-          w_held_d = 1'b1;
-        end
-        if (aw_held_d && w_held_d) begin
-          aw_held_d = 1'b0;
-          w_held_d  = 1'b0;
-          state_d   = StWrite;
-        end else if (ar_hs) begin
-          addr_d  = s_axil_araddr_i[AW-1:2];
-          state_d = StRead;
-        end
-      end
-      StWrite: begin
-        if (access_done) state_d = StWriteResp;
-      end
-      StRead: begin
-        if (access_done) begin
-          state_d = StReadResp;
-          rdata_d = reg_rdata | ext_rdata_d;
-        end
-      end
-      StWriteResp: begin
-        if (s_axil_bready_i) state_d = StIdle;
-      end
-      StReadResp: begin
-        if (s_axil_rready_i) state_d = StIdle;
-      end
-      default: state_d = StIdle;
-    endcase
+    axil_req         = axil_pkg::AXIL_REQ_IDLE;
+    axil_req.awaddr  = 32'(s_axil_awaddr_i);
+    axil_req.awvalid = s_axil_awvalid_i;
+    axil_req.wdata   = s_axil_wdata_i;
+    axil_req.wstrb   = s_axil_wstrb_i;
+    axil_req.wvalid  = s_axil_wvalid_i;
+    axil_req.bready  = s_axil_bready_i;
+    axil_req.araddr  = 32'(s_axil_araddr_i);
+    axil_req.arvalid = s_axil_arvalid_i;
+    axil_req.rready  = s_axil_rready_i;
   end
+  assign s_axil_awready_o = axil_rsp.awready;
+  assign s_axil_wready_o  = axil_rsp.wready;
+  assign s_axil_bresp_o   = axil_rsp.bresp;
+  assign s_axil_bvalid_o  = axil_rsp.bvalid;
+  assign s_axil_arready_o = axil_rsp.arready;
+  assign s_axil_rdata_o   = axil_rsp.rdata;
+  assign s_axil_rresp_o   = axil_rsp.rresp;
+  assign s_axil_rvalid_o  = axil_rsp.rvalid;
+
+  axil_adapter_reg #(.AW(AW)) u_adapter (
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .axil_req_i(axil_req),
+    .axil_rsp_o(axil_rsp),
+    .we_o      (bus_we),
+    .re_o      (bus_re),
+    .addr_o    (bus_addr),
+    .wdata_o   (bus_wdata),
+    .wstrb_o   (bus_wstrb),
+    .done_i    (access_done),
+    .rdata_i   (reg_rdata | ext_rdata_d)
+  );
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q     <= StIdle;
-      aw_held_q   <= 1'b0;
-      w_held_q    <= 1'b0;
-      addr_q      <= '0;
-      wdata_q     <= '0;
-      wstrb_q     <= '0;
-      rdata_q     <= '0;
       ext_done_q  <= '0;
       ext_rdata_q <= '0;
     end else begin
-      state_q     <= state_d;
-      aw_held_q   <= aw_held_d;
-      w_held_q    <= w_held_d;
-      addr_q      <= addr_d;
-      wdata_q     <= wdata_d;
-      wstrb_q     <= wstrb_d;
-      rdata_q     <= rdata_d;
       ext_done_q  <= ext_done_d;
       ext_rdata_q <= ext_rdata_d;
     end
@@ -150,21 +99,21 @@ module virtio_common_cfg_reg_top #(
 
   logic [3:0]  word;        // 32-bit word index within the block
   logic        in_block;    // the address falls in the block
-  logic [31:0] wstrb_bits;  // wstrb_q, one bit per data bit
+  logic [31:0] wstrb_bits;  // bus_wstrb, one bit per data bit
   logic        wr_en;       // the write takes effect at the end of this clock
   logic [3:0]  acc_strb;    // bytes the access covers: the strobes, or the whole word
   logic [31:0] wdata_be;    // write data, 0 in bytes not strobed
 
-  assign word = addr_q[BlockAw-1:2];
+  assign word = bus_addr[BlockAw-1:2];
   if (AW > BlockAw) begin : gen_addr_high
-    assign in_block = ~|addr_q[AW-1:BlockAw];
+    assign in_block = ~|bus_addr[AW-1:BlockAw];
   end else begin : gen_addr_exact
     assign in_block = 1'b1;
   end
-  assign wstrb_bits = {{8{wstrb_q[3]}}, {8{wstrb_q[2]}}, {8{wstrb_q[1]}}, {8{wstrb_q[0]}}};
-  assign wr_en = state_q == StWrite && access_done;
-  assign acc_strb = state_q == StRead ? 4'hf : wstrb_q;
-  assign wdata_be = wdata_q & wstrb_bits;
+  assign wstrb_bits = {{8{bus_wstrb[3]}}, {8{bus_wstrb[2]}}, {8{bus_wstrb[1]}}, {8{bus_wstrb[0]}}};
+  assign wr_en = bus_we && access_done;
+  assign acc_strb = bus_re ? 4'hf : bus_wstrb;
+  assign wdata_be = bus_wdata & wstrb_bits;
 
   // ---- device_feature_select: 32 bits at 0x0 ----
   logic device_feature_select_hit;  // the access addresses the register's word
@@ -180,7 +129,7 @@ module virtio_common_cfg_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(device_feature_select_device_feature_select_wmask),
-    .wdata_i(wdata_q[31:0]),
+    .wdata_i(bus_wdata[31:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -204,7 +153,7 @@ module virtio_common_cfg_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(driver_feature_select_driver_feature_select_wmask),
-    .wdata_i(wdata_q[31:0]),
+    .wdata_i(bus_wdata[31:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -229,7 +178,7 @@ module virtio_common_cfg_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(config_msix_vector_config_msix_vector_wmask),
-    .wdata_i(wdata_q[15:0]),
+    .wdata_i(bus_wdata[15:0]),
     .rmask_i('0),
     .de_i   (hw2reg_i.config_msix_vector.config_msix_vector.de),
     .d_i    (hw2reg_i.config_msix_vector.config_msix_vector.d),
@@ -276,7 +225,7 @@ module virtio_common_cfg_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(device_status_device_status_wmask),
-    .wdata_i(wdata_q[7:0]),
+    .wdata_i(bus_wdata[7:0]),
     .rmask_i('0),
     .de_i   (hw2reg_i.device_status.device_status.de),
     .d_i    (hw2reg_i.device_status.device_status.d),
@@ -322,7 +271,7 @@ module virtio_common_cfg_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(queue_select_queue_select_wmask),
-    .wdata_i(wdata_q[31:16]),
+    .wdata_i(bus_wdata[31:16]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -337,9 +286,9 @@ module virtio_common_cfg_reg_top #(
   logic device_feature_req;  // the access touches the element, which has not answered yet
   logic device_feature_ack;
   assign device_feature_hit = in_block && word == 4'h1;
-  assign device_feature_req = device_feature_hit && !(|ext_done_q[3:0]) && state_q == StRead;
+  assign device_feature_req = device_feature_hit && !(|ext_done_q[3:0]) && bus_re;
   assign device_feature_ack = device_feature_req && hw2reg_i.device_feature.ack;
-  assign reg2hw_o.device_feature.re = state_q == StRead && device_feature_req;
+  assign reg2hw_o.device_feature.re = bus_re && device_feature_req;
   assign reg2hw_o.device_feature.we = 1'b0;
   assign reg2hw_o.device_feature.wdata = '0;
   assign reg2hw_o.device_feature.be = acc_strb[3:0];
@@ -349,10 +298,10 @@ module virtio_common_cfg_reg_top #(
   logic driver_feature_req;  // the access touches the element, which has not answered yet
   logic driver_feature_ack;
   assign driver_feature_hit = in_block && word == 4'h3;
-  assign driver_feature_req = driver_feature_hit && !(|ext_done_q[3:0]) && ((state_q == StWrite && |wstrb_q[3:0]) || state_q == StRead);
+  assign driver_feature_req = driver_feature_hit && !(|ext_done_q[3:0]) && ((bus_we && |bus_wstrb[3:0]) || bus_re);
   assign driver_feature_ack = driver_feature_req && hw2reg_i.driver_feature.ack;
-  assign reg2hw_o.driver_feature.re = state_q == StRead && driver_feature_req;
-  assign reg2hw_o.driver_feature.we = state_q == StWrite && driver_feature_req;
+  assign reg2hw_o.driver_feature.re = bus_re && driver_feature_req;
+  assign reg2hw_o.driver_feature.we = bus_we && driver_feature_req;
   assign reg2hw_o.driver_feature.wdata = wdata_be[31:0];
   assign reg2hw_o.driver_feature.be = acc_strb[3:0];
 
@@ -361,10 +310,10 @@ module virtio_common_cfg_reg_top #(
   logic queue_size_req;  // the access touches the element, which has not answered yet
   logic queue_size_ack;
   assign queue_size_hit = in_block && word == 4'h6;
-  assign queue_size_req = queue_size_hit && !(|ext_done_q[1:0]) && ((state_q == StWrite && |wstrb_q[1:0]) || state_q == StRead);
+  assign queue_size_req = queue_size_hit && !(|ext_done_q[1:0]) && ((bus_we && |bus_wstrb[1:0]) || bus_re);
   assign queue_size_ack = queue_size_req && hw2reg_i.queue_size.ack;
-  assign reg2hw_o.queue_size.re = state_q == StRead && queue_size_req;
-  assign reg2hw_o.queue_size.we = state_q == StWrite && queue_size_req;
+  assign reg2hw_o.queue_size.re = bus_re && queue_size_req;
+  assign reg2hw_o.queue_size.we = bus_we && queue_size_req;
   assign reg2hw_o.queue_size.wdata = wdata_be[15:0];
   assign reg2hw_o.queue_size.be = acc_strb[1:0];
 
@@ -373,10 +322,10 @@ module virtio_common_cfg_reg_top #(
   logic queue_msix_vector_req;  // the access touches the element, which has not answered yet
   logic queue_msix_vector_ack;
   assign queue_msix_vector_hit = in_block && word == 4'h6;
-  assign queue_msix_vector_req = queue_msix_vector_hit && !(|ext_done_q[3:2]) && ((state_q == StWrite && |wstrb_q[3:2]) || state_q == StRead);
+  assign queue_msix_vector_req = queue_msix_vector_hit && !(|ext_done_q[3:2]) && ((bus_we && |bus_wstrb[3:2]) || bus_re);
   assign queue_msix_vector_ack = queue_msix_vector_req && hw2reg_i.queue_msix_vector.ack;
-  assign reg2hw_o.queue_msix_vector.re = state_q == StRead && queue_msix_vector_req;
-  assign reg2hw_o.queue_msix_vector.we = state_q == StWrite && queue_msix_vector_req;
+  assign reg2hw_o.queue_msix_vector.re = bus_re && queue_msix_vector_req;
+  assign reg2hw_o.queue_msix_vector.we = bus_we && queue_msix_vector_req;
   assign reg2hw_o.queue_msix_vector.wdata = wdata_be[31:16];
   assign reg2hw_o.queue_msix_vector.be = acc_strb[3:2];
 
@@ -385,10 +334,10 @@ module virtio_common_cfg_reg_top #(
   logic queue_enable_req;  // the access touches the element, which has not answered yet
   logic queue_enable_ack;
   assign queue_enable_hit = in_block && word == 4'h7;
-  assign queue_enable_req = queue_enable_hit && !(|ext_done_q[1:0]) && ((state_q == StWrite && |wstrb_q[1:0]) || state_q == StRead);
+  assign queue_enable_req = queue_enable_hit && !(|ext_done_q[1:0]) && ((bus_we && |bus_wstrb[1:0]) || bus_re);
   assign queue_enable_ack = queue_enable_req && hw2reg_i.queue_enable.ack;
-  assign reg2hw_o.queue_enable.re = state_q == StRead && queue_enable_req;
-  assign reg2hw_o.queue_enable.we = state_q == StWrite && queue_enable_req;
+  assign reg2hw_o.queue_enable.re = bus_re && queue_enable_req;
+  assign reg2hw_o.queue_enable.we = bus_we && queue_enable_req;
   assign reg2hw_o.queue_enable.wdata = wdata_be[15:0];
   assign reg2hw_o.queue_enable.be = acc_strb[1:0];
 
@@ -397,9 +346,9 @@ module virtio_common_cfg_reg_top #(
   logic queue_notify_off_req;  // the access touches the element, which has not answered yet
   logic queue_notify_off_ack;
   assign queue_notify_off_hit = in_block && word == 4'h7;
-  assign queue_notify_off_req = queue_notify_off_hit && !(|ext_done_q[3:2]) && state_q == StRead;
+  assign queue_notify_off_req = queue_notify_off_hit && !(|ext_done_q[3:2]) && bus_re;
   assign queue_notify_off_ack = queue_notify_off_req && hw2reg_i.queue_notify_off.ack;
-  assign reg2hw_o.queue_notify_off.re = state_q == StRead && queue_notify_off_req;
+  assign reg2hw_o.queue_notify_off.re = bus_re && queue_notify_off_req;
   assign reg2hw_o.queue_notify_off.we = 1'b0;
   assign reg2hw_o.queue_notify_off.wdata = '0;
   assign reg2hw_o.queue_notify_off.be = acc_strb[3:2];
@@ -410,10 +359,10 @@ module virtio_common_cfg_reg_top #(
   logic queue_desc_ack;
   assign queue_desc_hit_lo = in_block && word == 4'h8;
   assign queue_desc_hit_hi = in_block && word == 4'h9;
-  assign queue_desc_req = (queue_desc_hit_lo || queue_desc_hit_hi) && !(|ext_done_q) && ((state_q == StWrite && |wstrb_q) || state_q == StRead);
+  assign queue_desc_req = (queue_desc_hit_lo || queue_desc_hit_hi) && !(|ext_done_q) && ((bus_we && |bus_wstrb) || bus_re);
   assign queue_desc_ack = queue_desc_req && hw2reg_i.queue_desc.ack;
-  assign reg2hw_o.queue_desc.re = state_q == StRead && queue_desc_req;
-  assign reg2hw_o.queue_desc.we = state_q == StWrite && queue_desc_req;
+  assign reg2hw_o.queue_desc.re = bus_re && queue_desc_req;
+  assign reg2hw_o.queue_desc.we = bus_we && queue_desc_req;
   assign reg2hw_o.queue_desc.wdata = queue_desc_hit_hi ? {wdata_be, 32'h0} : {32'h0, wdata_be};
   assign reg2hw_o.queue_desc.be = queue_desc_hit_hi ? {acc_strb, 4'h0} : {4'h0, acc_strb};
 
@@ -423,10 +372,10 @@ module virtio_common_cfg_reg_top #(
   logic queue_driver_ack;
   assign queue_driver_hit_lo = in_block && word == 4'ha;
   assign queue_driver_hit_hi = in_block && word == 4'hb;
-  assign queue_driver_req = (queue_driver_hit_lo || queue_driver_hit_hi) && !(|ext_done_q) && ((state_q == StWrite && |wstrb_q) || state_q == StRead);
+  assign queue_driver_req = (queue_driver_hit_lo || queue_driver_hit_hi) && !(|ext_done_q) && ((bus_we && |bus_wstrb) || bus_re);
   assign queue_driver_ack = queue_driver_req && hw2reg_i.queue_driver.ack;
-  assign reg2hw_o.queue_driver.re = state_q == StRead && queue_driver_req;
-  assign reg2hw_o.queue_driver.we = state_q == StWrite && queue_driver_req;
+  assign reg2hw_o.queue_driver.re = bus_re && queue_driver_req;
+  assign reg2hw_o.queue_driver.we = bus_we && queue_driver_req;
   assign reg2hw_o.queue_driver.wdata = queue_driver_hit_hi ? {wdata_be, 32'h0} : {32'h0, wdata_be};
   assign reg2hw_o.queue_driver.be = queue_driver_hit_hi ? {acc_strb, 4'h0} : {4'h0, acc_strb};
 
@@ -436,10 +385,10 @@ module virtio_common_cfg_reg_top #(
   logic queue_device_ack;
   assign queue_device_hit_lo = in_block && word == 4'hc;
   assign queue_device_hit_hi = in_block && word == 4'hd;
-  assign queue_device_req = (queue_device_hit_lo || queue_device_hit_hi) && !(|ext_done_q) && ((state_q == StWrite && |wstrb_q) || state_q == StRead);
+  assign queue_device_req = (queue_device_hit_lo || queue_device_hit_hi) && !(|ext_done_q) && ((bus_we && |bus_wstrb) || bus_re);
   assign queue_device_ack = queue_device_req && hw2reg_i.queue_device.ack;
-  assign reg2hw_o.queue_device.re = state_q == StRead && queue_device_req;
-  assign reg2hw_o.queue_device.we = state_q == StWrite && queue_device_req;
+  assign reg2hw_o.queue_device.re = bus_re && queue_device_req;
+  assign reg2hw_o.queue_device.we = bus_we && queue_device_req;
   assign reg2hw_o.queue_device.wdata = queue_device_hit_hi ? {wdata_be, 32'h0} : {32'h0, wdata_be};
   assign reg2hw_o.queue_device.be = queue_device_hit_hi ? {acc_strb, 4'h0} : {4'h0, acc_strb};
 
@@ -448,9 +397,9 @@ module virtio_common_cfg_reg_top #(
   logic queue_notify_data_req;  // the access touches the element, which has not answered yet
   logic queue_notify_data_ack;
   assign queue_notify_data_hit = in_block && word == 4'he;
-  assign queue_notify_data_req = queue_notify_data_hit && !(|ext_done_q[1:0]) && state_q == StRead;
+  assign queue_notify_data_req = queue_notify_data_hit && !(|ext_done_q[1:0]) && bus_re;
   assign queue_notify_data_ack = queue_notify_data_req && hw2reg_i.queue_notify_data.ack;
-  assign reg2hw_o.queue_notify_data.re = state_q == StRead && queue_notify_data_req;
+  assign reg2hw_o.queue_notify_data.re = bus_re && queue_notify_data_req;
   assign reg2hw_o.queue_notify_data.we = 1'b0;
   assign reg2hw_o.queue_notify_data.wdata = '0;
   assign reg2hw_o.queue_notify_data.be = acc_strb[1:0];
@@ -460,10 +409,10 @@ module virtio_common_cfg_reg_top #(
   logic queue_reset_req;  // the access touches the element, which has not answered yet
   logic queue_reset_ack;
   assign queue_reset_hit = in_block && word == 4'he;
-  assign queue_reset_req = queue_reset_hit && !(|ext_done_q[3:2]) && ((state_q == StWrite && |wstrb_q[3:2]) || state_q == StRead);
+  assign queue_reset_req = queue_reset_hit && !(|ext_done_q[3:2]) && ((bus_we && |bus_wstrb[3:2]) || bus_re);
   assign queue_reset_ack = queue_reset_req && hw2reg_i.queue_reset.ack;
-  assign reg2hw_o.queue_reset.re = state_q == StRead && queue_reset_req;
-  assign reg2hw_o.queue_reset.we = state_q == StWrite && queue_reset_req;
+  assign reg2hw_o.queue_reset.re = bus_re && queue_reset_req;
+  assign reg2hw_o.queue_reset.we = bus_we && queue_reset_req;
   assign reg2hw_o.queue_reset.wdata = wdata_be[31:16];
   assign reg2hw_o.queue_reset.be = acc_strb[3:2];
 
@@ -497,7 +446,7 @@ module virtio_common_cfg_reg_top #(
   always_comb begin
     ext_done_d = ext_done_q;
     ext_rdata_d = ext_rdata_q;
-    if (state_q == StIdle) begin
+    if (!bus_we && !bus_re) begin
       ext_done_d = '0;
       ext_rdata_d = '0;
     end
@@ -547,81 +496,71 @@ module virtio_common_cfg_reg_top #(
     end
   end
 
-  // Not every block has a register in every byte lane.
-  logic unused_wdata;
-  assign unused_wdata = ^{wdata_q, wstrb_bits};
+  // Not every block has a register in every byte lane, or reads and writes alike; word
+  // addresses leave the byte bits unused.
+  logic unused_bus;
+  assign unused_bus = ^{bus_wdata, wstrb_bits, bus_addr[1:0], bus_we, bus_re};
 
 `ifndef SYNTHESIS
   initial begin : check_aw
     assert (AW >= BlockAw) else $fatal(1, "virtio_common_cfg_reg_top: AW must be at least %0d", BlockAw);
   end
 
-  // The master holds a request, unchanged, until it is taken (AXI A3.2.1).
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_awvalid_i && !s_axil_awready_o |=> s_axil_awvalid_i && $stable(s_axil_awaddr_i));
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_wvalid_i && !s_axil_wready_o |=> s_axil_wvalid_i && $stable(s_axil_wdata_i) && $stable(s_axil_wstrb_i));
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_arvalid_i && !s_axil_arready_o |=> s_axil_arvalid_i && $stable(s_axil_araddr_i));
-  // So does the block with its responses.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_bvalid_o && !s_axil_bready_i |=> s_axil_bvalid_o);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_rvalid_o && !s_axil_rready_i |=> s_axil_rvalid_o && $stable(s_axil_rdata_o));
+  // The AXI4-Lite handshake is checked in axil_adapter_reg.
   // device_feature: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  device_feature_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.device_feature.re && !hw2reg_i.device_feature.ack |=> reg2hw_o.device_feature.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  device_feature_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.device_feature.we && !hw2reg_i.device_feature.ack |=> reg2hw_o.device_feature.we && $stable(reg2hw_o.device_feature.wdata) && $stable(reg2hw_o.device_feature.be));
   // driver_feature: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  driver_feature_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.driver_feature.re && !hw2reg_i.driver_feature.ack |=> reg2hw_o.driver_feature.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  driver_feature_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.driver_feature.we && !hw2reg_i.driver_feature.ack |=> reg2hw_o.driver_feature.we && $stable(reg2hw_o.driver_feature.wdata) && $stable(reg2hw_o.driver_feature.be));
   // queue_size: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_size_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_size.re && !hw2reg_i.queue_size.ack |=> reg2hw_o.queue_size.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_size_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_size.we && !hw2reg_i.queue_size.ack |=> reg2hw_o.queue_size.we && $stable(reg2hw_o.queue_size.wdata) && $stable(reg2hw_o.queue_size.be));
   // queue_msix_vector: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_msix_vector_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_msix_vector.re && !hw2reg_i.queue_msix_vector.ack |=> reg2hw_o.queue_msix_vector.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_msix_vector_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_msix_vector.we && !hw2reg_i.queue_msix_vector.ack |=> reg2hw_o.queue_msix_vector.we && $stable(reg2hw_o.queue_msix_vector.wdata) && $stable(reg2hw_o.queue_msix_vector.be));
   // queue_enable: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_enable_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_enable.re && !hw2reg_i.queue_enable.ack |=> reg2hw_o.queue_enable.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_enable_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_enable.we && !hw2reg_i.queue_enable.ack |=> reg2hw_o.queue_enable.we && $stable(reg2hw_o.queue_enable.wdata) && $stable(reg2hw_o.queue_enable.be));
   // queue_notify_off: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_notify_off_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_notify_off.re && !hw2reg_i.queue_notify_off.ack |=> reg2hw_o.queue_notify_off.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_notify_off_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_notify_off.we && !hw2reg_i.queue_notify_off.ack |=> reg2hw_o.queue_notify_off.we && $stable(reg2hw_o.queue_notify_off.wdata) && $stable(reg2hw_o.queue_notify_off.be));
   // queue_desc: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_desc_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_desc.re && !hw2reg_i.queue_desc.ack |=> reg2hw_o.queue_desc.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_desc_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_desc.we && !hw2reg_i.queue_desc.ack |=> reg2hw_o.queue_desc.we && $stable(reg2hw_o.queue_desc.wdata) && $stable(reg2hw_o.queue_desc.be));
   // queue_driver: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_driver_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_driver.re && !hw2reg_i.queue_driver.ack |=> reg2hw_o.queue_driver.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_driver_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_driver.we && !hw2reg_i.queue_driver.ack |=> reg2hw_o.queue_driver.we && $stable(reg2hw_o.queue_driver.wdata) && $stable(reg2hw_o.queue_driver.be));
   // queue_device: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_device_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_device.re && !hw2reg_i.queue_device.ack |=> reg2hw_o.queue_device.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_device_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_device.we && !hw2reg_i.queue_device.ack |=> reg2hw_o.queue_device.we && $stable(reg2hw_o.queue_device.wdata) && $stable(reg2hw_o.queue_device.be));
   // queue_notify_data: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_notify_data_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_notify_data.re && !hw2reg_i.queue_notify_data.ack |=> reg2hw_o.queue_notify_data.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_notify_data_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_notify_data.we && !hw2reg_i.queue_notify_data.ack |=> reg2hw_o.queue_notify_data.we && $stable(reg2hw_o.queue_notify_data.wdata) && $stable(reg2hw_o.queue_notify_data.be));
   // queue_reset: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_reset_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_reset.re && !hw2reg_i.queue_reset.ack |=> reg2hw_o.queue_reset.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_reset_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_reset.we && !hw2reg_i.queue_reset.ack |=> reg2hw_o.queue_reset.we && $stable(reg2hw_o.queue_reset.wdata) && $stable(reg2hw_o.queue_reset.be));
 `endif
 

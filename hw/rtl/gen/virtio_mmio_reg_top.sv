@@ -37,110 +37,59 @@ module virtio_mmio_reg_top #(
 
   localparam int unsigned BlockAw = virtio_mmio_reg_pkg::VIRTIO_MMIO_ADDR_WIDTH;
 
-  // ---- AXI4-Lite: accept one write (AW and W) or one read, perform it, respond ----
+  // ---- AXI4-Lite: the adapter takes one write or read and holds it until access_done ----
 
-  typedef enum logic [2:0] {
-    StIdle,       // accepting AW, W and AR
-    StWrite,      // performing the write; waits here for external registers
-    StRead,       // performing the read; waits here for external registers
-    StWriteResp,  // B valid
-    StReadResp    // R valid
-  } state_e;
-
-  state_e        state_q, state_d;
-  logic          aw_held_q, aw_held_d;      // AW taken, W not yet
-  logic          w_held_q, w_held_d;        // W taken, AW not yet
-  logic [AW-1:2] addr_q, addr_d;
-  logic [31:0]   wdata_q, wdata_d;
-  logic [3:0]    wstrb_q, wstrb_d;
-  logic [31:0]   rdata_q, rdata_d;
-  logic [3:0]    ext_done_q, ext_done_d;    // byte lanes whose external register has answered
-  logic [31:0]   ext_rdata_q, ext_rdata_d;  // the read data of those lanes
-  logic          aw_hs, w_hs, ar_hs;
-  logic          access_done;               // no external register is left to answer after this clock
-  logic [31:0]   reg_rdata;                 // the addressed word of the internal registers
-
-  assign s_axil_awready_o = state_q == StIdle && !aw_held_q;
-  assign s_axil_wready_o  = state_q == StIdle && !w_held_q;
-  // A read waits while a write is on offer or half taken, so the two never interleave.
-  assign s_axil_arready_o = state_q == StIdle && !aw_held_q && !w_held_q && !s_axil_awvalid_i &&
-                            !s_axil_wvalid_i;
-  assign s_axil_bvalid_o  = state_q == StWriteResp;
-  assign s_axil_bresp_o   = 2'b00;  // OKAY
-  assign s_axil_rvalid_o  = state_q == StReadResp;
-  assign s_axil_rdata_o   = rdata_q;
-  assign s_axil_rresp_o   = 2'b00;  // OKAY
-
-  assign aw_hs = s_axil_awvalid_i && s_axil_awready_o;
-  assign w_hs  = s_axil_wvalid_i && s_axil_wready_o;
-  assign ar_hs = s_axil_arvalid_i && s_axil_arready_o;
+  axil_pkg::axil_req_t axil_req;
+  axil_pkg::axil_rsp_t axil_rsp;
+  logic                bus_we, bus_re;            // a write or read is being performed
+  logic [AW-1:0]       bus_addr;
+  logic [31:0]         bus_wdata;
+  logic [3:0]          bus_wstrb;
+  logic [3:0]          ext_done_q, ext_done_d;    // byte lanes whose external register has answered
+  logic [31:0]         ext_rdata_q, ext_rdata_d;  // the read data of those lanes
+  logic                access_done;               // no external register is left to answer after this clock
+  logic [31:0]         reg_rdata;                 // the addressed word of the internal registers
 
   always_comb begin
-    state_d   = state_q;
-    aw_held_d = aw_held_q;
-    w_held_d  = w_held_q;
-    addr_d    = addr_q;
-    wdata_d   = wdata_q;
-    wstrb_d   = wstrb_q;
-    rdata_d   = rdata_q;
-    unique case (state_q)
-      StIdle: begin
-        if (aw_hs) begin
-          addr_d    = s_axil_awaddr_i[AW-1:2];
-          aw_held_d = 1'b1;
-        end
-        if (w_hs) begin
-          wdata_d  = s_axil_wdata_i;
-          wstrb_d  = s_axil_wstrb_i;
-          w_held_d = 1'b1;
-        end
-        if (aw_held_d && w_held_d) begin
-          aw_held_d = 1'b0;
-          w_held_d  = 1'b0;
-          state_d   = StWrite;
-        end else if (ar_hs) begin
-          addr_d  = s_axil_araddr_i[AW-1:2];
-          state_d = StRead;
-        end
-      end
-      StWrite: begin
-        if (access_done) state_d = StWriteResp;
-      end
-      StRead: begin
-        if (access_done) begin
-          state_d = StReadResp;
-          rdata_d = reg_rdata | ext_rdata_d;
-        end
-      end
-      StWriteResp: begin
-        if (s_axil_bready_i) state_d = StIdle;
-      end
-      StReadResp: begin
-        if (s_axil_rready_i) state_d = StIdle;
-      end
-      default: state_d = StIdle;
-    endcase
+    axil_req         = axil_pkg::AXIL_REQ_IDLE;
+    axil_req.awaddr  = 32'(s_axil_awaddr_i);
+    axil_req.awvalid = s_axil_awvalid_i;
+    axil_req.wdata   = s_axil_wdata_i;
+    axil_req.wstrb   = s_axil_wstrb_i;
+    axil_req.wvalid  = s_axil_wvalid_i;
+    axil_req.bready  = s_axil_bready_i;
+    axil_req.araddr  = 32'(s_axil_araddr_i);
+    axil_req.arvalid = s_axil_arvalid_i;
+    axil_req.rready  = s_axil_rready_i;
   end
+  assign s_axil_awready_o = axil_rsp.awready;
+  assign s_axil_wready_o  = axil_rsp.wready;
+  assign s_axil_bresp_o   = axil_rsp.bresp;
+  assign s_axil_bvalid_o  = axil_rsp.bvalid;
+  assign s_axil_arready_o = axil_rsp.arready;
+  assign s_axil_rdata_o   = axil_rsp.rdata;
+  assign s_axil_rresp_o   = axil_rsp.rresp;
+  assign s_axil_rvalid_o  = axil_rsp.rvalid;
+
+  axil_adapter_reg #(.AW(AW)) u_adapter (
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .axil_req_i(axil_req),
+    .axil_rsp_o(axil_rsp),
+    .we_o      (bus_we),
+    .re_o      (bus_re),
+    .addr_o    (bus_addr),
+    .wdata_o   (bus_wdata),
+    .wstrb_o   (bus_wstrb),
+    .done_i    (access_done),
+    .rdata_i   (reg_rdata | ext_rdata_d)
+  );
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q     <= StIdle;
-      aw_held_q   <= 1'b0;
-      w_held_q    <= 1'b0;
-      addr_q      <= '0;
-      wdata_q     <= '0;
-      wstrb_q     <= '0;
-      rdata_q     <= '0;
       ext_done_q  <= '0;
       ext_rdata_q <= '0;
     end else begin
-      state_q     <= state_d;
-      aw_held_q   <= aw_held_d;
-      w_held_q    <= w_held_d;
-      addr_q      <= addr_d;
-      wdata_q     <= wdata_d;
-      wstrb_q     <= wstrb_d;
-      rdata_q     <= rdata_d;
       ext_done_q  <= ext_done_d;
       ext_rdata_q <= ext_rdata_d;
     end
@@ -150,21 +99,21 @@ module virtio_mmio_reg_top #(
 
   logic [5:0]  word;        // 32-bit word index within the block
   logic        in_block;    // the address falls in the block
-  logic [31:0] wstrb_bits;  // wstrb_q, one bit per data bit
+  logic [31:0] wstrb_bits;  // bus_wstrb, one bit per data bit
   logic        wr_en;       // the write takes effect at the end of this clock
   logic [3:0]  acc_strb;    // bytes the access covers: the strobes, or the whole word
   logic [31:0] wdata_be;    // write data, 0 in bytes not strobed
 
-  assign word = addr_q[BlockAw-1:2];
+  assign word = bus_addr[BlockAw-1:2];
   if (AW > BlockAw) begin : gen_addr_high
-    assign in_block = ~|addr_q[AW-1:BlockAw];
+    assign in_block = ~|bus_addr[AW-1:BlockAw];
   end else begin : gen_addr_exact
     assign in_block = 1'b1;
   end
-  assign wstrb_bits = {{8{wstrb_q[3]}}, {8{wstrb_q[2]}}, {8{wstrb_q[1]}}, {8{wstrb_q[0]}}};
-  assign wr_en = state_q == StWrite && access_done;
-  assign acc_strb = state_q == StRead ? 4'hf : wstrb_q;
-  assign wdata_be = wdata_q & wstrb_bits;
+  assign wstrb_bits = {{8{bus_wstrb[3]}}, {8{bus_wstrb[2]}}, {8{bus_wstrb[1]}}, {8{bus_wstrb[0]}}};
+  assign wr_en = bus_we && access_done;
+  assign acc_strb = bus_re ? 4'hf : bus_wstrb;
+  assign wdata_be = bus_wdata & wstrb_bits;
 
   // ---- magic_value: 32 bits at 0x0 ----
   logic magic_value_hit;  // the access addresses the register's word
@@ -234,7 +183,7 @@ module virtio_mmio_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(device_features_sel_device_features_sel_wmask),
-    .wdata_i(wdata_q[31:0]),
+    .wdata_i(bus_wdata[31:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -258,7 +207,7 @@ module virtio_mmio_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(driver_features_sel_driver_features_sel_wmask),
-    .wdata_i(wdata_q[31:0]),
+    .wdata_i(bus_wdata[31:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -282,7 +231,7 @@ module virtio_mmio_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(queue_sel_queue_sel_wmask),
-    .wdata_i(wdata_q[31:0]),
+    .wdata_i(bus_wdata[31:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -306,7 +255,7 @@ module virtio_mmio_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(queue_notify_queue_notify_wmask),
-    .wdata_i(wdata_q[31:0]),
+    .wdata_i(bus_wdata[31:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -375,7 +324,7 @@ module virtio_mmio_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(interrupt_ack_interrupt_ack_wmask),
-    .wdata_i(wdata_q[31:0]),
+    .wdata_i(bus_wdata[31:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -401,7 +350,7 @@ module virtio_mmio_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(status_status_wmask),
-    .wdata_i(wdata_q[7:0]),
+    .wdata_i(bus_wdata[7:0]),
     .rmask_i('0),
     .de_i   (hw2reg_i.status.status.de),
     .d_i    (hw2reg_i.status.status.d),
@@ -426,7 +375,7 @@ module virtio_mmio_reg_top #(
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .wmask_i(shm_sel_shm_sel_wmask),
-    .wdata_i(wdata_q[31:0]),
+    .wdata_i(bus_wdata[31:0]),
     .rmask_i('0),
     .de_i   (1'b0),
     .d_i    ('0),
@@ -462,9 +411,9 @@ module virtio_mmio_reg_top #(
   logic device_features_req;  // the access touches the element, which has not answered yet
   logic device_features_ack;
   assign device_features_hit = in_block && word == 6'h4;
-  assign device_features_req = device_features_hit && !(|ext_done_q[3:0]) && state_q == StRead;
+  assign device_features_req = device_features_hit && !(|ext_done_q[3:0]) && bus_re;
   assign device_features_ack = device_features_req && hw2reg_i.device_features.ack;
-  assign reg2hw_o.device_features.re = state_q == StRead && device_features_req;
+  assign reg2hw_o.device_features.re = bus_re && device_features_req;
   assign reg2hw_o.device_features.we = 1'b0;
   assign reg2hw_o.device_features.wdata = '0;
   assign reg2hw_o.device_features.be = acc_strb[3:0];
@@ -474,10 +423,10 @@ module virtio_mmio_reg_top #(
   logic driver_features_req;  // the access touches the element, which has not answered yet
   logic driver_features_ack;
   assign driver_features_hit = in_block && word == 6'h8;
-  assign driver_features_req = driver_features_hit && !(|ext_done_q[3:0]) && state_q == StWrite && |wstrb_q[3:0];
+  assign driver_features_req = driver_features_hit && !(|ext_done_q[3:0]) && bus_we && |bus_wstrb[3:0];
   assign driver_features_ack = driver_features_req && hw2reg_i.driver_features.ack;
   assign reg2hw_o.driver_features.re = 1'b0;
-  assign reg2hw_o.driver_features.we = state_q == StWrite && driver_features_req;
+  assign reg2hw_o.driver_features.we = bus_we && driver_features_req;
   assign reg2hw_o.driver_features.wdata = wdata_be[31:0];
   assign reg2hw_o.driver_features.be = acc_strb[3:0];
 
@@ -486,9 +435,9 @@ module virtio_mmio_reg_top #(
   logic queue_num_max_req;  // the access touches the element, which has not answered yet
   logic queue_num_max_ack;
   assign queue_num_max_hit = in_block && word == 6'hd;
-  assign queue_num_max_req = queue_num_max_hit && !(|ext_done_q[3:0]) && state_q == StRead;
+  assign queue_num_max_req = queue_num_max_hit && !(|ext_done_q[3:0]) && bus_re;
   assign queue_num_max_ack = queue_num_max_req && hw2reg_i.queue_num_max.ack;
-  assign reg2hw_o.queue_num_max.re = state_q == StRead && queue_num_max_req;
+  assign reg2hw_o.queue_num_max.re = bus_re && queue_num_max_req;
   assign reg2hw_o.queue_num_max.we = 1'b0;
   assign reg2hw_o.queue_num_max.wdata = '0;
   assign reg2hw_o.queue_num_max.be = acc_strb[3:0];
@@ -498,10 +447,10 @@ module virtio_mmio_reg_top #(
   logic queue_num_req;  // the access touches the element, which has not answered yet
   logic queue_num_ack;
   assign queue_num_hit = in_block && word == 6'he;
-  assign queue_num_req = queue_num_hit && !(|ext_done_q[3:0]) && state_q == StWrite && |wstrb_q[3:0];
+  assign queue_num_req = queue_num_hit && !(|ext_done_q[3:0]) && bus_we && |bus_wstrb[3:0];
   assign queue_num_ack = queue_num_req && hw2reg_i.queue_num.ack;
   assign reg2hw_o.queue_num.re = 1'b0;
-  assign reg2hw_o.queue_num.we = state_q == StWrite && queue_num_req;
+  assign reg2hw_o.queue_num.we = bus_we && queue_num_req;
   assign reg2hw_o.queue_num.wdata = wdata_be[31:0];
   assign reg2hw_o.queue_num.be = acc_strb[3:0];
 
@@ -510,10 +459,10 @@ module virtio_mmio_reg_top #(
   logic queue_ready_req;  // the access touches the element, which has not answered yet
   logic queue_ready_ack;
   assign queue_ready_hit = in_block && word == 6'h11;
-  assign queue_ready_req = queue_ready_hit && !(|ext_done_q[3:0]) && ((state_q == StWrite && |wstrb_q[3:0]) || state_q == StRead);
+  assign queue_ready_req = queue_ready_hit && !(|ext_done_q[3:0]) && ((bus_we && |bus_wstrb[3:0]) || bus_re);
   assign queue_ready_ack = queue_ready_req && hw2reg_i.queue_ready.ack;
-  assign reg2hw_o.queue_ready.re = state_q == StRead && queue_ready_req;
-  assign reg2hw_o.queue_ready.we = state_q == StWrite && queue_ready_req;
+  assign reg2hw_o.queue_ready.re = bus_re && queue_ready_req;
+  assign reg2hw_o.queue_ready.we = bus_we && queue_ready_req;
   assign reg2hw_o.queue_ready.wdata = wdata_be[31:0];
   assign reg2hw_o.queue_ready.be = acc_strb[3:0];
 
@@ -522,10 +471,10 @@ module virtio_mmio_reg_top #(
   logic queue_desc_low_req;  // the access touches the element, which has not answered yet
   logic queue_desc_low_ack;
   assign queue_desc_low_hit = in_block && word == 6'h20;
-  assign queue_desc_low_req = queue_desc_low_hit && !(|ext_done_q[3:0]) && state_q == StWrite && |wstrb_q[3:0];
+  assign queue_desc_low_req = queue_desc_low_hit && !(|ext_done_q[3:0]) && bus_we && |bus_wstrb[3:0];
   assign queue_desc_low_ack = queue_desc_low_req && hw2reg_i.queue_desc_low.ack;
   assign reg2hw_o.queue_desc_low.re = 1'b0;
-  assign reg2hw_o.queue_desc_low.we = state_q == StWrite && queue_desc_low_req;
+  assign reg2hw_o.queue_desc_low.we = bus_we && queue_desc_low_req;
   assign reg2hw_o.queue_desc_low.wdata = wdata_be[31:0];
   assign reg2hw_o.queue_desc_low.be = acc_strb[3:0];
 
@@ -534,10 +483,10 @@ module virtio_mmio_reg_top #(
   logic queue_desc_high_req;  // the access touches the element, which has not answered yet
   logic queue_desc_high_ack;
   assign queue_desc_high_hit = in_block && word == 6'h21;
-  assign queue_desc_high_req = queue_desc_high_hit && !(|ext_done_q[3:0]) && state_q == StWrite && |wstrb_q[3:0];
+  assign queue_desc_high_req = queue_desc_high_hit && !(|ext_done_q[3:0]) && bus_we && |bus_wstrb[3:0];
   assign queue_desc_high_ack = queue_desc_high_req && hw2reg_i.queue_desc_high.ack;
   assign reg2hw_o.queue_desc_high.re = 1'b0;
-  assign reg2hw_o.queue_desc_high.we = state_q == StWrite && queue_desc_high_req;
+  assign reg2hw_o.queue_desc_high.we = bus_we && queue_desc_high_req;
   assign reg2hw_o.queue_desc_high.wdata = wdata_be[31:0];
   assign reg2hw_o.queue_desc_high.be = acc_strb[3:0];
 
@@ -546,10 +495,10 @@ module virtio_mmio_reg_top #(
   logic queue_driver_low_req;  // the access touches the element, which has not answered yet
   logic queue_driver_low_ack;
   assign queue_driver_low_hit = in_block && word == 6'h24;
-  assign queue_driver_low_req = queue_driver_low_hit && !(|ext_done_q[3:0]) && state_q == StWrite && |wstrb_q[3:0];
+  assign queue_driver_low_req = queue_driver_low_hit && !(|ext_done_q[3:0]) && bus_we && |bus_wstrb[3:0];
   assign queue_driver_low_ack = queue_driver_low_req && hw2reg_i.queue_driver_low.ack;
   assign reg2hw_o.queue_driver_low.re = 1'b0;
-  assign reg2hw_o.queue_driver_low.we = state_q == StWrite && queue_driver_low_req;
+  assign reg2hw_o.queue_driver_low.we = bus_we && queue_driver_low_req;
   assign reg2hw_o.queue_driver_low.wdata = wdata_be[31:0];
   assign reg2hw_o.queue_driver_low.be = acc_strb[3:0];
 
@@ -558,10 +507,10 @@ module virtio_mmio_reg_top #(
   logic queue_driver_high_req;  // the access touches the element, which has not answered yet
   logic queue_driver_high_ack;
   assign queue_driver_high_hit = in_block && word == 6'h25;
-  assign queue_driver_high_req = queue_driver_high_hit && !(|ext_done_q[3:0]) && state_q == StWrite && |wstrb_q[3:0];
+  assign queue_driver_high_req = queue_driver_high_hit && !(|ext_done_q[3:0]) && bus_we && |bus_wstrb[3:0];
   assign queue_driver_high_ack = queue_driver_high_req && hw2reg_i.queue_driver_high.ack;
   assign reg2hw_o.queue_driver_high.re = 1'b0;
-  assign reg2hw_o.queue_driver_high.we = state_q == StWrite && queue_driver_high_req;
+  assign reg2hw_o.queue_driver_high.we = bus_we && queue_driver_high_req;
   assign reg2hw_o.queue_driver_high.wdata = wdata_be[31:0];
   assign reg2hw_o.queue_driver_high.be = acc_strb[3:0];
 
@@ -570,10 +519,10 @@ module virtio_mmio_reg_top #(
   logic queue_device_low_req;  // the access touches the element, which has not answered yet
   logic queue_device_low_ack;
   assign queue_device_low_hit = in_block && word == 6'h28;
-  assign queue_device_low_req = queue_device_low_hit && !(|ext_done_q[3:0]) && state_q == StWrite && |wstrb_q[3:0];
+  assign queue_device_low_req = queue_device_low_hit && !(|ext_done_q[3:0]) && bus_we && |bus_wstrb[3:0];
   assign queue_device_low_ack = queue_device_low_req && hw2reg_i.queue_device_low.ack;
   assign reg2hw_o.queue_device_low.re = 1'b0;
-  assign reg2hw_o.queue_device_low.we = state_q == StWrite && queue_device_low_req;
+  assign reg2hw_o.queue_device_low.we = bus_we && queue_device_low_req;
   assign reg2hw_o.queue_device_low.wdata = wdata_be[31:0];
   assign reg2hw_o.queue_device_low.be = acc_strb[3:0];
 
@@ -582,10 +531,10 @@ module virtio_mmio_reg_top #(
   logic queue_device_high_req;  // the access touches the element, which has not answered yet
   logic queue_device_high_ack;
   assign queue_device_high_hit = in_block && word == 6'h29;
-  assign queue_device_high_req = queue_device_high_hit && !(|ext_done_q[3:0]) && state_q == StWrite && |wstrb_q[3:0];
+  assign queue_device_high_req = queue_device_high_hit && !(|ext_done_q[3:0]) && bus_we && |bus_wstrb[3:0];
   assign queue_device_high_ack = queue_device_high_req && hw2reg_i.queue_device_high.ack;
   assign reg2hw_o.queue_device_high.re = 1'b0;
-  assign reg2hw_o.queue_device_high.we = state_q == StWrite && queue_device_high_req;
+  assign reg2hw_o.queue_device_high.we = bus_we && queue_device_high_req;
   assign reg2hw_o.queue_device_high.wdata = wdata_be[31:0];
   assign reg2hw_o.queue_device_high.be = acc_strb[3:0];
 
@@ -594,9 +543,9 @@ module virtio_mmio_reg_top #(
   logic shm_len_low_req;  // the access touches the element, which has not answered yet
   logic shm_len_low_ack;
   assign shm_len_low_hit = in_block && word == 6'h2c;
-  assign shm_len_low_req = shm_len_low_hit && !(|ext_done_q[3:0]) && state_q == StRead;
+  assign shm_len_low_req = shm_len_low_hit && !(|ext_done_q[3:0]) && bus_re;
   assign shm_len_low_ack = shm_len_low_req && hw2reg_i.shm_len_low.ack;
-  assign reg2hw_o.shm_len_low.re = state_q == StRead && shm_len_low_req;
+  assign reg2hw_o.shm_len_low.re = bus_re && shm_len_low_req;
   assign reg2hw_o.shm_len_low.we = 1'b0;
   assign reg2hw_o.shm_len_low.wdata = '0;
   assign reg2hw_o.shm_len_low.be = acc_strb[3:0];
@@ -606,9 +555,9 @@ module virtio_mmio_reg_top #(
   logic shm_len_high_req;  // the access touches the element, which has not answered yet
   logic shm_len_high_ack;
   assign shm_len_high_hit = in_block && word == 6'h2d;
-  assign shm_len_high_req = shm_len_high_hit && !(|ext_done_q[3:0]) && state_q == StRead;
+  assign shm_len_high_req = shm_len_high_hit && !(|ext_done_q[3:0]) && bus_re;
   assign shm_len_high_ack = shm_len_high_req && hw2reg_i.shm_len_high.ack;
-  assign reg2hw_o.shm_len_high.re = state_q == StRead && shm_len_high_req;
+  assign reg2hw_o.shm_len_high.re = bus_re && shm_len_high_req;
   assign reg2hw_o.shm_len_high.we = 1'b0;
   assign reg2hw_o.shm_len_high.wdata = '0;
   assign reg2hw_o.shm_len_high.be = acc_strb[3:0];
@@ -618,9 +567,9 @@ module virtio_mmio_reg_top #(
   logic shm_base_low_req;  // the access touches the element, which has not answered yet
   logic shm_base_low_ack;
   assign shm_base_low_hit = in_block && word == 6'h2e;
-  assign shm_base_low_req = shm_base_low_hit && !(|ext_done_q[3:0]) && state_q == StRead;
+  assign shm_base_low_req = shm_base_low_hit && !(|ext_done_q[3:0]) && bus_re;
   assign shm_base_low_ack = shm_base_low_req && hw2reg_i.shm_base_low.ack;
-  assign reg2hw_o.shm_base_low.re = state_q == StRead && shm_base_low_req;
+  assign reg2hw_o.shm_base_low.re = bus_re && shm_base_low_req;
   assign reg2hw_o.shm_base_low.we = 1'b0;
   assign reg2hw_o.shm_base_low.wdata = '0;
   assign reg2hw_o.shm_base_low.be = acc_strb[3:0];
@@ -630,9 +579,9 @@ module virtio_mmio_reg_top #(
   logic shm_base_high_req;  // the access touches the element, which has not answered yet
   logic shm_base_high_ack;
   assign shm_base_high_hit = in_block && word == 6'h2f;
-  assign shm_base_high_req = shm_base_high_hit && !(|ext_done_q[3:0]) && state_q == StRead;
+  assign shm_base_high_req = shm_base_high_hit && !(|ext_done_q[3:0]) && bus_re;
   assign shm_base_high_ack = shm_base_high_req && hw2reg_i.shm_base_high.ack;
-  assign reg2hw_o.shm_base_high.re = state_q == StRead && shm_base_high_req;
+  assign reg2hw_o.shm_base_high.re = bus_re && shm_base_high_req;
   assign reg2hw_o.shm_base_high.we = 1'b0;
   assign reg2hw_o.shm_base_high.wdata = '0;
   assign reg2hw_o.shm_base_high.be = acc_strb[3:0];
@@ -642,10 +591,10 @@ module virtio_mmio_reg_top #(
   logic queue_reset_req;  // the access touches the element, which has not answered yet
   logic queue_reset_ack;
   assign queue_reset_hit = in_block && word == 6'h30;
-  assign queue_reset_req = queue_reset_hit && !(|ext_done_q[3:0]) && ((state_q == StWrite && |wstrb_q[3:0]) || state_q == StRead);
+  assign queue_reset_req = queue_reset_hit && !(|ext_done_q[3:0]) && ((bus_we && |bus_wstrb[3:0]) || bus_re);
   assign queue_reset_ack = queue_reset_req && hw2reg_i.queue_reset.ack;
-  assign reg2hw_o.queue_reset.re = state_q == StRead && queue_reset_req;
-  assign reg2hw_o.queue_reset.we = state_q == StWrite && queue_reset_req;
+  assign reg2hw_o.queue_reset.re = bus_re && queue_reset_req;
+  assign reg2hw_o.queue_reset.we = bus_we && queue_reset_req;
   assign reg2hw_o.queue_reset.wdata = wdata_be[31:0];
   assign reg2hw_o.queue_reset.be = acc_strb[3:0];
 
@@ -685,7 +634,7 @@ module virtio_mmio_reg_top #(
   always_comb begin
     ext_done_d = ext_done_q;
     ext_rdata_d = ext_rdata_q;
-    if (state_q == StIdle) begin
+    if (!bus_we && !bus_re) begin
       ext_done_d = '0;
       ext_rdata_d = '0;
     end
@@ -747,9 +696,10 @@ module virtio_mmio_reg_top #(
     end
   end
 
-  // Not every block has a register in every byte lane.
-  logic unused_wdata;
-  assign unused_wdata = ^{wdata_q, wstrb_bits};
+  // Not every block has a register in every byte lane, or reads and writes alike; word
+  // addresses leave the byte bits unused.
+  logic unused_bus;
+  assign unused_bus = ^{bus_wdata, wstrb_bits, bus_addr[1:0], bus_we, bus_re};
   // Inputs with no use here: hardware values of fields nobody can see, read data of write-only
   // external registers, the placeholder of an empty struct.
   logic unused_hw2reg;
@@ -760,97 +710,86 @@ module virtio_mmio_reg_top #(
     assert (AW >= BlockAw) else $fatal(1, "virtio_mmio_reg_top: AW must be at least %0d", BlockAw);
   end
 
-  // The master holds a request, unchanged, until it is taken (AXI A3.2.1).
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_awvalid_i && !s_axil_awready_o |=> s_axil_awvalid_i && $stable(s_axil_awaddr_i));
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_wvalid_i && !s_axil_wready_o |=> s_axil_wvalid_i && $stable(s_axil_wdata_i) && $stable(s_axil_wstrb_i));
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_arvalid_i && !s_axil_arready_o |=> s_axil_arvalid_i && $stable(s_axil_araddr_i));
-  // So does the block with its responses.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_bvalid_o && !s_axil_bready_i |=> s_axil_bvalid_o);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-    s_axil_rvalid_o && !s_axil_rready_i |=> s_axil_rvalid_o && $stable(s_axil_rdata_o));
+  // The AXI4-Lite handshake is checked in axil_adapter_reg.
   // device_features: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  device_features_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.device_features.re && !hw2reg_i.device_features.ack |=> reg2hw_o.device_features.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  device_features_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.device_features.we && !hw2reg_i.device_features.ack |=> reg2hw_o.device_features.we && $stable(reg2hw_o.device_features.wdata) && $stable(reg2hw_o.device_features.be));
   // driver_features: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  driver_features_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.driver_features.re && !hw2reg_i.driver_features.ack |=> reg2hw_o.driver_features.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  driver_features_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.driver_features.we && !hw2reg_i.driver_features.ack |=> reg2hw_o.driver_features.we && $stable(reg2hw_o.driver_features.wdata) && $stable(reg2hw_o.driver_features.be));
   // queue_num_max: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_num_max_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_num_max.re && !hw2reg_i.queue_num_max.ack |=> reg2hw_o.queue_num_max.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_num_max_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_num_max.we && !hw2reg_i.queue_num_max.ack |=> reg2hw_o.queue_num_max.we && $stable(reg2hw_o.queue_num_max.wdata) && $stable(reg2hw_o.queue_num_max.be));
   // queue_num: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_num_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_num.re && !hw2reg_i.queue_num.ack |=> reg2hw_o.queue_num.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_num_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_num.we && !hw2reg_i.queue_num.ack |=> reg2hw_o.queue_num.we && $stable(reg2hw_o.queue_num.wdata) && $stable(reg2hw_o.queue_num.be));
   // queue_ready: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_ready_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_ready.re && !hw2reg_i.queue_ready.ack |=> reg2hw_o.queue_ready.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_ready_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_ready.we && !hw2reg_i.queue_ready.ack |=> reg2hw_o.queue_ready.we && $stable(reg2hw_o.queue_ready.wdata) && $stable(reg2hw_o.queue_ready.be));
   // queue_desc_low: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_desc_low_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_desc_low.re && !hw2reg_i.queue_desc_low.ack |=> reg2hw_o.queue_desc_low.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_desc_low_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_desc_low.we && !hw2reg_i.queue_desc_low.ack |=> reg2hw_o.queue_desc_low.we && $stable(reg2hw_o.queue_desc_low.wdata) && $stable(reg2hw_o.queue_desc_low.be));
   // queue_desc_high: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_desc_high_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_desc_high.re && !hw2reg_i.queue_desc_high.ack |=> reg2hw_o.queue_desc_high.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_desc_high_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_desc_high.we && !hw2reg_i.queue_desc_high.ack |=> reg2hw_o.queue_desc_high.we && $stable(reg2hw_o.queue_desc_high.wdata) && $stable(reg2hw_o.queue_desc_high.be));
   // queue_driver_low: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_driver_low_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_driver_low.re && !hw2reg_i.queue_driver_low.ack |=> reg2hw_o.queue_driver_low.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_driver_low_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_driver_low.we && !hw2reg_i.queue_driver_low.ack |=> reg2hw_o.queue_driver_low.we && $stable(reg2hw_o.queue_driver_low.wdata) && $stable(reg2hw_o.queue_driver_low.be));
   // queue_driver_high: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_driver_high_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_driver_high.re && !hw2reg_i.queue_driver_high.ack |=> reg2hw_o.queue_driver_high.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_driver_high_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_driver_high.we && !hw2reg_i.queue_driver_high.ack |=> reg2hw_o.queue_driver_high.we && $stable(reg2hw_o.queue_driver_high.wdata) && $stable(reg2hw_o.queue_driver_high.be));
   // queue_device_low: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_device_low_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_device_low.re && !hw2reg_i.queue_device_low.ack |=> reg2hw_o.queue_device_low.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_device_low_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_device_low.we && !hw2reg_i.queue_device_low.ack |=> reg2hw_o.queue_device_low.we && $stable(reg2hw_o.queue_device_low.wdata) && $stable(reg2hw_o.queue_device_low.be));
   // queue_device_high: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_device_high_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_device_high.re && !hw2reg_i.queue_device_high.ack |=> reg2hw_o.queue_device_high.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_device_high_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_device_high.we && !hw2reg_i.queue_device_high.ack |=> reg2hw_o.queue_device_high.we && $stable(reg2hw_o.queue_device_high.wdata) && $stable(reg2hw_o.queue_device_high.be));
   // shm_len_low: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  shm_len_low_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.shm_len_low.re && !hw2reg_i.shm_len_low.ack |=> reg2hw_o.shm_len_low.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  shm_len_low_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.shm_len_low.we && !hw2reg_i.shm_len_low.ack |=> reg2hw_o.shm_len_low.we && $stable(reg2hw_o.shm_len_low.wdata) && $stable(reg2hw_o.shm_len_low.be));
   // shm_len_high: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  shm_len_high_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.shm_len_high.re && !hw2reg_i.shm_len_high.ack |=> reg2hw_o.shm_len_high.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  shm_len_high_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.shm_len_high.we && !hw2reg_i.shm_len_high.ack |=> reg2hw_o.shm_len_high.we && $stable(reg2hw_o.shm_len_high.wdata) && $stable(reg2hw_o.shm_len_high.be));
   // shm_base_low: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  shm_base_low_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.shm_base_low.re && !hw2reg_i.shm_base_low.ack |=> reg2hw_o.shm_base_low.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  shm_base_low_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.shm_base_low.we && !hw2reg_i.shm_base_low.ack |=> reg2hw_o.shm_base_low.we && $stable(reg2hw_o.shm_base_low.wdata) && $stable(reg2hw_o.shm_base_low.be));
   // shm_base_high: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  shm_base_high_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.shm_base_high.re && !hw2reg_i.shm_base_high.ack |=> reg2hw_o.shm_base_high.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  shm_base_high_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.shm_base_high.we && !hw2reg_i.shm_base_high.ack |=> reg2hw_o.shm_base_high.we && $stable(reg2hw_o.shm_base_high.wdata) && $stable(reg2hw_o.shm_base_high.be));
   // queue_reset: a request stays up, unchanged, until it is acked.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_reset_re_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_reset.re && !hw2reg_i.queue_reset.ack |=> reg2hw_o.queue_reset.re);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
+  queue_reset_we_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
     reg2hw_o.queue_reset.we && !hw2reg_i.queue_reset.ack |=> reg2hw_o.queue_reset.we && $stable(reg2hw_o.queue_reset.wdata) && $stable(reg2hw_o.queue_reset.be));
 `endif
 

@@ -90,7 +90,9 @@ internal sealed class RtlSide : IDisposable
             {
                 FieldInfo field = reg.Fields[f];
                 string p = $"{reg.Name}.{field.Name}";
-                if (field.Hw is HwAccess.R or HwAccess.RW) _q[r][f] = Member(r2h, p + ".q", reg.Count, field.Width);
+                // A ram array has no q per element: hardware reads it through a read port, and the
+                // bus reads compare its contents.
+                if (field.Hw is HwAccess.R or HwAccess.RW && !reg.Ram) _q[r][f] = Member(r2h, p + ".q", reg.Count, field.Width);
                 if (field.Has(FieldFlags.SwMod)) _strobes.Add((FieldEventKind.Modified, r, f, Member(r2h, p + ".swmod", reg.Count, 1)));
                 if (field.Has(FieldFlags.SwAcc)) _strobes.Add((FieldEventKind.Accessed, r, f, Member(r2h, p + ".swacc", reg.Count, 1)));
                 if (field.Hw is HwAccess.W or HwAccess.RW)
