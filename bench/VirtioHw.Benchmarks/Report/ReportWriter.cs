@@ -344,16 +344,16 @@ public sealed class ReportWriter
         _md.AppendLine();
         _md.AppendLine("| top | flow | measured | target | verdict |");
         _md.AppendLine("|---|---|---|---|---|");
-        AreaRow("ivshmem_endpoint_top", "xc7", "<= 3,000 LUTs, its tables in RAM", (luts, ram, _) => luts <= 3000 && ram > 0, "area-ivshmem");
-        AreaRow("ism_endpoint_top", "xc7", "<= 6,000 LUTs plus block RAM", (luts, _, _) => luts <= 6000, "area-ism");
-        AreaRow("ism_mmio_endpoint_top", "xc7", "<= 6,000 LUTs plus block RAM", (luts, _, _) => luts <= 6000, "area-ism-mmio");
-        AreaRow("dmabuf_endpoint_top", "xc7", "<= 4,000 LUTs", (luts, _, _) => luts <= 4000, "area-dmabuf");
+        AreaRow("ivshmem_endpoint_top", "xc7", "<= 3,000 LUTs, its tables in RAM", (luts, ram, _) => luts <= 3000 && ram > 0, "area-tables");
+        AreaRow("ism_endpoint_top", "xc7", "<= 6,000 LUTs plus block RAM", (luts, _, _) => luts <= 6000, "area-tables");
+        AreaRow("ism_mmio_endpoint_top", "xc7", "<= 6,000 LUTs plus block RAM", (luts, _, _) => luts <= 6000, "area-tables");
+        AreaRow("dmabuf_endpoint_top", "xc7", "<= 4,000 LUTs", (luts, _, _) => luts <= 4000, "area-tables");
         AreaRow("spi_flash_ctrl_top", "ice40", "<= 1,000 LUT4, FIFOs in SB_RAM40_4K (2), >= 48 MHz on an UP5K", (luts, ram, fmax) => luts <= 1000 && ram >= 2 && fmax >= 48, "area-spi");
         foreach (string top in EndpointTops)
         {
             string row = $"{top}.xc7";
             double? depth = V("area", row + ".depth");
-            string verdict = depth is { } d ? (d <= 8 ? "**met**" : "**missed**: " + Reason("depth-" + top)) : NotMeasured(area, row);
+            string verdict = depth is { } d ? (d <= 8 ? "**met**" : "**missed**: " + Reason("depth-endpoint")) : NotMeasured(area, row);
             _md.AppendLine($"| {top} | depth | {(depth is { } levels ? levels.ToString("F0", Inv) + " LUT6 levels" : "—")} | <= 8 LUT6 levels | {verdict} |");
         }
 
