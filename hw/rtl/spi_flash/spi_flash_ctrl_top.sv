@@ -123,10 +123,16 @@ module spi_flash_ctrl_top #(
   assign tx_lanes_le1 = at_most_one(tx_lanes_q);
   assign tx_lanes_le2 = at_most_two(tx_lanes_q);
   assign tx_lanes_le3 = tx_lanes_q != 4'hf;
+  logic tx_near_full;  // level bits LW-2:2 all ones: the level is within four of full
+  if (LW > 3) begin : gen_near_full
+    assign tx_near_full = &tx_level[LW-2:2];
+  end else begin : gen_near_full_depth4
+    assign tx_near_full = 1'b1;  // FIFO_DEPTH 4: always
+  end
   always_comb begin
     if (tx_level[LW-1]) begin
       tx_fits = tx_lanes_q == '0;
-    end else if (!(&tx_level[LW-2:2])) begin
+    end else if (!tx_near_full) begin
       tx_fits = 1'b1;
     end else begin
       unique case (tx_level[1:0])
