@@ -124,15 +124,15 @@ synth_top() {
   else
     failed=1
   fi
-  local depth_note=""
-  [ "$st" = ok ] || depth_note="depth: $st: $( [ "$st" = timeout ] && echo "over ${limit} s" || why "$dir/depth.log")"
+  local depth_note="" depth_status=$st
+  [ "$st" = ok ] || depth_note="depth: $( [ "$st" = timeout ] && echo "over ${limit} s" || why "$dir/depth.log")"
 
   # xc7 area.
   t0=$SECONDS
   st=$(yosys_run "$dir/xc7.log" "$read; script hw/syn/fpga-xc7.ys")
   local secs=$((SECONDS - t0 + depth_s))
   if [ "$st" = ok ]; then
-    cells "$dir/xc7.log" | NOTE=$depth_note awk -v top="$top" -v depth="$depth6" -v secs="$secs" -v dst="$( [ -n "$depth_note" ] && echo fail || echo ok )" '
+    cells "$dir/xc7.log" | NOTE=$depth_note awk -v top="$top" -v depth="$depth6" -v secs="$secs" -v dst="$depth_status" '
       # LUT sites a distributed-RAM or shift-register primitive takes.
       BEGIN { m["RAM32M"] = 4; m["RAM32M16"] = 8; m["RAM64M"] = 4; m["RAM64M8"] = 8
               m["RAM32X1D"] = 2; m["RAM64X1D"] = 2; m["RAM128X1D"] = 4; m["RAM256X1D"] = 8
@@ -171,7 +171,7 @@ synth_top() {
           elif [ $rc -eq 124 ]; then
             note="nextpnr: over ${limit} s"; status=timeout
           elif grep -q -E 'no BELs remaining|Unable to place|too many' "$dir/pnr.log"; then
-            note="does not fit an UP5K: $(grep -m1 -E 'ICESTORM_LC:' "$dir/pnr.log" | tr -s ' ' | sed 's/^Info: *//')"
+            note="does not fit an UP5K: $(grep -m1 -E 'ICESTORM_LC:' "$dir/pnr.log" | tr -s ' \t' ' ' | sed 's/^Info: *//')"
           else
             note="nextpnr: $(why "$dir/pnr.log")"; status=fail
           fi

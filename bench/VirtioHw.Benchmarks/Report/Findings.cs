@@ -24,7 +24,7 @@ public static class Findings
         ["area-missing"] = "there was no build/synth-fpga/summary.tsv when the report was written: `make synth-fpga` writes it (every top through Yosys' xc7 and iCE40 flows and nextpnr-ice40; the endpoint tops take many minutes each, so `make bench` reports the last run rather than running it).",
         ["area-tables"] = "every table of the endpoint tops is still flip-flops with an asynchronous reset (MSI-X table and PBA, the event FIFO, the ISM chunk table, each through a generated register block or a flat vector), which no FPGA flow can put in block or distributed RAM: each table bit is a flip-flop with its write enable and its share of a read multiplexer, and the four tops repeat the same PCI-function logic. The restructure this budget was set for (one PCI-function core, tables written as RAM, one AXI4-Lite adapter primitive) has not landed in the measured RTL.",
         ["area-spi"] = "the critical path after routing is inside the generated register block (the AXI4-Lite write capture and the external-register handshake), not the controller; nextpnr's figure moves by a few MHz with the placement seed (49.8-54.0 MHz over seeds 1-5 when it was met).",
-        ["depth-endpoint"] = "the longest paths run through the flip-flop tables' read multiplexers and the AXI4-Lite decode in front of them (the path is in the depth log, build/synth-fpga/TOP/depth.log); with the tables in RAM the read multiplexers leave the path.",
+        ["depth-endpoint"] = "not yet investigated: the longest path is printed at the end of build/synth-fpga/TOP/depth.log.",
     };
 
     public static string Reason(string key) => Reasons.TryGetValue(key, out string? reason) ? reason : "not yet investigated";
