@@ -12,8 +12,8 @@ export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
 # Debian packages the project needs, and one binary (or library) that proves each is there.
-DEB_PACKAGES := verilator yosys iverilog qemu-system-x86 libftdi1-2 gnuplot-nox g++
-DEB_PROBES   := verilator:verilator yosys:yosys iverilog:iverilog qemu-system-x86:qemu-system-x86_64 gnuplot-nox:gnuplot g++:g++
+DEB_PACKAGES := verilator yosys nextpnr-ice40 iverilog qemu-system-x86 libftdi1-2 gnuplot-nox g++
+DEB_PROBES   := verilator:verilator yosys:yosys nextpnr-ice40:nextpnr-ice40 iverilog:iverilog qemu-system-x86:qemu-system-x86_64 gnuplot-nox:gnuplot g++:g++
 
 RDL      := $(sort $(wildcard hw/regs/*.rdl))
 REGC     := $(DOTNET) run --project hw/regc -c $(CONFIG) --
@@ -21,7 +21,7 @@ REGC_OUT := --sv hw/rtl/gen --cs hw/registers/gen --c hw/include/virtiohw --md d
 EPGEN    := $(DOTNET) run --project hw/epgen -c $(CONFIG) --
 ENDPOINTS := $(sort $(wildcard hw/endpoints/*.yaml))
 
-.PHONY: help build test deps regs regc-check check-generated lint synth cosim cosim-clean run demo pack clean bench bench-quick bench-build fuzz
+.PHONY: help build test deps regs regc-check check-generated lint synth synth-fpga cosim cosim-clean run demo pack clean bench bench-quick bench-build fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -61,6 +61,9 @@ lint: ## verilator --lint-only -Wall over every RTL top (waivers per block in hw
 
 synth: ## Yosys synthesis of every RTL top; fails on latches; prints cell counts
 	@tools/synth.sh
+
+synth-fpga: ## FPGA area, LUT depth and iCE40 fmax per RTL top (TOP="a b" for some); build/synth-fpga/summary.tsv (hw/syn/README.md)
+	@tools/synth-fpga.sh $(TOP)
 
 cosim: ## Verilate every RTL top into build/cosim/<top>/libvhw_<top>.so, with its C# binding (cosim/README.md)
 	@$(MAKE) --no-print-directory -j2 -f cosim/cosim.mk DOTNET=$(DOTNET) CONFIG=$(CONFIG)

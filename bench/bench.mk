@@ -1,6 +1,8 @@
 # `make bench` and `make bench-quick` (the top-level Makefile runs `$(MAKE) -f bench/bench.mk bench`):
 # every harness writes one result file into build/bench/results, then `vhw-bench report` rewrites
 # BENCHMARKS.md and docs/bench/*.png from them. bench/README.md says what each harness measures.
+# The area section comes from the last `make synth-fpga` (build/synth-fpga/summary.tsv), which
+# this file reads but does not run.
 #   bench        every benchmark, full size (under 20 minutes)
 #   bench-quick  the same harnesses with smaller runs (under a minute)
 #   bench-build  after bench: adds the build times from a clean clone to its report (half an hour
@@ -25,6 +27,8 @@ SEQ     := $(OUT)/cosim-sequence.txt
 # What `vhw-bench sequence` prints: TOP PORT ADDRESS_BITS, the slave the sequence drives.
 TARGET  := $(OUT)/cosim-target.txt
 PYTHON  ?= python3
+# The table `make synth-fpga` writes: the report's area section (not rerun here, it takes long).
+AREA    := build/synth-fpga/summary.tsv
 
 # Per mode: seconds each rate harness runs, ping-pong round trips, memcpy seconds per size.
 FULL_ARGS  := SECONDS=8 ICARUS_SECONDS=15 ROUNDTRIPS=20000 MEMCPY_SECONDS=0.2 QUICK=
@@ -69,6 +73,8 @@ harnesses: prepare
 	@$(call step,flash,$(VHW) flash $(QUICK) --results $(RESULTS) >/dev/null)
 	@$(call step,ipc,$(VHW) ipc $(QUICK) --results $(RESULTS) >/dev/null)
 	@$(call step,ipc-native,$(BIN)/ipc_bench $(ROUNDTRIPS) $(MEMCPY_SECONDS) >$(RESULTS)/ipc-native.json)
+	@if [ -f $(AREA) ]; then $(call step,area,$(VHW) area $(AREA) --results $(RESULTS) >/dev/null); \
+	else echo "bench: area           no $(AREA) (make synth-fpga writes it): the report marks the area section not measured"; fi
 	@$(VHW) end --results $(RESULTS) >/dev/null
 	@find $(RESULTS) -name '*.json' -empty -delete
 

@@ -17,17 +17,7 @@ fi
 logs=build/lint
 mkdir -p "$logs"
 
-# Packages before the modules that import them.
-packages_first() { sort | awk '/_pkg\.sv$/ { print; next } { rest[n++] = $0 } END { for (i = 0; i < n; i++) print rest[i] }'; }
-
-mapfile -t prims < <(find hw/rtl/prim -name '*.sv' | packages_first)
-mapfile -t all_sources < <(find hw/rtl -name '*.sv' | packages_first)
-mapfile -t generated < <(find hw/rtl/gen -name '*_reg_top.sv' 2>/dev/null | sort)
-mapfile -t handwritten < <(find hw/rtl -name '*_top.sv' -not -path 'hw/rtl/gen/*' -not -path 'hw/rtl/prim/*' | sort)
-if [ ${#generated[@]} -eq 0 ] && [ ${#handwritten[@]} -eq 0 ]; then
-  echo "lint: no RTL tops under hw/rtl; run 'make regs' to generate the register blocks" >&2
-  exit 1
-fi
+source tools/rtl-tops.sh lint
 
 failed=0
 # Waivers of the hand-written tops, for every hand-written top.

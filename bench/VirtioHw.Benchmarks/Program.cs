@@ -1,4 +1,5 @@
 using VirtioHw.Benchmarks;
+using VirtioHw.Benchmarks.Area;
 using VirtioHw.Benchmarks.Control;
 using VirtioHw.Benchmarks.Cosim;
 using VirtioHw.Benchmarks.Flashing;
@@ -7,7 +8,7 @@ using VirtioHw.Benchmarks.Report;
 
 // vhw-bench COMMAND [--quick] [--results DIR] [options]: one benchmark writes its result file; `report`
 // turns every result file into BENCHMARKS.md and its plots. bench/bench.mk runs them in order.
-const string Usage = "usage: vhw-bench begin COMMAND | end | sequence FILE | cosim SEQUENCE | control | scaling | flash | ipc | report --md FILE --plots DIR [--quick] [--results DIR]";
+const string Usage = "usage: vhw-bench begin COMMAND | end | sequence FILE | cosim SEQUENCE | control | scaling | flash | ipc | area SUMMARY | report --md FILE --plots DIR [--quick] [--results DIR]";
 
 try
 {
@@ -67,6 +68,9 @@ try
             break;
         case "ipc":
             Save(await IpcCommand.RunAsync(options, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(results))!, "ipc")), options);
+            break;
+        case "area":
+            Save(AreaCommand.Run(Argument()), options);
             break;
         case "ipc-peer":
             await IpcPeer.RunAsync(Argument());

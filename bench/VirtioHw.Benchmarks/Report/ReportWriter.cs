@@ -78,6 +78,7 @@ public sealed class ReportWriter
         Scaling();
         Flashing();
         BuildTimes();
+        Area();
         return _md.ToString();
     }
 
@@ -324,6 +325,93 @@ public sealed class ReportWriter
 
         Producers("build");
     }
+
+    // ---- 7. area on FPGAs ----
+
+    private static readonly string[] EndpointTops = ["ivshmem_endpoint_top", "ism_endpoint_top", "ism_mmio_endpoint_top", "dmabuf_endpoint_top"];
+
+    private void Area()
+    {
+        _md.AppendLine("## 7. Area, logic depth and clock rate on FPGAs");
+        _md.AppendLine();
+        if (!_r.TryGetValue("area", out ResultFile? area))
+        {
+            _md.AppendLine($"*Not measured* in this run: {Reason("area-missing")}");
+            _md.AppendLine();
+            return;
+        }
+
+        _md.AppendLine($"Yosys' own FPGA flows on the RTL tops ({area.Notes.GetValueOrDefault("tools", "tools not recorded")}): `synth_xilinx -family xc7` for every top (LUTs, of them LUTs used as distributed RAM or shift registers, flip-flops, block RAM in 36 Kb tiles, DSP48E1); `synth_ice40` for the small tops (SB_LUT4, SB_DFF, SB_RAM40_4K, SB_MAC16), placed and routed by nextpnr-ice40 on an UP5K (sg48), whose maximum clock frequency is the fmax column. Depth is the longest path in LUT levels between flip-flops (or block RAM ports), measured on Yosys' generic cells mapped to 6-input LUTs (4-input for the iCE40 rows), not on the vendor netlist. hw/README.md says how to read each figure.");
+        _md.AppendLine();
+        _md.AppendLine("| top | flow | measured | target | verdict |");
+        _md.AppendLine("|---|---|---|---|---|");
+        AreaRow("ivshmem_endpoint_top", "xc7", "<= 3,000 LUTs, its tables in RAM", (luts, ram, _) => luts <= 3000 && ram > 0, "area-tables");
+        AreaRow("ism_endpoint_top", "xc7", "<= 6,000 LUTs plus block RAM", (luts, _, _) => luts <= 6000, "area-tables");
+        AreaRow("ism_mmio_endpoint_top", "xc7", "<= 6,000 LUTs plus block RAM", (luts, _, _) => luts <= 6000, "area-tables");
+        AreaRow("dmabuf_endpoint_top", "xc7", "<= 4,000 LUTs", (luts, _, _) => luts <= 4000, "area-tables");
+        AreaRow("spi_flash_ctrl_top", "ice40", "<= 1,000 LUT4, FIFOs in SB_RAM40_4K (2), >= 48 MHz on an UP5K", (luts, ram, fmax) => luts <= 1000 && ram >= 2 && fmax >= 48, "area-spi");
+        foreach (string top in EndpointTops)
+        {
+            string row = $"{top}.xc7";
+            double? depth = V("area", row + ".depth");
+            string verdict = depth is { } d ? (d <= 8 ? "**met**" : "**missed**: " + Reason("depth-endpoint")) : NotMeasured(area, row);
+            _md.AppendLine($"| {top} | depth | {(depth is { } levels ? levels.ToString("F0", Inv) + " LUT6 levels" : "—")} | <= 8 LUT6 levels | {verdict} |");
+        }
+
+        _md.AppendLine();
+        _md.AppendLine("Every top of the run:");
+        _md.AppendLine();
+        _md.AppendLine("| top | flow | LUTs | of them as RAM | flip-flops | block RAM | DSP | depth, LUT levels | fmax, MHz | seconds | note |");
+        _md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        foreach (string row in area.Notes.Keys.Where(k => k.EndsWith(".status", StringComparison.Ordinal)).Select(k => k[..^".status".Length]).Order(StringComparer.Ordinal))
+        {
+            string[] parts = row.Split('.');
+            bool ice40 = parts[1] == "ice40";
+            double? luts = ice40 ? V("area", row + ".luts") : V("area", row + ".luts") + V("area", row + ".lutram");
+            string status = area.Notes[row + ".status"];
+            string note = area.Notes.GetValueOrDefault(row + ".note", "");
+            note = status == "ok" ? note : $"{status}: {note}";
+            _md.AppendLine($"| {parts[0]} | {parts[1]} | {Num(luts, "N0")} | {(ice40 ? "" : Num(V("area", row + ".lutram"), "N0"))} | {Num(V("area", row + ".ffs"), "N0")} | {Num(V("area", row + ".bram"), "G")} | {Num(V("area", row + ".dsp"), "N0")} | {Num(V("area", row + ".depth"), "F0")} | {Num(V("area", row + ".fmax_mhz"), "F1")} | {Num(V("area", row + ".seconds"), "F0")} | {note.Replace("|", "\\|", StringComparison.Ordinal)} |");
+        }
+
+        _md.AppendLine();
+        Producers("area");
+    }
+
+    /// <summary>One target row: LUTs (with those used as RAM on xc7), RAM blocks or LUTs as RAM, fmax.</summary>
+    private void AreaRow(string top, string flow, string target, Func<double, double, double, bool> met, string reasonKey)
+    {
+        string row = $"{top}.{flow}";
+        ResultFile area = _r["area"];
+        double? logic = V("area", row + ".luts"), lutram = V("area", row + ".lutram"), bram = V("area", row + ".bram"), fmax = V("area", row + ".fmax_mhz");
+        bool ice40 = flow == "ice40";
+        if (logic is not { } l || bram is not { } b || (!ice40 && lutram is null) || (ice40 && fmax is null))
+        {
+            _md.AppendLine($"| {top} | {flow} | — | {target} | {NotMeasured(area, row)} |");
+            return;
+        }
+
+        string measured;
+        bool ok;
+        if (ice40)
+        {
+            measured = $"{l.ToString("N0", Inv)} LUT4, {b.ToString("G", Inv)} SB_RAM40_4K, {fmax!.Value.ToString("F1", Inv)} MHz";
+            ok = met(l, b, fmax.Value);
+        }
+        else
+        {
+            double total = l + lutram!.Value;
+            measured = $"{total.ToString("N0", Inv)} LUTs ({lutram.Value.ToString("N0", Inv)} as RAM), {b.ToString("G", Inv)} block RAM tiles";
+            ok = met(total, b + lutram.Value, 0);
+        }
+
+        _md.AppendLine($"| {top} | {flow} | {measured} | {target} | {(ok ? "**met**" : "**missed**: " + Reason(reasonKey))} |");
+    }
+
+    private static string NotMeasured(ResultFile area, string row) =>
+        area.Notes.TryGetValue(row + ".status", out string? status)
+            ? $"*not measured*: {status}: {area.Notes.GetValueOrDefault(row + ".note", "no figure")}"
+            : $"*not measured*: the summary has no {row.Replace('.', ' ')} row (`make synth-fpga TOP={row.Split('.')[0]}` adds it)";
 
     // ---- table helpers ----
 

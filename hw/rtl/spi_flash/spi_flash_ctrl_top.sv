@@ -7,6 +7,11 @@
 // sampled in the last clock of the HIGH phase rather than at the rising edge: the flash drives MISO
 // some nanoseconds after the falling edge before, and the late sample leaves the whole high phase
 // for that delay and the board's round trip. Mode 3 only changes the level SCK idles at.
+//
+// Written for a small FPGA (an iCE40 UP5K at 48 MHz and more): both FIFOs are block RAM, one byte in
+// and one out per clock, so a register access that moves four bytes takes a clock per byte before
+// its answer; and the start of a byte, the latest decision of the clock, feeds only flops of the
+// shift engine, everything it takes from the FIFO and the filler count being taken a clock later.
 module spi_flash_ctrl_top #(
   parameter int unsigned FIFO_DEPTH = 64  // bytes per FIFO; a power of two from 4 to 128
 ) (
@@ -65,65 +70,193 @@ module spi_flash_ctrl_top #(
     .hw2reg_i         (hw2reg)
   );
 
-  // ---- FIFOs ----
-  logic [2:0]    tx_push_n, tx_pop_n, rx_push_n, rx_pop_n;
-  logic [31:0]   tx_push_data, tx_peek, rx_peek;
+  // ---- FIFOs (block RAM; one byte in and one out per clock) ----
+  logic          tx_push, tx_pop, tx_valid, rx_push, rx_pop, rx_valid;
+  logic          tx_empty, tx_full, tx_high, rx_empty, rx_full, rx_high;
+  logic [7:0]    tx_push_data, tx_head, rx_head;
   logic [LW-1:0] tx_level, rx_level;
 
   spi_flash_fifo #(.DEPTH(FIFO_DEPTH)) u_tx_fifo (
-    .clk_i       (clk_i),
-    .rst_ni      (rst_ni),
-    .push_n_i    (tx_push_n),
-    .push_data_i (tx_push_data),
-    .pop_n_i     (tx_pop_n),
-    .peek_o      (tx_peek),
-    .level_o     (tx_level)
+    .clk_i        (clk_i),
+    .rst_ni       (rst_ni),
+    .push_i       (tx_push),
+    .push_data_i  (tx_push_data),
+    .pop_i        (tx_pop),
+    .head_o       (tx_head),
+    .head_valid_o (tx_valid),
+    .level_o      (tx_level),
+    .empty_o      (tx_empty),
+    .full_o       (tx_full),
+    .high_o       (tx_high)
   );
 
-  // ---- the bus side of the FIFOs: external registers, answered in the clock they are asked ----
-  // A write queues its strobed bytes, lowest lane first; it is dropped whole if they do not fit.
-  logic [2:0]  tx_write_n;
-  logic [31:0] tx_write_data;
+  // ---- the bus side of the FIFOs: external registers, answered once their bytes have moved ----
+  // The register block holds a request (we/re with its data) until it is acked, so a register
+  // access that moves several bytes takes a clock per byte: the first clock decides what the
+  // access moves, the next ones move a byte each, and the ack comes from flops only.
+
+  // Transmit: tx_data4 queues its strobed bytes, lowest lane first, tx_data1 its byte 0; a write
+  // whose bytes do not all fit is dropped whole. The first clock takes the lanes, the second
+  // checks the room (only the shift engine takes bytes meanwhile, which makes room), the next ones
+  // queue a byte each.
+  function automatic logic at_most_one(logic [3:0] v);
+    at_most_one = !(v[0] && v[1] || v[0] && v[2] || v[0] && v[3] || v[1] && v[2] || v[1] && v[3] || v[2] && v[3]);
+  endfunction
+  function automatic logic at_most_two(logic [3:0] v);
+    at_most_two = !(v[0] && v[1] && v[2] || v[0] && v[1] && v[3] || v[0] && v[2] && v[3] || v[1] && v[2] && v[3]);
+  endfunction
+
+  typedef enum logic [1:0] {TxIdle, TxCheck, TxQueue} tx_state_e;
+  tx_state_e   tx_state_q, tx_state_d;
+  logic        tx_req;                 // a write of tx_data4 or tx_data1 is up
+  logic [3:0]  tx_lanes_q, tx_lanes_d;  // lanes of the write still to queue
+  logic        tx_lanes_le1, tx_lanes_le2, tx_lanes_le3;  // at most 1, 2, 3 lanes are left
+  logic        tx_fits;
+  logic [1:0]  tx_lane;                 // the lowest lane still to queue
+  logic [31:0] tx_wdata;
+  logic        tx_ack_q, tx_ack_d;       // the write is done: its last byte is queued in this clock
+  assign tx_req   = reg2hw.tx_data4.we || reg2hw.tx_data1.we;
+  assign tx_wdata = reg2hw.tx_data4.we ? reg2hw.tx_data4.wdata : reg2hw.tx_data1.wdata;
+  // Counting the lanes and adding them to the level would put two carry chains in one clock; four
+  // lanes only need these tests against the room left when the level is within four of full
+  // (level bits LW-2:2 all ones), where that room is 4 - level[1:0].
+  assign tx_lanes_le1 = at_most_one(tx_lanes_q);
+  assign tx_lanes_le2 = at_most_two(tx_lanes_q);
+  assign tx_lanes_le3 = tx_lanes_q != 4'hf;
+  logic tx_near_full;  // level bits LW-2:2 all ones: the level is within four of full
+  if (LW > 3) begin : gen_near_full
+    assign tx_near_full = &tx_level[LW-2:2];
+  end else begin : gen_near_full_depth4
+    assign tx_near_full = 1'b1;  // FIFO_DEPTH 4: always
+  end
   always_comb begin
-    tx_write_n    = '0;
-    tx_write_data = '0;
-    if (reg2hw.tx_data4.we) begin
-      for (int unsigned k = 0; k < 4; k++) begin
-        if (reg2hw.tx_data4.be[k]) begin
-          tx_write_data[8*tx_write_n +: 8] = reg2hw.tx_data4.wdata[8*k +: 8];
-          tx_write_n = tx_write_n + 3'd1;
+    if (tx_level[LW-1]) begin
+      tx_fits = tx_lanes_q == '0;
+    end else if (!tx_near_full) begin
+      tx_fits = 1'b1;
+    end else begin
+      unique case (tx_level[1:0])
+        2'd0:    tx_fits = 1'b1;
+        2'd1:    tx_fits = tx_lanes_le3;
+        2'd2:    tx_fits = tx_lanes_le2;
+        default: tx_fits = tx_lanes_le1;
+      endcase
+    end
+  end
+  // The ack is a flop (it feeds the register block's decode), set for the clock that queues the
+  // last lane: at once after a check that drops the write or leaves one lane, else once a queued
+  // lane leaves one.
+  assign tx_ack_d = tx_state_q == TxCheck ? !tx_fits || tx_lanes_le1
+                  : tx_state_q == TxQueue && !tx_ack_q && tx_lanes_le2;
+
+  always_comb begin
+    tx_lane = 2'd0;
+    for (int k = 3; k >= 0; k--) begin
+      if (tx_lanes_q[k]) tx_lane = 2'(k);
+    end
+  end
+
+  always_comb begin
+    tx_state_d   = tx_state_q;
+    tx_lanes_d   = tx_lanes_q;
+    tx_push      = 1'b0;
+    tx_push_data = tx_wdata[8*tx_lane +: 8];
+    unique case (tx_state_q)
+      TxIdle: begin
+        if (tx_req) begin
+          tx_state_d = TxCheck;
+          tx_lanes_d = reg2hw.tx_data4.we ? reg2hw.tx_data4.be : {3'b000, reg2hw.tx_data1.be[0]};
         end
       end
-    end else if (reg2hw.tx_data1.we && reg2hw.tx_data1.be[0]) begin
-      tx_write_data[7:0] = reg2hw.tx_data1.wdata[7:0];
-      tx_write_n = 3'd1;
-    end
-    tx_push_n    = 32'(tx_level) + 32'(tx_write_n) <= FIFO_DEPTH ? tx_write_n : 3'd0;
-    tx_push_data = tx_write_data;
+      TxCheck: begin
+        tx_state_d = TxQueue;
+        if (!tx_fits) tx_lanes_d = '0;
+      end
+      TxQueue: begin
+        tx_push    = tx_lanes_q != '0;
+        tx_lanes_d = tx_lanes_q & ~(4'b0001 << tx_lane);  // the lowest lane is queued
+        if (tx_ack_q) tx_state_d = TxIdle;
+      end
+      default: tx_state_d = TxIdle;
+    endcase
   end
 
-  // A read takes what it returns: four bytes (fewer if the FIFO holds fewer) or one.
+  // Receive: rx_data4 takes up to four bytes, rx_data1 one, as many as the FIFO holds in the
+  // access's first clock (only these reads take bytes, so they stay there); lanes past them read 0.
+  logic        rx_req;
+  logic        rx_active_q, rx_active_d;
+  logic [2:0]  rx_left_q, rx_left_d;   // bytes still to take
+  logic [1:0]  rx_lane_q, rx_lane_d;   // lane the next one goes to
+  logic [31:0] rx_word_q, rx_word_d;
+  logic [2:0]  rx_have4, rx_have1;  // what rx_data4 and rx_data1 would take now
+  logic        rx_ack_q, rx_ack_d;  // all bytes are taken: the read is answered in this clock
+  assign rx_req  = reg2hw.rx_data4.re || reg2hw.rx_data1.re;
+  // min(level, 4) and min(level, 1) as bit tests of the level rather than comparisons.
+  assign rx_have4 = |rx_level[LW-1:2] ? 3'd4 : {1'b0, rx_level[1:0]};
+  assign rx_have1 = {2'b00, !rx_empty};
+
   always_comb begin
-    rx_pop_n = '0;
-    if (reg2hw.rx_data4.re) rx_pop_n = 32'(rx_level) < 4 ? 3'(rx_level) : 3'd4;
-    else if (reg2hw.rx_data1.re) rx_pop_n = rx_level != '0 ? 3'd1 : 3'd0;
+    rx_active_d = rx_active_q;
+    rx_left_d   = rx_left_q;
+    rx_lane_d   = rx_lane_q;
+    rx_word_d   = rx_word_q;
+    rx_pop      = 1'b0;
+    if (!rx_active_q) begin
+      if (rx_req) begin
+        rx_active_d = 1'b1;
+        rx_left_d   = reg2hw.rx_data4.re ? rx_have4 : rx_have1;
+        rx_lane_d   = '0;
+        rx_word_d   = '0;
+      end
+    end else if (rx_ack_q) begin
+      rx_active_d = 1'b0;
+    end else if (rx_valid) begin
+      rx_pop                      = 1'b1;
+      rx_word_d[8*rx_lane_q +: 8] = rx_head;
+      rx_lane_d                   = rx_lane_q + 2'd1;
+      rx_left_d                   = rx_left_q - 3'd1;
+    end
+  end
+  assign rx_ack_d = rx_active_d && rx_left_d == '0;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      tx_state_q  <= TxIdle;
+      tx_lanes_q  <= '0;
+      tx_ack_q    <= 1'b0;
+      rx_active_q <= 1'b0;
+      rx_ack_q    <= 1'b0;
+      rx_left_q   <= '0;
+      rx_lane_q   <= '0;
+      rx_word_q   <= '0;
+    end else begin
+      tx_state_q  <= tx_state_d;
+      tx_lanes_q  <= tx_lanes_d;
+      tx_ack_q    <= tx_ack_d;
+      rx_active_q <= rx_active_d;
+      rx_ack_q    <= rx_ack_d;
+      rx_left_q   <= rx_left_d;
+      rx_lane_q   <= rx_lane_d;
+      rx_word_q   <= rx_word_d;
+    end
   end
 
-  assign hw2reg.tx_data4.ack   = 1'b1;
+  assign hw2reg.tx_data4.ack   = tx_ack_q;
   assign hw2reg.tx_data4.rdata = 32'h0;
-  assign hw2reg.tx_data1.ack   = 1'b1;
+  assign hw2reg.tx_data1.ack   = tx_ack_q;
   assign hw2reg.tx_data1.rdata = 32'h0;
-  assign hw2reg.rx_data4.ack   = 1'b1;
-  assign hw2reg.rx_data4.rdata = rx_peek;
-  assign hw2reg.rx_data1.ack   = 1'b1;
-  assign hw2reg.rx_data1.rdata = {24'h0, rx_peek[7:0]};
+  assign hw2reg.rx_data4.ack   = rx_ack_q;
+  assign hw2reg.rx_data4.rdata = rx_word_q;
+  assign hw2reg.rx_data1.ack   = rx_ack_q;
+  assign hw2reg.rx_data1.rdata = rx_word_q;
 
   // ---- the shift engine ----
   typedef enum logic [1:0] {StIdle, StLow, StHigh} state_e;
   state_e     state_q, state_d;
-  logic [7:0] div_cnt_q, div_cnt_d;  // clocks left in this phase, minus one
-  logic [2:0] bit_q, bit_d;          // bit of the byte on the wire, 7 first
-  logic [7:0] shift_q, shift_d;      // MOSI from bit 7 out, MISO into bit 0
+  logic [7:0] div_cnt_q, div_cnt_d;    // clocks left in this phase, minus one
+  logic       cnt_zero_q, cnt_zero_d;  // div_cnt_q == 0: the phase ends this clock
+  logic [2:0] bit_q, bit_d;            // bit of the byte on the wire, 7 first
+  logic [7:0] shift_q, shift_d;        // MOSI from bit 7 out, MISO into bit 0
   logic       sck_q, sck_d;
 
   logic        cs, cpol, rx_en;
@@ -135,102 +268,126 @@ module spi_flash_ctrl_top #(
   assign div         = reg2hw.ctrl.div.q;
   assign filler_left = reg2hw.rx_clock.count.q;
 
-  logic       byte_done;   // the last bit of a byte is sampled this clock
-  logic       rx_push;
-  logic       can_start;   // another byte may go on the wire from the next clock
-  logic [7:0] rx_byte;
-  assign byte_done = state_q == StHigh && div_cnt_q == '0 && bit_q == 3'd7;
-  assign rx_push   = byte_done && rx_en;
-  assign rx_byte   = {shift_q[6:0], spi_miso_i};
-  // A byte starts only if its received byte will have room (counting one arriving this clock).
-  assign can_start = cs && (tx_level != '0 || filler_left != '0) &&
-                     (!rx_en || 32'(rx_level) + 32'(rx_push) < FIFO_DEPTH);
+  // The phase counter reloads div when a phase ends and all the time while idle (every byte starts
+  // from idle or from the end of a byte), so it does not wait for the start decision, the latest
+  // signal of the clock; its zero test is a flop of its own.
+  logic reload;
+  assign reload     = state_q == StIdle || cnt_zero_q;
+  assign div_cnt_d  = reload ? div : div_cnt_q - 8'd1;
+  assign cnt_zero_d = reload ? div == '0 : div_cnt_q == 8'd1;
 
-  logic tx_take, filler_take;
+  // The last bit's HIGH phase is known a phase ahead (bit 7 enters it from its LOW phase), so the
+  // end of a byte is two flops ANDed.
+  logic last_q, last_d;  // in the HIGH phase of bit 7
+  assign last_d = bit_q == 3'd7 && (state_q == StLow ? cnt_zero_q : state_q == StHigh && !cnt_zero_q);
+
+  logic       byte_done;   // the last bit of a byte is sampled this clock
+  logic       tx_waiting;  // bytes are queued: they go before any filler byte
+  logic       have_byte;   // a byte to send: the queued one can be read, or a filler byte is due
+  logic       start;       // a byte goes on the wire from the next clock
+  logic [7:0] rx_byte;
+  assign byte_done  = last_q && cnt_zero_q;
+  assign rx_push    = byte_done && rx_en;
+  assign rx_byte    = {shift_q[6:0], spi_miso_i};
+  assign tx_waiting = !tx_empty;
+  // A queued byte goes only once the FIFO can give it (one clock after a push into an empty FIFO).
+  // Whether filler bytes are due is a flop too, a clock behind rx_clock: a byte lasts 16 clocks
+  // or more, so at the end of one it has long seen the count that byte's own start decremented.
+  logic filler_due_q;
+  assign have_byte  = cs && (tx_waiting ? tx_valid : filler_due_q);
+  // A byte starts only if its received byte will have room: from idle while the receive FIFO is not
+  // full, at the end of a byte (which keeps its own received byte) while it has two free places.
+  // The next byte follows the last without a gap while there is more to send.
+  assign start = have_byte && (state_q == StIdle ? !(rx_en && rx_full) : byte_done && !(rx_en && rx_high));
+
+  // What a start takes (the transmitted byte, or one filler byte off the count) is taken a clock
+  // later, from flops: the start decision is the latest signal of the clock, and the FIFO pointers,
+  // flags and the count need not wait for it. Nothing looks at them in between: the byte just
+  // started holds the engine for 16 clocks or more, and the status registers are a clock behind.
+  logic tx_pop_q, filler_take_q;
   always_comb begin
     state_d     = state_q;
-    div_cnt_d   = div_cnt_q;
     bit_d       = bit_q;
     shift_d     = shift_q;
     sck_d       = sck_q;
-    tx_take     = 1'b0;
-    filler_take = 1'b0;
     unique case (state_q)
       StIdle: sck_d = cpol;
       StLow: begin
-        if (div_cnt_q == '0) begin
-          state_d   = StHigh;
-          sck_d     = 1'b1;
-          div_cnt_d = div;
-        end else begin
-          div_cnt_d = div_cnt_q - 8'd1;
+        if (cnt_zero_q) begin
+          state_d = StHigh;
+          sck_d   = 1'b1;
         end
       end
       StHigh: begin
-        if (div_cnt_q == '0) begin
-          shift_d   = rx_byte;
-          bit_d     = bit_q + 3'd1;
-          state_d   = bit_q == 3'd7 ? StIdle : StLow;
-          sck_d     = bit_q == 3'd7 ? cpol : 1'b0;
-          div_cnt_d = div;
-        end else begin
-          div_cnt_d = div_cnt_q - 8'd1;
+        if (cnt_zero_q) begin
+          shift_d = rx_byte;
+          bit_d   = bit_q + 3'd1;
+          state_d = bit_q == 3'd7 ? StIdle : StLow;
+          sck_d   = bit_q == 3'd7 ? cpol : 1'b0;
         end
       end
       default: state_d = StIdle;
     endcase
-    // The next byte follows the last without a gap while there is more to send.
-    if ((state_q == StIdle || byte_done) && can_start) begin
-      tx_take     = tx_level != '0;
-      filler_take = tx_level == '0;
-      shift_d     = tx_level != '0 ? tx_peek[7:0] : 8'h00;
-      bit_d       = 3'd0;
-      state_d     = StLow;
-      sck_d       = 1'b0;
-      div_cnt_d   = div;
+    if (start) begin
+      shift_d = tx_waiting ? tx_head : 8'h00;
+      bit_d   = 3'd0;
+      state_d = StLow;
+      sck_d   = 1'b0;
     end
   end
+  assign tx_pop = tx_pop_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q   <= StIdle;
-      div_cnt_q <= '0;
-      bit_q     <= '0;
-      shift_q   <= '0;
-      sck_q     <= 1'b0;
+      state_q    <= StIdle;
+      div_cnt_q  <= '0;
+      cnt_zero_q <= 1'b1;
+      last_q     <= 1'b0;
+      filler_due_q <= 1'b0;
+      tx_pop_q     <= 1'b0;
+      filler_take_q <= 1'b0;
+      bit_q      <= '0;
+      shift_q    <= '0;
+      sck_q      <= 1'b0;
     end else begin
-      state_q   <= state_d;
-      div_cnt_q <= div_cnt_d;
-      bit_q     <= bit_d;
-      shift_q   <= shift_d;
-      sck_q     <= sck_d;
+      state_q    <= state_d;
+      div_cnt_q  <= div_cnt_d;
+      cnt_zero_q <= cnt_zero_d;
+      last_q     <= last_d;
+      filler_due_q <= filler_left != '0;
+      tx_pop_q     <= start && tx_waiting;
+      filler_take_q <= start && !tx_waiting;
+      bit_q      <= bit_d;
+      shift_q    <= shift_d;
+      sck_q      <= sck_d;
     end
   end
 
-  assign tx_pop_n = tx_take ? 3'd1 : 3'd0;
-
   spi_flash_fifo #(.DEPTH(FIFO_DEPTH)) u_rx_fifo (
-    .clk_i       (clk_i),
-    .rst_ni      (rst_ni),
-    .push_n_i    (rx_push_n),
-    .push_data_i ({24'h0, rx_byte}),
-    .pop_n_i     (rx_pop_n),
-    .peek_o      (rx_peek),
-    .level_o     (rx_level)
+    .clk_i        (clk_i),
+    .rst_ni       (rst_ni),
+    .push_i       (rx_push),
+    .push_data_i  (rx_byte),
+    .pop_i        (rx_pop),
+    .head_o       (rx_head),
+    .head_valid_o (rx_valid),
+    .level_o      (rx_level),
+    .empty_o      (rx_empty),
+    .full_o       (rx_full),
+    .high_o       (rx_high)
   );
-  assign rx_push_n = rx_push ? 3'd1 : 3'd0;
 
   // ---- status back to the register block ----
   assign hw2reg.version.fifo_depth.d  = 16'(FIFO_DEPTH);
   assign hw2reg.version.fifo_depth.de = 1'b1;
-  assign hw2reg.status.busy.d         = state_q != StIdle || tx_level != '0 || filler_left != '0;
+  assign hw2reg.status.busy.d         = state_q != StIdle || tx_waiting || filler_left != '0;
   assign hw2reg.status.busy.de        = 1'b1;
   assign hw2reg.status.tx_level.d     = 8'(tx_level);
   assign hw2reg.status.tx_level.de    = 1'b1;
   assign hw2reg.status.rx_level.d     = 8'(rx_level);
   assign hw2reg.status.rx_level.de    = 1'b1;
   assign hw2reg.rx_clock.count.d      = filler_left - 16'd1;
-  assign hw2reg.rx_clock.count.de     = filler_take;
+  assign hw2reg.rx_clock.count.de     = filler_take_q;
 
   // ---- pins: every one from a flop ----
   assign spi_sck_o  = sck_q;
@@ -238,14 +395,43 @@ module spi_flash_ctrl_top #(
   assign spi_mosi_o = shift_q[7];
 
   // Request fields the design has no use for (reads of write-only and writes of read-only registers
-  // never come), and transmit bytes past the oldest, which is the only one ever taken.
+  // never come; tx_data1 queues only its byte 0), and FIFO flags only the other side needs.
   logic unused;
-  assign unused = ^{tx_peek[31:8], reg2hw.tx_data4.re, reg2hw.tx_data1.re, reg2hw.tx_data1.wdata[31:8], reg2hw.tx_data1.be[3:1],
+  assign unused = ^{tx_full, tx_high, rx_empty, reg2hw.tx_data4.re, reg2hw.tx_data1.re, reg2hw.tx_data1.be[3:1],
                     reg2hw.rx_data4.we, reg2hw.rx_data4.wdata, reg2hw.rx_data4.be,
                     reg2hw.rx_data1.we, reg2hw.rx_data1.wdata, reg2hw.rx_data1.be};
 
 `ifndef SYNTHESIS
   initial assert (FIFO_DEPTH >= 4 && FIFO_DEPTH <= 128) else $fatal(1, "spi_flash_ctrl_top: FIFO_DEPTH must be 4 to 128");
+  // The register block asks one external register at a time and holds the request until the ack;
+  // an access in progress here always has its request up.
+  ExtOneRequestAtATime: assert property (@(posedge clk_i) disable iff (!rst_ni)
+    $onehot0({reg2hw.tx_data4.we, reg2hw.tx_data1.we, reg2hw.rx_data4.re, reg2hw.rx_data1.re}));
+  TxAccessHasRequest: assert property (@(posedge clk_i) disable iff (!rst_ni) tx_state_q != TxIdle |-> tx_req);
+  RxAccessHasRequest: assert property (@(posedge clk_i) disable iff (!rst_ni) rx_active_q |-> rx_req);
+  // An accepted write always fits, and a read always finds the bytes it counted: each clock of an
+  // access moves a byte until the ack, so every access ends within six clocks.
+  TxQueuedFits: assert property (@(posedge clk_i) disable iff (!rst_ni)
+    tx_state_q == TxQueue && tx_lanes_q != '0 |-> 32'(tx_level) < FIFO_DEPTH);
+  // The room test above is level + lanes <= FIFO_DEPTH.
+  TxFitsIsRoom: assert property (@(posedge clk_i) disable iff (!rst_ni)
+    tx_state_q == TxCheck |-> tx_fits == (32'(tx_level) + 32'($countones(tx_lanes_q)) <= FIFO_DEPTH));
+  AckFlagsMatch: assert property (@(posedge clk_i) disable iff (!rst_ni)
+    tx_ack_q == (tx_state_q == TxQueue && tx_lanes_le1) && rx_ack_q == (rx_active_q && rx_left_q == '0));
+  RxCountIsMin: assert property (@(posedge clk_i) disable iff (!rst_ni)
+    rx_have4 == 3'(32'(rx_level) < 4 ? 32'(rx_level) : 4) && rx_have1 == 3'(rx_level != '0));
+  RxCountedBytesThere: assert property (@(posedge clk_i) disable iff (!rst_ni)
+    rx_active_q && rx_left_q != '0 |-> rx_valid);
+  // The zero flag of the phase counter is the counter's own zero test, one register apart.
+  PhaseZeroFlagMatches: assert property (@(posedge clk_i) disable iff (!rst_ni) cnt_zero_q == (div_cnt_q == '0));
+  // A filler byte starts only while the count is not zero.
+  FillerOnlyWhenDue: assert property (@(posedge clk_i) disable iff (!rst_ni) filler_take_q |-> filler_left != '0);
+  LastBitFlagMatches: assert property (@(posedge clk_i) disable iff (!rst_ni) last_q == (state_q == StHigh && bit_q == 3'd7));
+  // A byte that keeps what it receives always finds room (the FIFO asserts it too, as overflow).
+  ReceivedByteHasRoom: assert property (@(posedge clk_i) disable iff (!rst_ni) rx_push |-> !rx_full);
+  // Every output is known once out of reset.
+  PinsKnown: assert property (@(posedge clk_i) disable iff (!rst_ni)
+    !$isunknown({spi_sck_o, spi_cs_no, spi_mosi_o}));
 `endif
 endmodule
 `default_nettype wire
