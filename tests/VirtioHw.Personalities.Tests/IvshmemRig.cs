@@ -106,15 +106,6 @@ internal sealed class IvshmemRig : IAsyncDisposable
         }
     }
 
-    /// <summary>On the RTL, ignores the rest of the test: the behaviour it checks waits for the RTL change named.</summary>
-    public void RequireRtlChange(string change)
-    {
-        if (_kind == PlatformKind.Cosim)
-        {
-            Assert.Ignore($"pending RTL change in ivshmem_endpoint_top: {change}");
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         for (int i = _platforms.Count - 1; i >= 0; i--)

@@ -529,11 +529,34 @@ module ivshmem_endpoint_top #(
     .hw2reg_i        (ivshmem_hw2reg)
   );
 
-  // Firmware triggering a vector while MSI-X is off sets IntrStatus to 1 (QEMU's ivshmem).
-  logic fw_trigger_q;
+  // Firmware triggers a doorbell's vector, or JOIN_TRIGGER for a peer that joined
+  // (firmware/VirtioHw.Firmware/IvshmemSignals.cs); the device decides by its interrupt mode. The
+  // seed specification: with pin interrupts a join sets IntrStatus to all-ones and a doorbell of any
+  // vector ORs in bit 0 (an unread join stays visible); with MSI-X a join fires vector 0 and
+  // doorbells only vectors 1..max. COMPAT_QEMU is QEMU 7.2's device: no join interrupt, IntrStatus 1
+  // for a vector in range, every vector in range on MSI-X.
+  logic        fw_trigger_q;
+  logic [15:0] fw_vector;
+  logic        fw_join, fw_in_range, msix_on;
+  logic        msix_trigger;
+  logic [15:0] msix_vector;
+  assign fw_vector   = fw_csr_reg2hw.msix_trigger.vector.q;
+  assign fw_join     = fw_vector == ivshmem_ep_pkg::JOIN_TRIGGER;
+  assign fw_in_range = fw_vector < 16'(Vectors);
+  assign msix_on     = msix_cap_reg2hw.message_control.enable.q;
   always_comb begin
-    ivshmem_hw2reg.intr_status.intr_status.d = 32'h1;
-    ivshmem_hw2reg.intr_status.intr_status.de = fw_trigger_q && !msix_cap_reg2hw.message_control.enable.q;
+    if (ivshmem_ep_pkg::COMPAT_QEMU) begin
+      msix_trigger = fw_trigger_q && !fw_join;
+      msix_vector  = fw_vector;
+      ivshmem_hw2reg.intr_status.intr_status.d  = 32'h1;
+      ivshmem_hw2reg.intr_status.intr_status.de = fw_trigger_q && !msix_on && fw_in_range;
+    end else begin
+      msix_trigger = fw_trigger_q && (fw_join || (fw_vector != 16'h0 && fw_in_range));
+      msix_vector  = fw_join ? 16'h0 : fw_vector;
+      ivshmem_hw2reg.intr_status.intr_status.d  = fw_join ? 32'hffff_ffff
+                                                          : ivshmem_reg2hw.intr_status.intr_status.q | 32'h1;
+      ivshmem_hw2reg.intr_status.intr_status.de = fw_trigger_q && !msix_on;
+    end
     ivshmem_hw2reg.iv_position.iv_position.d = iv_position_i;
     ivshmem_hw2reg.iv_position.iv_position.de = 1'b1;
   end
@@ -616,8 +639,8 @@ module ivshmem_endpoint_top #(
   ep_msix #(.Vectors(Vectors)) u_msix (
     .clk_i           (clk_i),
     .rst_ni          (rst_ni),
-    .trigger_i       (fw_trigger_q),
-    .trigger_vector_i(fw_csr_reg2hw.msix_trigger.vector.q),
+    .trigger_i       (msix_trigger),
+    .trigger_vector_i(msix_vector),
     .cfg_trigger_i   (1'b0),
     .cfg_vector_i    (16'h0),
     .clear_pending_i (1'b0),

@@ -35,13 +35,6 @@ public sealed class EndpointLockstepTests
     [TestCase(IsmMmio, 3)]
     public void Lockstep_ModelAndRtlEndpointAgree(string personality, int seed)
     {
-        if (personality == "ivshmem")
-        {
-            // The model follows the seed specification (IvshmemEndpointModel.OnMsixTrigger); the RTL still does what QEMU 7.2 does.
-            Assert.Ignore("pending RTL change in ivshmem_endpoint_top: a fw msix_trigger of JOIN_TRIGGER (0xffff) sends vector 0 with MSI-X on and sets "
-                + "IntrStatus to 0xffffffff with it off; any other vector sends nothing with MSI-X on unless it is 1 to MSIX_VECTORS-1, and ORs 1 into IntrStatus with it off");
-        }
-
         (int s, int n) = LockstepRun.Settings(seed, Transactions);
         bool mmio = personality == IsmMmio;
         EndpointDescription description = EndpointDescriptions.LoadBuiltin(mmio ? "virtio-ism" : personality);

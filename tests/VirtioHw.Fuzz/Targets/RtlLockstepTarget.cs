@@ -32,18 +32,10 @@ public sealed class RtlLockstepTarget : FuzzTarget
 
     public RtlLockstepTarget()
     {
-        PciEndpoints = [.. ModelPlatformSettings.Default.PciEndpoints.Where(p => CosimPlatform.HasRtl(p.Description, mmio: false) && !AwaitsRtlChange(p.Description)).Select(p => (p.Address, p.Description))];
+        PciEndpoints = [.. ModelPlatformSettings.Default.PciEndpoints.Where(p => CosimPlatform.HasRtl(p.Description, mmio: false)).Select(p => (p.Address, p.Description))];
         MmioDevices = [.. ModelPlatformSettings.Default.MmioDevices.Where(d => CosimPlatform.HasRtl(d, mmio: true))];
         _unavailable = new Lazy<string?>(Probe);
     }
-
-    /// <summary>
-    /// ivshmem's model follows the seed specification (join as vector 0 or IntrStatus 0xffffffff,
-    /// doorbells per interrupt mode) while ivshmem_endpoint_top still does what QEMU 7.2 does; the
-    /// two are compared again once the RTL has the change (tests/README.md, pending RTL changes).
-    /// </summary>
-    public static bool AwaitsRtlChange(EndpointDescription description) =>
-        description?.Personality == EndpointPersonality.Ivshmem;
 
     public override string Name => "mmio-rtl";
 
