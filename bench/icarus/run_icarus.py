@@ -7,8 +7,9 @@ sequence.
 iverilog 11 (Debian) cannot elaborate the endpoint's SystemVerilog (packages with packed structs of
 package typedefs, `parameter int unsigned`, and more). Yosys reads it instead (`read_verilog -sv`,
 the sources `make synth` reads) and writes the flattened design back as Verilog after `proc`
-(`hierarchy -top`, `proc`, `flatten`, `write_verilog`): a behavioural netlist -- processes turned
-into multiplexers and flip-flop cells, memories kept as arrays, no technology mapping, not
+(`hierarchy -top`, `proc`, `flatten`, `memory`, `write_verilog`): a behavioural netlist -- processes
+turned into multiplexers and flip-flop cells, memories (the RAM tables) mapped to flip-flops, since
+Yosys 0.23's Verilog writer cannot write a read port with an enable; no technology mapping, not
 gate-level -- of the same logic, which is what Icarus simulates here. Assertions under
 `ifndef SYNTHESIS` are not in it (yosys defines SYNTHESIS); the Verilated libraries check them.
 The netlist is kept in WORKDIR and remade when a source under hw/rtl changes.
@@ -43,7 +44,7 @@ def netlist(work):
     for old in work.glob(f"{TOP}-*.v"):
         old.unlink()
     script = (f"read_verilog -sv {' '.join(str(f) for f in files)}; hierarchy -check -top {TOP}; "
-              f"proc; flatten; setundef -zero; opt_clean; write_verilog -noattr {out}.tmp")
+              f"proc; flatten; memory; setundef -zero; opt_clean; write_verilog -noattr {out}.tmp")
     done = subprocess.run(["yosys", "-q", "-l", str(work / "yosys.log"), "-p", script],
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
