@@ -80,19 +80,19 @@ internal static class IotAdapter
             switch (settings.Spi)
             {
                 case IotSettings.Spidev:
-                    result = new IotSpiBus(bus, Native(() => SpiDevice.Create(spi), $"/dev/spidev{settings.BusId}.{settings.ChipSelect}"), owned);
+                    result = new IotSpiBus(bus, Native(() => SpiDevice.Create(spi), $"/dev/spidev{settings.BusId}.{settings.ChipSelect}", d2xx: null), owned);
                     lines = settings.CresetPin is null && settings.CdonePin is null ? null : owned.Add(gpio ?? SystemGpio(settings));
                     break;
                 case IotSettings.Ft232H or IotSettings.Ft2232H:
                 {
                     Board board = owned.Add(OpenFtx232H(settings));
-                    result = new IotSpiBus(bus, Native(() => board.CreateSpiDevice(spi), settings.Spi), owned);
+                    result = new IotSpiBus(bus, Native(() => board.CreateSpiDevice(spi), settings.Spi, "libftd2xx"), owned);
                     lines = settings.CresetPin is null && settings.CdonePin is null ? null : owned.Add(board.CreateGpioController());
                     break;
                 }
 
                 case IotSettings.Ft4222:
-                    result = new IotSpiBus(bus, Native(() => new Ft4222Spi(spi), "FT4222"), owned);
+                    result = new IotSpiBus(bus, Native(() => new Ft4222Spi(spi), "FT4222", "libft4222"), owned);
                     lines = settings.CresetPin is null && settings.CdonePin is null ? null : owned.Add(gpio ?? SystemGpio(settings));
                     break;
                 case IotSettings.Software:
@@ -155,7 +155,7 @@ internal static class IotAdapter
     private static Board OpenFtx232H(IotSettings settings)
     {
         FtDeviceType wanted = settings.Spi == IotSettings.Ft232H ? FtDeviceType.Ft232H : FtDeviceType.Ft2232H;
-        List<FtDevice> devices = Native(() => FtCommon.GetDevices().Where(d => d.Type == wanted).ToList(), settings.Spi);
+        List<FtDevice> devices = Native(() => FtCommon.GetDevices().Where(d => d.Type == wanted).ToList(), settings.Spi, "libftd2xx");
         FtDevice device = (settings.Serial is null ? devices.FirstOrDefault() : devices.FirstOrDefault(d => d.SerialNumber == settings.Serial))
             ?? throw new FlashException(settings.Serial is null
                 ? $"no {settings.Spi.ToUpperInvariant()} adapter found through FTDI's D2XX library: check the USB cable and that no other driver (ftdi_sio) holds the device"
@@ -163,8 +163,11 @@ internal static class IotAdapter
         return settings.Spi == IotSettings.Ft232H ? new Ft232HDevice(device) : new Ft2232HDevice(device);
     }
 
-    /// <summary>Runs <paramref name="open"/>, turning a missing native library or device into one line.</summary>
-    private static T Native<T>(Func<T> open, string what)
+    /// <summary>
+    /// Runs <paramref name="open"/>, turning a missing native library or device into one line;
+    /// <paramref name="d2xx"/> names FTDI's library the device needs, if any.
+    /// </summary>
+    private static T Native<T>(Func<T> open, string what, string? d2xx)
     {
         try
         {
@@ -172,9 +175,9 @@ internal static class IotAdapter
         }
         catch (DllNotFoundException e)
         {
-            throw new FlashException(what.StartsWith("/dev/", StringComparison.Ordinal)
+            throw new FlashException(d2xx is null
                 ? $"cannot open {what}: {e.Message}"
-                : $"{what} needs FTDI's D2XX library ({(what == "FT4222" ? "libft4222" : "libftd2xx")}), which is not installed: install FTDI's D2XX driver, or on Linux use adapter: ftdi (libftdi1, Debian package libftdi1-2)", e);
+                : $"{what} needs FTDI's D2XX library ({d2xx}), which is not installed: install FTDI's D2XX driver, or on Linux use adapter: ftdi (libftdi1, Debian package libftdi1-2)", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or PlatformNotSupportedException)
         {

@@ -8,7 +8,7 @@ namespace VirtioHw.Flash;
 /// lives only in an area the user named (<c>--record-area</c>) or the board profile reserved for it
 /// (<c>flash: record-area:</c>): nothing outside the image is changed unless it was asked for.
 /// </summary>
-public sealed class FlashRecordSettings
+public sealed record FlashRecordSettings
 {
     /// <summary>The size of an area named by its offset alone: one 64 KiB block.</summary>
     public const long DefaultAreaLength = 64 * 1024;
@@ -72,19 +72,7 @@ public sealed class FlashRecordSettings
     /// </summary>
     public FlashRecordSettings WithdrawingFrom(FlashRecordSettings? declared)
     {
-        if (declared is not { Enabled: true } || SameArea(declared))
-        {
-            return this;
-        }
-
-        return new FlashRecordSettings
-        {
-            Enabled = Enabled,
-            OffReason = OffReason,
-            AreaStart = AreaStart,
-            AreaLength = AreaLength,
-            WithdrawFrom = declared,
-        };
+        return declared is not { Enabled: true } || SameArea(declared) ? this : this with { WithdrawFrom = declared };
     }
 
     private bool SameArea(FlashRecordSettings other) =>
