@@ -11,9 +11,10 @@ namespace VirtioHw.Firmware.Dmabuf;
 /// </summary>
 /// <remarks>
 /// The recv queue writer is reached from the firmware task and from <see cref="Release"/>'s
-/// caller, so it has a lock of its own; everything else runs on the firmware task.
+/// caller, so it has a lock of its own; everything else runs on the firmware task. The class is
+/// open so that a test can build a device that breaks the rules the driver checks.
 /// </remarks>
-public sealed class DmabufFirmware : VirtioFirmware
+public class DmabufFirmware : VirtioFirmware
 {
     /// <summary>struct virtio_vdmabuf_msg: le32 cmd, then 64 le32 of op.</summary>
     public const int MessageSize = 4 + 256;
@@ -78,13 +79,29 @@ public sealed class DmabufFirmware : VirtioFirmware
             {
                 return false;
             }
+        }
 
-            var message = new byte[MessageSize];
-            BinaryPrimitives.WriteUInt32LittleEndian(message, CmdRelease);
-            BinaryPrimitives.WriteUInt128LittleEndian(message.AsSpan(4), id);
+        var message = new byte[MessageSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(message, CmdRelease);
+        BinaryPrimitives.WriteUInt128LittleEndian(message.AsSpan(4), id);
+        SendToDriver(message);
+        return true;
+    }
+
+    /// <summary>Queues one message for the recv queue and writes what fits into posted buffers.</summary>
+    /// <param name="message">A whole message of <see cref="MessageSize"/> bytes; kept, not copied.</param>
+    protected void SendToDriver(byte[] message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Length != MessageSize)
+        {
+            throw new ArgumentException($"a message is {MessageSize} bytes, not {message.Length}", nameof(message));
+        }
+
+        lock (_recvLock)
+        {
             _pending.Enqueue(message);
             Flush();
-            return true;
         }
     }
 
@@ -168,11 +185,7 @@ public sealed class DmabufFirmware : VirtioFirmware
                 var reply = new byte[MessageSize];
                 BinaryPrimitives.WriteUInt32LittleEndian(reply, CmdNeedVmId);
                 BinaryPrimitives.WriteUInt32LittleEndian(reply.AsSpan(4), VmId);
-                lock (_recvLock)
-                {
-                    _pending.Enqueue(reply);
-                    Flush();
-                }
+                SendToDriver(reply);
 
                 break;
             case CmdExport:

@@ -1,5 +1,6 @@
 using VirtioHw.Cosim;
 using VirtioHw.Drivers.Dmabuf;
+using VirtioHw.Firmware;
 using VirtioHw.Firmware.Dmabuf;
 using VirtioHw.Host.Pci;
 using VirtioHw.Host.Platforms;
@@ -34,26 +35,37 @@ internal sealed class DmabufRig : IAsyncDisposable
     /// <summary>The driver; null when the rig was started without one.</summary>
     public DmabufDevice Device { get; }
 
-    public static async Task<DmabufRig> StartAsync(PlatformKind kind, uint vmId = 7, bool openDriver = true, CancellationToken cancellationToken = default)
+    /// <param name="kind">Model or co-simulated RTL.</param>
+    /// <param name="vmId">The VM id the device answers with.</param>
+    /// <param name="openDriver">Whether to open a <see cref="DmabufDevice"/> on the endpoint.</param>
+    /// <param name="firmware">The device firmware from its HAL, VM id and queue sizes; a <see cref="DmabufFirmware"/> when null.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static async Task<DmabufRig> StartAsync(
+        PlatformKind kind,
+        uint vmId = 7,
+        bool openDriver = true,
+        Func<IDeviceHal, uint, IReadOnlyList<ushort>, DmabufFirmware>? firmware = null,
+        CancellationToken cancellationToken = default)
     {
-        if (kind == PlatformKind.Model && openDriver)
+        if (kind == PlatformKind.Model && openDriver && firmware is null)
         {
             DmabufBench bench = await DmabufBench.StartAsync(vmId, cancellationToken);
             return new DmabufRig(bench.Platform, bench.Firmware, bench.Device, bench);
         }
 
+        firmware ??= (hal, id, sizes) => new DmabufFirmware(hal, id, sizes);
         EndpointDescription description = EndpointDescriptions.LoadBuiltin("virtio-dmabuf");
         Platform platform;
-        DmabufFirmware firmware;
+        DmabufFirmware device;
         if (kind == PlatformKind.Model)
         {
             var model = new ModelPlatform(new ModelPlatformSettings
             {
                 PciEndpoints = [new PciEndpointPlacement(DmabufBench.Address, description)],
-                Firmware = hardware => new DmabufFirmware(hardware.Hal, vmId, [.. hardware.Description.Queues.Select(q => q.MaxSize)]),
+                Firmware = hardware => firmware(hardware.Hal, vmId, [.. hardware.Description.Queues.Select(q => q.MaxSize)]),
             });
             platform = model;
-            firmware = (DmabufFirmware)model.FindEndpoint(DmabufBench.Address)!.Firmware!;
+            device = (DmabufFirmware)model.FindEndpoint(DmabufBench.Address)!.Firmware!;
         }
         else
         {
@@ -63,7 +75,7 @@ internal sealed class DmabufRig : IAsyncDisposable
                 cosim = new CosimPlatform(new CosimPlatformSettings
                 {
                     PciEndpoints = [new CosimEndpointPlacement(DmabufBench.Address, description)],
-                    Firmware = endpoint => new DmabufFirmware(endpoint.Hal, vmId, [.. endpoint.Description.Queues.Select(q => q.MaxSize)]),
+                    Firmware = endpoint => firmware(endpoint.Hal, vmId, [.. endpoint.Description.Queues.Select(q => q.MaxSize)]),
                 });
             }
             catch (CosimLibraryException e)
@@ -73,15 +85,15 @@ internal sealed class DmabufRig : IAsyncDisposable
             }
 
             platform = cosim;
-            firmware = (DmabufFirmware)cosim.FindEndpoint(DmabufBench.Address)!.Firmware!;
+            device = (DmabufFirmware)cosim.FindEndpoint(DmabufBench.Address)!.Firmware!;
         }
 
         try
         {
-            DmabufDevice? device = openDriver
+            DmabufDevice? driver = openDriver
                 ? await DmabufDevice.OpenAsync(VirtioPciTransport.Open(PciBus.Scan(platform).Find(DmabufBench.Address)), description.Virtio!.DeviceId, cancellationToken)
                 : null;
-            return new DmabufRig(platform, firmware, device, null);
+            return new DmabufRig(platform, device, driver, null);
         }
         catch
         {

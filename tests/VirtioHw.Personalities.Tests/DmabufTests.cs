@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using VirtioHw.Drivers.Dmabuf;
+using VirtioHw.Firmware;
 using VirtioHw.Firmware.Dmabuf;
 using VirtioHw.Host.Pci;
 using VirtioHw.Host.Virtio;
@@ -153,6 +155,60 @@ public sealed class DmabufTests(PlatformKind kind)
         UInt128 released = await bench.Device.NextReleaseAsync(cancellationToken);
 
         Assert.That((released, bench.Device.RefusedReleases), Is.EqualTo((id, 0L)));
+    }
+
+    [Test]
+    public async Task ReleaseDriver_AForgedReleaseIsRefusedAndCounted_NeverHandedOn(CancellationToken cancellationToken)
+    {
+        ForgingDmabufFirmware? device = null;
+        await using DmabufRig bench = await DmabufRig.StartAsync(
+            kind,
+            firmware: (hal, vmId, sizes) => device = new ForgingDmabufFirmware(hal, vmId, sizes),
+            cancellationToken: cancellationToken);
+        await bench.Device.GetVmIdAsync(cancellationToken);
+        var exported = new TaskCompletionSource<UInt128>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bench.Firmware.Exported += (_, e) => exported.TrySetResult(e.Id);
+        UInt128 id = await bench.Device.ExportAsync(new byte[20], cancellationToken);
+        await exported.Task.WaitAsync(cancellationToken);
+        UInt128 otherKey = id ^ ((UInt128)1 << 64); // the same le64 id (low half), another rng_key (high half)
+
+        device!.Forge(id ^ ((UInt128)1 << 32), tail: 0); // another counter: an id the driver never exported
+        device.Forge(otherKey, tail: 0);                  // the right id, a guessed rng_key
+        device.Forge(id, tail: 0x5a);                     // the right id, the rest not zeroed
+        await RefusedAsync(bench.Device, 3, cancellationToken);
+        long refusedBeforeTheProperOne = bench.Device.RefusedReleases;
+        bench.Firmware.Release(id);
+        UInt128 released = await bench.Device.NextReleaseAsync(cancellationToken);
+        device.Forge(id, tail: 0);                        // the same release again
+        await RefusedAsync(bench.Device, 4, cancellationToken);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(refusedBeforeTheProperOne, Is.EqualTo(3), "each forged release is refused");
+            Assert.That(released, Is.EqualTo(id), "the first release handed on is the proper one");
+            Assert.That(bench.Device.NextReleaseAsync(cancellationToken).IsCompleted, Is.False, "a replayed release is not handed on");
+        }
+    }
+
+    private static async Task RefusedAsync(DmabufDevice driver, long count, CancellationToken cancellationToken)
+    {
+        while (driver.RefusedReleases < count)
+        {
+            await Task.Delay(1, cancellationToken);
+        }
+    }
+
+    /// <summary>A device that sends DMABUF_REL messages of its own making, besides doing what the firmware does.</summary>
+    private sealed class ForgingDmabufFirmware(IDeviceHal hal, uint vmId, IReadOnlyList<ushort> sizes) : DmabufFirmware(hal, vmId, sizes)
+    {
+        public void Forge(UInt128 id, byte tail)
+        {
+            var message = new byte[MessageSize];
+            BinaryPrimitives.WriteUInt32LittleEndian(message, CmdRelease);
+            BinaryPrimitives.WriteUInt128LittleEndian(message.AsSpan(4), id);
+            message[^1] = tail;
+            SendToDriver(message);
+        }
     }
 
     [Test]
