@@ -6,7 +6,10 @@ using VirtioHw.Host.Pci;
 using VirtioHw.Host.Platforms;
 using VirtioHw.Host.Virtio;
 using VirtioHw.Model;
+using VirtioHw.Cosim;
 using VirtioHw.Personalities.Model;
+using VirtioHw.Platforms.Cosim;
+using VirtioHw.Platforms.Cosim.Personalities;
 using VirtioHw.Registers;
 
 namespace VirtioHw.Personalities.Tests;
@@ -14,10 +17,12 @@ namespace VirtioHw.Personalities.Tests;
 /// <summary>
 /// virtio-ism without VIRTIO_ISM_F_DEV_MEM: regions in the memory the driver passes with alloc
 /// (virtio-ism device and driver normative statements on alloc, attach and detach), on the model
-/// platform, whose devices share one system memory.
+/// and on the RTL, whose devices share one system memory on either platform.
 /// </summary>
 [CancelAfter(30_000)]
-public sealed class IsmDriverMemoryTests
+[TestFixture(PlatformKind.Model)]
+[TestFixture(PlatformKind.Cosim)]
+public sealed class IsmDriverMemoryTests(PlatformKind kind)
 {
     private const byte ClassAlloc = 0;
     private const byte ClassAttach = 2;
@@ -27,17 +32,15 @@ public sealed class IsmDriverMemoryTests
     [Test]
     public async Task Features_DeviceWithoutTheDevMemSetting_DoesNotOfferIt_AndADriverThatNeedsItRefuses(CancellationToken cancellationToken)
     {
-        using var domain = new IsmModelDomain(1, deviceMemory: false);
-        await using var platform = new ModelPlatform(domain.PlatformSettings());
-        var function = PciBus.Scan(platform).Find(domain.Addresses[0]);
-
-        Assert.That(async () => await IsmDevice.OpenAsync(VirtioPciTransport.Open(function), cancellationToken), Throws.InstanceOf<VirtioException>());
+        Assert.That(
+            async () => await ModeBench.StartAsync(kind, DomainMode.InProcess, 1, cancellationToken, deviceMemory: false),
+            Throws.InstanceOf<VirtioException>());
     }
 
     [Test]
     public async Task Features_DeviceWithoutTheDevMemSetting_WorksWithADriverThatProvidesMemory(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await IsmBench.StartAsync(new IsmModelDomain(2, deviceMemory: false), DriverMemory, cancellationToken);
+        await using ModeBench bench = await ModeBench.StartAsync(kind, DomainMode.InProcess, 2, cancellationToken, driver: DriverMemory, deviceMemory: false);
         IsmRegion region = await bench.Devices[0].AllocateAsync(bench.Devices[0].ChunkSize, cancellationToken);
         IsmRegion attached = await bench.Devices[1].AttachAsync(region.Token, cancellationToken: cancellationToken);
 
@@ -55,11 +58,11 @@ public sealed class IsmDriverMemoryTests
     [Test]
     public async Task Alloc_DeviceMustUseTheMemoryTheDriverProvides(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(1, cancellationToken);
+        await using ModeBench bench = await StartAsync(1, cancellationToken);
         IsmDevice device = bench.Devices[0];
         using DmaRegion buffer = bench.Platform.AllocateDma((int)(2 * device.ChunkSize));
 
-        byte[] reply = await AllocRawAsync(device, 2 * device.ChunkSize, buffer.BusAddress, cancellationToken);
+        byte[] reply = await device.AllocRawAsync(2 * device.ChunkSize, buffer.BusAddress, cancellationToken);
         ulong second = IsmRaw.Field(reply, 3);
         device.Regions.Write(second + 5, "driver memory"u8);
         var inBuffer = new byte[13];
@@ -76,7 +79,7 @@ public sealed class IsmDriverMemoryTests
     [Test]
     public async Task Alloc_DriverMustProvideTheBuffer_WithoutOneTheDeviceAcksErr(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(1, cancellationToken);
+        await using ModeBench bench = await StartAsync(1, cancellationToken);
         IsmDevice device = bench.Devices[0];
 
         (IsmAck withoutBuffer, _) = await device.SendAsync(IsmRaw.Command(ClassAlloc, 0, device.ChunkSize), 64, cancellationToken);
@@ -92,11 +95,11 @@ public sealed class IsmDriverMemoryTests
     [Test]
     public async Task Alloc_BufferNotPageAligned_AcksErr(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(1, cancellationToken);
+        await using ModeBench bench = await StartAsync(1, cancellationToken);
         IsmDevice device = bench.Devices[0];
         using DmaRegion buffer = bench.Platform.AllocateDma((int)(2 * device.ChunkSize));
 
-        byte[] reply = await AllocRawAsync(device, device.ChunkSize, buffer.BusAddress + 64, cancellationToken);
+        byte[] reply = await device.AllocRawAsync(device.ChunkSize, buffer.BusAddress + 64, cancellationToken);
 
         Assert.That((IsmAck)reply[0], Is.EqualTo(IsmAck.Error));
     }
@@ -104,11 +107,11 @@ public sealed class IsmDriverMemoryTests
     [Test]
     public async Task Alloc_SizeNotAWholeNumberOfChunks_AcksErr(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(1, cancellationToken);
+        await using ModeBench bench = await StartAsync(1, cancellationToken);
         IsmDevice device = bench.Devices[0];
         using DmaRegion buffer = bench.Platform.AllocateDma((int)device.ChunkSize);
 
-        byte[] reply = await AllocRawAsync(device, device.ChunkSize - 1, buffer.BusAddress, cancellationToken);
+        byte[] reply = await device.AllocRawAsync(device.ChunkSize - 1, buffer.BusAddress, cancellationToken);
 
         Assert.That((IsmAck)reply[0], Is.EqualTo(IsmAck.Error));
     }
@@ -116,30 +119,30 @@ public sealed class IsmDriverMemoryTests
     [Test]
     public async Task Alloc_BufferTheDeviceCannotReachByDma_AcksErr(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(1, cancellationToken);
+        await using ModeBench bench = await StartAsync(1, cancellationToken);
         IsmDevice device = bench.Devices[0];
         using DmaRegion probe = bench.Platform.AllocateDma(4096);
 
         // Below the first DMA region there is no system memory in the model's window.
         ulong nowhere = probe.BusAddress >= 2 * device.ChunkSize ? probe.BusAddress - (2 * device.ChunkSize) : 1UL << 40;
-        byte[] reply = await AllocRawAsync(device, device.ChunkSize, nowhere, cancellationToken);
+        byte[] reply = await device.AllocRawAsync(device.ChunkSize, nowhere, cancellationToken);
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That((IsmAck)reply[0], Is.EqualTo(IsmAck.Error));
-            Assert.That(bench.Domain.Domain.RegionCount, Is.Zero);
+            Assert.That(bench.Domain.RegionCount, Is.Zero);
         }
     }
 
     [Test]
     public async Task Alloc_DeviceMustClearTheRegionMemory_TheDriversBufferIsZeroedBeforeTheReply(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(1, cancellationToken);
+        await using ModeBench bench = await StartAsync(1, cancellationToken);
         IsmDevice device = bench.Devices[0];
         using DmaRegion buffer = bench.Platform.AllocateDma((int)(2 * device.ChunkSize));
         buffer.Write(0, Enumerable.Repeat((byte)0xa5, buffer.Length).ToArray());
 
-        byte[] reply = await AllocRawAsync(device, 2 * device.ChunkSize, buffer.BusAddress, cancellationToken);
+        byte[] reply = await device.AllocRawAsync(2 * device.ChunkSize, buffer.BusAddress, cancellationToken);
         var contents = new byte[buffer.Length];
         buffer.Read(0, contents);
         var throughWindow = new byte[64];
@@ -156,7 +159,7 @@ public sealed class IsmDriverMemoryTests
     [Test]
     public async Task Alloc_ReplyTooSmall_AcksE2BigWithNum_AndLeavesTheBufferUntouched(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(1, cancellationToken);
+        await using ModeBench bench = await StartAsync(1, cancellationToken);
         IsmDevice device = bench.Devices[0];
         using DmaRegion buffer = bench.Platform.AllocateDma((int)(3 * device.ChunkSize));
         buffer.Write(0, [0x5a]);
@@ -170,29 +173,29 @@ public sealed class IsmDriverMemoryTests
             Assert.That(ack, Is.EqualTo(IsmAck.TooBig));
             Assert.That(IsmRaw.Field(reply, 1), Is.EqualTo(3));
             Assert.That(first[0], Is.EqualTo(0x5a));
-            Assert.That(bench.Domain.Domain.RegionCount, Is.Zero);
+            Assert.That(bench.Domain.RegionCount, Is.Zero);
         }
     }
 
     [Test]
     public async Task Alloc_InDriverMemory_TakesNoChunkOfTheDomainMemory(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(1, cancellationToken);
-        int free = bench.Domain.Domain.FreeChunks;
+        await using ModeBench bench = await StartAsync(1, cancellationToken);
+        int free = bench.Domain.FreeChunks;
 
         await bench.Devices[0].AllocateAsync(4 * bench.Devices[0].ChunkSize, cancellationToken);
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(bench.Domain.Domain.RegionCount, Is.EqualTo(1));
-            Assert.That(bench.Domain.Domain.FreeChunks, Is.EqualTo(free));
+            Assert.That(bench.Domain.RegionCount, Is.EqualTo(1));
+            Assert.That(bench.Domain.FreeChunks, Is.EqualTo(free));
         }
     }
 
     [Test]
     public async Task Attach_DriverMustProvideABuffer_WithoutOneTheDeviceAcksErr(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(2, cancellationToken);
+        await using ModeBench bench = await StartAsync(2, cancellationToken);
         IsmRegion region = await bench.Devices[0].AllocateAsync(bench.Devices[0].ChunkSize, cancellationToken);
 
         (IsmAck ack, _) = await bench.Devices[1].SendAsync(IsmRaw.Command(ClassAttach, 0, region.Token, 3), 64, cancellationToken);
@@ -203,7 +206,7 @@ public sealed class IsmDriverMemoryTests
     [Test]
     public async Task Attach_TheAttachersBufferIsNotUsed_TheSlotsMapTheAllocatorsBuffer(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(2, cancellationToken);
+        await using ModeBench bench = await StartAsync(2, cancellationToken);
         IsmDevice a = bench.Devices[0];
         IsmDevice b = bench.Devices[1];
         IsmRegion region = await a.AllocateAsync(a.ChunkSize, cancellationToken);
@@ -228,7 +231,7 @@ public sealed class IsmDriverMemoryTests
     [Test]
     public async Task Attach_ReadOnly_WritesThroughTheAttachersWindowAreDropped(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(2, cancellationToken);
+        await using ModeBench bench = await StartAsync(2, cancellationToken);
         IsmRegion region = await bench.Devices[0].AllocateAsync(bench.Devices[0].ChunkSize, cancellationToken);
         region.Write(0, "kept"u8);
         IsmRegion readOnly = await bench.Devices[1].AttachAsync(region.Token, IsmPermissions.Read, cancellationToken);
@@ -249,7 +252,7 @@ public sealed class IsmDriverMemoryTests
     [Test]
     public async Task Attach_WithoutTheAttachPermission_AcksPermEattach(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(2, cancellationToken);
+        await using ModeBench bench = await StartAsync(2, cancellationToken);
         IsmRegion region = await bench.Devices[0].AllocateAsync(bench.Devices[0].ChunkSize, cancellationToken);
         await bench.Devices[0].GrantDefaultAsync(region.Token, IsmPermissions.Read, cancellationToken);
 
@@ -259,7 +262,7 @@ public sealed class IsmDriverMemoryTests
     [Test]
     public async Task Detach_NoOneRefersToTheRegion_TheAllocatorMustSendBufferFreeToItsDriver(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(2, cancellationToken);
+        await using ModeBench bench = await StartAsync(2, cancellationToken);
         IsmDevice a = bench.Devices[0];
         IsmRegion region = await a.AllocateAsync(a.ChunkSize, cancellationToken);
         await bench.Devices[1].AttachAsync(region.Token, cancellationToken: cancellationToken);
@@ -280,7 +283,7 @@ public sealed class IsmDriverMemoryTests
     [Test]
     public async Task Detach_WhileAPeerStillRefers_NoBufferFree(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(2, cancellationToken);
+        await using ModeBench bench = await StartAsync(2, cancellationToken);
         IsmDevice a = bench.Devices[0];
         IsmRegion region = await a.AllocateAsync(a.ChunkSize, cancellationToken);
         await bench.Devices[1].AttachAsync(region.Token, cancellationToken: cancellationToken);
@@ -309,10 +312,10 @@ public sealed class IsmDriverMemoryTests
     [Test]
     public async Task BufferFree_NamesTheBufferTheAllocPassed_AndComesAfterTheSlotsAreUnmapped(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(1, cancellationToken);
+        await using ModeBench bench = await StartAsync(1, cancellationToken);
         IsmDevice device = bench.Devices[0];
         using DmaRegion buffer = bench.Platform.AllocateDma((int)device.ChunkSize);
-        byte[] reply = await AllocRawAsync(device, device.ChunkSize, buffer.BusAddress, cancellationToken);
+        byte[] reply = await device.AllocRawAsync(device.ChunkSize, buffer.BusAddress, cancellationToken);
         ulong slot = IsmRaw.Field(reply, 2);
 
         (IsmAck detached, _) = await device.SendAsync(IsmRaw.Command(ClassDetach, 0, IsmRaw.Field(reply, 0)), 1, cancellationToken);
@@ -333,7 +336,7 @@ public sealed class IsmDriverMemoryTests
     [Test]
     public async Task Reset_OfAnAttacher_UnmapsItsSlots_AndTheAllocatorsLastDetachFreesTheBuffer(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(2, cancellationToken);
+        await using ModeBench bench = await StartAsync(2, cancellationToken);
         IsmDevice a = bench.Devices[0];
         IsmDevice b = bench.Devices[1];
         IsmRegion region = await a.AllocateAsync(a.ChunkSize, cancellationToken);
@@ -356,11 +359,11 @@ public sealed class IsmDriverMemoryTests
     [Test]
     public async Task Window_SystemMemorySlots_NeedBusMastering(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(1, cancellationToken);
+        await using ModeBench bench = await StartAsync(1, cancellationToken);
         IsmDevice device = bench.Devices[0];
         IsmRegion region = await device.AllocateAsync(device.ChunkSize, cancellationToken);
         region.Write(0, [1, 2, 3, 4]);
-        PciAddress function = bench.Domain.Addresses[0];
+        PciAddress function = bench.Addresses[0];
         uint command = bench.Platform.ReadConfig(function, (int)PciHeader.Command.Offset, 2);
 
         bench.Platform.WriteConfig(function, (int)PciHeader.Command.Offset, 2, command & ~(uint)PciHeader.Command.BusMaster.Mask);
@@ -379,31 +382,34 @@ public sealed class IsmDriverMemoryTests
     [Test]
     public async Task Window_SystemSlot_MapsOnlyAPageAlignedBusAddress(CancellationToken cancellationToken)
     {
-        using var domain = new IsmModelDomain(1);
-        await using var platform = new ModelPlatform(domain.PlatformSettings(runFirmware: false));
-        PciFunction function = PciBus.Scan(platform).Find(domain.Addresses[0]);
-        using DmaRegion buffer = platform.AllocateDma(8192);
-        buffer.Write(0x1040, [0x11, 0x22, 0x33, 0x44]);
-        var csr = new FirmwareCsr(platform.Endpoints[0].Hardware.Hal);
-        const ChunkAccess system = ChunkAccess.ReadWrite | ChunkAccess.System;
-        ulong chunkSize = domain.Description.FindSharedMemory(1)!.GranuleSize;
-
-        csr.CommitChunk(0, buffer.BusAddress + 0x1000, system);
-        csr.CommitChunk(1, buffer.BusAddress + 0x1040, system);
-        csr.CommitChunk(2, 1UL << 48, system);
-
-        using (Assert.EnterMultipleScope())
+        (Platform platform, IDeviceHal hal, PciAddress address, EndpointDescription description, IDisposable domain) = StartWithoutFirmware();
+        using (domain)
+        await using (platform)
         {
-            Assert.That(platform.Read32(function.GetBarAddress(2, 0x40)), Is.EqualTo(0x44332211u));
-            Assert.That(platform.Read32(function.GetBarAddress(2, chunkSize)), Is.EqualTo(uint.MaxValue), "not page-aligned");
-            Assert.That(platform.Read32(function.GetBarAddress(2, 2 * chunkSize)), Is.EqualTo(uint.MaxValue), "above 2^48");
+            PciFunction function = PciBus.Scan(platform).Find(address);
+            using DmaRegion buffer = platform.AllocateDma(8192);
+            buffer.Write(0x1040, [0x11, 0x22, 0x33, 0x44]);
+            var csr = new FirmwareCsr(hal);
+            const ChunkAccess system = ChunkAccess.ReadWrite | ChunkAccess.System;
+            ulong chunkSize = description.FindSharedMemory(1)!.GranuleSize;
+
+            csr.CommitChunk(0, buffer.BusAddress + 0x1000, system);
+            csr.CommitChunk(1, buffer.BusAddress + 0x1040, system);
+            csr.CommitChunk(2, 1UL << 48, system);
+
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(platform.Read32(function.GetBarAddress(2, 0x40)), Is.EqualTo(0x44332211u));
+                Assert.That(platform.Read32(function.GetBarAddress(2, chunkSize)), Is.EqualTo(uint.MaxValue), "not page-aligned");
+                Assert.That(platform.Read32(function.GetBarAddress(2, 2 * chunkSize)), Is.EqualTo(uint.MaxValue), "above 2^48");
+            }
         }
     }
 
     [Test]
     public async Task RoundTrip_AWritesAndKicks_BGetsTheUpdateAndReadsTheSameBytes(CancellationToken cancellationToken)
     {
-        await using IsmBench bench = await StartAsync(2, cancellationToken);
+        await using ModeBench bench = await StartAsync(2, cancellationToken);
         IsmDevice a = bench.Devices[0];
         IsmDevice b = bench.Devices[1];
         IsmRegion atA = await a.AllocateAsync(2 * a.ChunkSize, cancellationToken);
@@ -425,68 +431,30 @@ public sealed class IsmDriverMemoryTests
         }
     }
 
-    [Test]
-    public async Task ServedDomain_AllocInDriverMemory_AcksErr_SinceOtherProcessesCannotReachTheBuffer(CancellationToken cancellationToken)
+    private Task<ModeBench> StartAsync(int devices, CancellationToken cancellationToken) =>
+        ModeBench.StartAsync(kind, DomainMode.InProcess, devices, cancellationToken, driver: DriverMemory);
+
+    /// <summary>One ISM endpoint whose firmware does not run, so a test drives its CSR port itself.</summary>
+    private (Platform Platform, IDeviceHal Hal, PciAddress Address, EndpointDescription Description, IDisposable Domain) StartWithoutFirmware()
     {
-        string directory = Directory.CreateTempSubdirectory("vhwp-").FullName;
+        if (kind == PlatformKind.Model)
+        {
+            var model = new IsmModelDomain(1);
+            var platform = new ModelPlatform(model.PlatformSettings(runFirmware: false));
+            return (platform, platform.Endpoints[0].Hardware.Hal, model.Addresses[0], model.Description, model);
+        }
+
+        var domain = new CosimIsmDomain(1);
         try
         {
-            var settings = new DomainServerSettings { SocketPath = Path.Combine(directory, "d.sock") };
-            using var server = new DomainServer(settings);
-            await using IsmBench bench = await IsmBench.StartAsync(IsmModelDomain.Join(settings.SocketPath, 1), DriverMemory, cancellationToken);
-            IsmDevice device = bench.Devices[0];
-            using DmaRegion buffer = bench.Platform.AllocateDma((int)device.ChunkSize);
-            buffer.Write(0, [0x33]);
-
-            byte[] reply = await AllocRawAsync(device, device.ChunkSize, buffer.BusAddress, cancellationToken);
-            var first = new byte[1];
-            buffer.Read(0, first);
-
-            using (Assert.EnterMultipleScope())
-            {
-                Assert.That((IsmAck)reply[0], Is.EqualTo(IsmAck.Error));
-                Assert.That(server.Domain.RegionCount, Is.Zero);
-                Assert.That(first[0], Is.EqualTo(0x33), "a refused alloc leaves the buffer alone");
-            }
+            var platform = new CosimPlatform(domain.PlatformSettings(runFirmware: false));
+            return (platform, platform.FindEndpoint(domain.Addresses[0])!.Hal, domain.Addresses[0], domain.Description, domain);
         }
-        finally
+        catch (CosimLibraryException e)
         {
-            Directory.Delete(directory, recursive: true);
+            domain.Dispose();
+            Assert.Ignore($"co-simulation: {e.Message}");
+            throw;
         }
-    }
-
-    [Test]
-    public async Task ServedDomain_AttachWithoutDevMem_MapsTheRegionInDomainMemory(CancellationToken cancellationToken)
-    {
-        string directory = Directory.CreateTempSubdirectory("vhwp-").FullName;
-        try
-        {
-            var settings = new DomainServerSettings { SocketPath = Path.Combine(directory, "d.sock") };
-            using var server = new DomainServer(settings);
-            await using IsmBench first = await IsmBench.StartAsync(IsmModelDomain.Join(settings.SocketPath, 1), cancellationToken);
-            await using IsmBench second = await IsmBench.StartAsync(IsmModelDomain.Join(settings.SocketPath, 1), DriverMemory, cancellationToken);
-            IsmRegion region = await first.Devices[0].AllocateAsync(first.Devices[0].ChunkSize, cancellationToken);
-            region.Write(0, "device memory"u8);
-
-            IsmRegion attached = await second.Devices[0].AttachAsync(region.Token, IsmPermissions.Read, cancellationToken);
-            var seen = new byte[13];
-            attached.Read(0, seen);
-
-            Assert.That(Encoding.ASCII.GetString(seen), Is.EqualTo("device memory"));
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-    }
-
-    private static Task<IsmBench> StartAsync(int devices, CancellationToken cancellationToken) =>
-        IsmBench.StartAsync(new IsmModelDomain(devices), DriverMemory, cancellationToken);
-
-    /// <summary>An alloc with <paramref name="buffer"/>, reply room for 16 chunks; the whole reply, ack first.</summary>
-    private static async Task<byte[]> AllocRawAsync(IsmDevice device, ulong size, ulong buffer, CancellationToken cancellationToken)
-    {
-        (_, byte[] reply) = await device.SendAsync(IsmRaw.Command(ClassAlloc, 0, size, buffer), 1 + 16 + (8 * 16), cancellationToken);
-        return reply;
     }
 }

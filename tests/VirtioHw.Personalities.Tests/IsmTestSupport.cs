@@ -28,6 +28,13 @@ internal static class IsmRaw
         return request;
     }
 
+    /// <summary>An alloc with <paramref name="buffer"/>, reply room for 16 chunks; the whole reply, ack first.</summary>
+    public static async Task<byte[]> AllocRawAsync(this IsmDevice device, ulong size, ulong buffer, CancellationToken cancellationToken)
+    {
+        (_, byte[] reply) = await device.SendAsync(Command(0, 0, size, buffer), 1 + 16 + (8 * 16), cancellationToken);
+        return reply;
+    }
+
     public static ulong Field(byte[] reply, int index) => BinaryPrimitives.ReadUInt64LittleEndian(reply.AsSpan(1 + (8 * index)));
 
     /// <summary>The next event of <paramref name="type"/> the device received.</summary>
@@ -95,7 +102,7 @@ internal sealed class ModeBench : IAsyncDisposable
     /// <summary>Where the devices sit, in devid order.</summary>
     public IReadOnlyList<PciAddress> Addresses { get; }
 
-    /// <inheritdoc cref="StartAsync(PlatformKind, DomainMode, int, CancellationToken, ulong?, IsmDeviceSettings?)"/>
+    /// <inheritdoc cref="StartAsync(PlatformKind, DomainMode, int, CancellationToken, ulong?, IsmDeviceSettings?, bool)"/>
     public static Task<ModeBench> StartAsync(DomainMode mode, int devices, CancellationToken cancellationToken, ulong? memory = null) =>
         StartAsync(PlatformKind.Model, mode, devices, cancellationToken, memory);
 
@@ -105,18 +112,21 @@ internal sealed class ModeBench : IAsyncDisposable
     /// <param name="cancellationToken">Stops the bring-up.</param>
     /// <param name="memory">Bytes of domain memory; null for what one endpoint maps.</param>
     /// <param name="driver">How the drivers are opened; null for the defaults.</param>
-    public static async Task<ModeBench> StartAsync(PlatformKind kind, DomainMode mode, int devices, CancellationToken cancellationToken, ulong? memory = null, IsmDeviceSettings? driver = null)
+    /// <param name="deviceMemory">Whether the devices offer VIRTIO_ISM_F_DEV_MEM; only with the domain in process.</param>
+    public static async Task<ModeBench> StartAsync(
+        PlatformKind kind, DomainMode mode, int devices, CancellationToken cancellationToken, ulong? memory = null, IsmDeviceSettings? driver = null, bool deviceMemory = true)
     {
         driver ??= new IsmDeviceSettings();
+        Assert.That(deviceMemory || mode == DomainMode.InProcess, "a served domain's devices always offer DEV_MEM");
         if (kind == PlatformKind.Cosim)
         {
             Assert.That(mode, Is.EqualTo(DomainMode.InProcess), "the RTL suites run with the domain in process");
-            return await StartCosimAsync(devices, memory, driver, cancellationToken);
+            return await StartCosimAsync(devices, memory, driver, deviceMemory, cancellationToken);
         }
 
         if (mode == DomainMode.InProcess)
         {
-            IsmBench bench = await IsmBench.StartAsync(new IsmModelDomain(devices, memory: memory), driver, cancellationToken);
+            IsmBench bench = await IsmBench.StartAsync(new IsmModelDomain(devices, memory: memory, deviceMemory: deviceMemory), driver, cancellationToken);
             return new ModeBench(bench.Platform, bench.Devices, bench.Domain.Domain, bench.Domain.Addresses, (at, bytes) => bench.Domain.Memory.Write(at, bytes), bench.DisposeAsync);
         }
 
@@ -141,9 +151,9 @@ internal sealed class ModeBench : IAsyncDisposable
         }
     }
 
-    private static async Task<ModeBench> StartCosimAsync(int devices, ulong? memory, IsmDeviceSettings driver, CancellationToken cancellationToken)
+    private static async Task<ModeBench> StartCosimAsync(int devices, ulong? memory, IsmDeviceSettings driver, bool deviceMemory, CancellationToken cancellationToken)
     {
-        var domain = new CosimIsmDomain(devices, memory: memory);
+        var domain = new CosimIsmDomain(devices, memory: memory, deviceMemory: deviceMemory);
         CosimPlatform platform;
         try
         {

@@ -18,7 +18,8 @@ public sealed class CosimIsmDomain : IDisposable
     /// <param name="description">The endpoint description; null for the built-in virtio-ism.</param>
     /// <param name="cdid">The domain id; null for a new version-4 UUID.</param>
     /// <param name="memory">Bytes of domain memory; null for the description's backing memory.</param>
-    public CosimIsmDomain(int devices, EndpointDescription? description = null, Guid? cdid = null, ulong? memory = null)
+    /// <param name="deviceMemory">Whether the firmware offers VIRTIO_ISM_F_DEV_MEM (<see cref="IsmFirmwareSettings.DeviceMemory"/>).</param>
+    public CosimIsmDomain(int devices, EndpointDescription? description = null, Guid? cdid = null, ulong? memory = null, bool deviceMemory = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(devices, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(devices, 31);
@@ -34,6 +35,7 @@ public sealed class CosimIsmDomain : IDisposable
             DeviceFeatures = Description.Virtio?.DeviceFeatures ?? 0,
             QueueMaxSizes = [.. Description.Queues.Select(q => q.MaxSize)],
             NotifySize = notify.GranuleSize,
+            DeviceMemory = deviceMemory,
         };
         Addresses = [.. Enumerable.Range(1, devices).Select(d => new PciAddress(0, (byte)d, 0))];
     }
@@ -51,11 +53,14 @@ public sealed class CosimIsmDomain : IDisposable
     public IReadOnlyList<PciAddress> Addresses { get; }
 
     /// <summary>Platform settings with these devices (and nothing else), their firmware joined to the domain.</summary>
-    public CosimPlatformSettings PlatformSettings(string? trace = null) => new()
+    /// <param name="trace">A waveform path, or null for none.</param>
+    /// <param name="runFirmware">Whether the platform runs each firmware's event loop (false leaves the CSR port to the caller).</param>
+    public CosimPlatformSettings PlatformSettings(string? trace = null, bool runFirmware = true) => new()
     {
         PciEndpoints = [.. Addresses.Select(a => new CosimEndpointPlacement(a, Description, Memory))],
         Firmware = CreateFirmware,
         Trace = trace,
+        RunFirmware = runFirmware,
     };
 
     /// <summary>An <see cref="IsmFirmware"/> in this domain for an ISM endpoint, the default firmware for any other.</summary>
