@@ -148,7 +148,8 @@ public sealed class FlashTool
         return WithFlash(options, profile, flash =>
         {
             WriteOutcome outcome = _progress.Run(p =>
-                new FlashProgrammer(flash, p, record: options.RecordOn(profile)).Write(image, baseAddress, dryRun, unprotect, fullCompare));
+                new FlashProgrammer(flash, p, record: options.RecordOn(profile))
+                    .Write(image, baseAddress, new WriteOptions { DryRun = dryRun, Unprotect = unprotect, FullCompare = fullCompare }));
             if (dryRun)
             {
                 _out.WriteLine($"dry run: {image.Source} ({image.DataLength} bytes) at 0x{baseAddress:x6}; nothing is changed");

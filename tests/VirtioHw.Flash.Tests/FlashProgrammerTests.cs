@@ -26,7 +26,7 @@ public class FlashProgrammerTests
     private WriteOutcome Write(byte[] image, long? at = null, bool unprotect = false, bool dryRun = false)
     {
         using SpiNorFlash flash = SpiNorFlash.Open(_h.Bus);
-        return new FlashProgrammer(flash).Write(FlashImage.FromBytes("image.bin", image), at ?? Base, dryRun, unprotect);
+        return new FlashProgrammer(flash).Write(FlashImage.FromBytes("image.bin", image), at ?? Base, new WriteOptions { DryRun = dryRun, Unprotect = unprotect });
     }
 
     private byte[] FlashAt(long address, int length) => _h.Model.Contents.Slice((int)address, length).ToArray();

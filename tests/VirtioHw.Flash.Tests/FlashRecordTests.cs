@@ -85,7 +85,7 @@ public class FlashRecordTests
         using SpiBus spi = bus ?? new ReadLoggingBus(model);
         using SpiNorFlash flash = SpiNorFlash.Open(spi);
         return new FlashProgrammer(flash, record: record ?? FlashRecordSettings.LastBlock)
-            .Write(FlashImage.FromBytes("image.bin", image), address, fullCompare: fullCompare);
+            .Write(FlashImage.FromBytes("image.bin", image), address, new WriteOptions { FullCompare = fullCompare });
     }
 
     private static FlashRecord? StandingRecord(SimulatedFlash model, AddressRange? area = null)
@@ -367,7 +367,7 @@ public class FlashRecordTests
         using (var bus = new ReadLoggingBus(model))
         using (SpiNorFlash flash = SpiNorFlash.Open(bus))
         {
-            new FlashProgrammer(flash, record: FlashRecordSettings.LastBlock).Write(FlashImage.FromBytes("image.bin", image), Base, unprotect: true);
+            new FlashProgrammer(flash, record: FlashRecordSettings.LastBlock).Write(FlashImage.FromBytes("image.bin", image), Base, new WriteOptions { Unprotect = true });
         }
 
         Assert.That(Holds(model, image), Is.True);
@@ -447,7 +447,7 @@ public class FlashRecordTests
         using (SpiNorFlash flash = SpiNorFlash.Open(bus))
         {
             var programmer = new FlashProgrammer(flash, record: FlashRecordSettings.LastBlock);
-            WriteOutcome dry = programmer.Write(FlashImage.FromBytes("image.bin", image), Base, dryRun: true);
+            WriteOutcome dry = programmer.Write(FlashImage.FromBytes("image.bin", image), Base, new WriteOptions { DryRun = true });
             Assert.That(dry.Plan.FromRecord, Is.True);
             Assert.That(dry.Plan.Describe(), Does.Contain("from the flash record"));
             Assert.That(model.Operations, Has.Count.EqualTo(operations), "a dry run changes nothing");

@@ -57,7 +57,7 @@ public class PowerLossTests
     {
         using SimulatedSpiBus bus = BusFor(model);
         using SpiNorFlash flash = SpiNorFlash.Open(bus);
-        new FlashProgrammer(flash).Write(FlashImage.FromBytes("image.bin", image), Base, unprotect: unprotect);
+        new FlashProgrammer(flash).Write(FlashImage.FromBytes("image.bin", image), Base, new WriteOptions { Unprotect = unprotect });
     }
 
     /// <summary>Runs with power lost by <paramref name="arm"/>, then again with power; checks both runs.</summary>

@@ -12,6 +12,14 @@ public readonly record struct AddressRange(long Start, long Length)
 
     public bool Contains(long address) => address >= Start && address < End;
 
+    /// <summary>The smallest range of whole <paramref name="unit"/>-sized blocks that holds this one.</summary>
+    public AddressRange AlignedTo(long unit)
+    {
+        long start = Start / unit * unit;
+        long end = (End + unit - 1) / unit * unit;
+        return new AddressRange(start, end - start);
+    }
+
     public override string ToString() => IsEmpty ? "nothing" : $"0x{Start:x6}-0x{End - 1:x6}";
 
     /// <summary>Merges touching or overlapping ranges of an address-ordered list.</summary>

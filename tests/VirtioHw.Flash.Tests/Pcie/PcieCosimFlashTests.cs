@@ -24,7 +24,7 @@ public class PcieCosimFlashTests
     private static WriteOutcome Write(CosimFlashHarness h, byte[] image, long at)
     {
         using SpiNorFlash flash = SpiNorFlash.Open(h.Bus);
-        return new FlashProgrammer(flash).Write(FlashImage.FromBytes("image.bin", image), at, dryRun: false, unprotect: false);
+        return new FlashProgrammer(flash).Write(FlashImage.FromBytes("image.bin", image), at);
     }
 
     [Test]
