@@ -1,5 +1,6 @@
 using VirtioHw.Flash;
 using VirtioHw.Flash.Tests.Pcie;
+using VirtioHw.Platforms.Cosim.Flash;
 
 namespace VirtioHw.Flash.Tests;
 
@@ -57,7 +58,7 @@ public class OutsideTheImageTests(string board)
         }
 
         _before = _model.Contents.ToArray();
-        _tool = new FlashTool(TextWriter.Null, SilentProgressHost.Instance);
+        _tool = new FlashTool(TextWriter.Null, SilentProgressHost.Instance, CosimControllerPort.Open);
     }
 
     [TearDown]
@@ -165,7 +166,7 @@ public class OutsideTheImageTests(string board)
 
         byte[] image = TestData.Random(ImageLength, 5);
         var output = new StringWriter();
-        var tool = new FlashTool(output, SilentProgressHost.Instance);
+        var tool = new FlashTool(output, SilentProgressHost.Instance, CosimControllerPort.Open);
         tool.Write(Options(profile), File("image.bin", image), ImageAt, dryRun: false, unprotect: false);
         image[100] = (byte)~image[100];
         tool.Write(Options(profile), File("image.bin", image), ImageAt, dryRun: false, unprotect: false);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using VirtioHw.Flash;
 using VirtioHw.Model;
+using VirtioHw.Platforms.Cosim.Flash;
 using VirtioHw.Platforms.Qemu;
 using VirtioHw.Platforms.Sysfs;
 
@@ -268,7 +269,7 @@ internal static class FlashCommand
     /// <summary>Runs one operation with progress on the console; flash errors become one line and their exit code.</summary>
     private static int Run(Func<FlashTool, int> operation)
     {
-        var tool = new FlashTool(Console.Out, new ConsoleProgressHost(Console.Out, interactive: CliConsole.Terminal));
+        var tool = new FlashTool(Console.Out, new ConsoleProgressHost(Console.Out, interactive: CliConsole.Terminal), CosimControllerPort.Open);
         try
         {
             return operation(tool);

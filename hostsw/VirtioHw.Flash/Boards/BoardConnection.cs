@@ -47,9 +47,13 @@ public sealed class BoardConnection : IDisposable
     /// <remarks>
     /// For an <c>iot</c> board, <paramref name="gpio"/> (if given) replaces the system's GPIO
     /// controller and stays the caller's; <paramref name="simulation"/> is then only reported.
+    /// A <c>pcie-cosim</c> board needs <paramref name="rtlController"/>: the co-simulated
+    /// controller wired to the chip model, which the co-simulation provides
+    /// (<c>VirtioHw.Platforms.Cosim.Flash.CosimControllerPort.Open</c>); this library runs no simulator.
     /// </remarks>
     public static BoardConnection Open(BoardProfile profile, string? simImagePath = null,
-        SimulatedFlash? simulation = null, int? clockHz = null, System.Device.Gpio.GpioController? gpio = null)
+        SimulatedFlash? simulation = null, int? clockHz = null, System.Device.Gpio.GpioController? gpio = null,
+        Func<SimulatedFlash, SpiControllerPort>? rtlController = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         switch (profile.Adapter)
@@ -80,6 +84,11 @@ public sealed class BoardConnection : IDisposable
 
             case SpiBusSettings.PcieCosimBackend:
             {
+                if (rtlController is null)
+                {
+                    throw new FlashException($"{profile.Name}: the {SpiBusSettings.PcieCosimBackend} adapter needs the co-simulated SPI flash controller, which this program was built without");
+                }
+
                 SimulatedFlash model = simulation ?? new SimulatedFlash(SimulatedChipSpec.ForName(profile.SimChip))
                 {
                     TimeScale = profile.SimTimeScale,
@@ -89,7 +98,7 @@ public sealed class BoardConnection : IDisposable
                     LoadSimImage(model, simImagePath);
                 }
 
-                var bus = new SpiControllerBus(new CosimControllerPort(model), profile.BusSettings(model, clockHz));
+                var bus = new SpiControllerBus(rtlController(model), profile.BusSettings(model, clockHz));
                 model.BusClockHz = (int)bus.SckHz;
                 return new BoardConnection(profile, bus, null, null, model, simImagePath);
             }

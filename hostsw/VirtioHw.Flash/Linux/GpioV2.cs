@@ -7,7 +7,7 @@ namespace VirtioHw.Flash;
 
 /// <summary>struct gpio_v2_line_attribute: an attribute ID and its value (flags, output values or debounce).</summary>
 [StructLayout(LayoutKind.Explicit, Size = 16)]
-public struct GpioV2LineAttribute
+internal struct GpioV2LineAttribute
 {
     [FieldOffset(0)]
     public uint Id;
@@ -22,7 +22,7 @@ public struct GpioV2LineAttribute
 
 /// <summary>struct gpio_v2_line_config_attribute: an attribute and the requested lines it applies to.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 24)]
-public struct GpioV2LineConfigAttribute
+internal struct GpioV2LineConfigAttribute
 {
     [FieldOffset(0)]
     public GpioV2LineAttribute Attribute;
@@ -33,14 +33,14 @@ public struct GpioV2LineConfigAttribute
 
 /// <summary>The ten attribute slots of a line configuration.</summary>
 [InlineArray(10)]
-public struct GpioV2LineConfigAttributes
+internal struct GpioV2LineConfigAttributes
 {
     private GpioV2LineConfigAttribute _element;
 }
 
 /// <summary>struct gpio_v2_line_config: flags for all lines, then per-line attribute overrides.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 272)]
-public struct GpioV2LineConfig
+internal struct GpioV2LineConfig
 {
     [FieldOffset(0)]
     public ulong Flags;
@@ -54,21 +54,21 @@ public struct GpioV2LineConfig
 
 /// <summary>Line offsets of a request (GPIO_V2_LINES_MAX = 64).</summary>
 [InlineArray(64)]
-public struct GpioV2Offsets
+internal struct GpioV2Offsets
 {
     private uint _element;
 }
 
 /// <summary>Consumer label of a request (GPIO_MAX_NAME_SIZE = 32, NUL-terminated).</summary>
 [InlineArray(32)]
-public struct GpioV2Name
+internal struct GpioV2Name
 {
     private byte _element;
 }
 
 /// <summary>struct gpio_v2_line_request: the argument of GPIO_V2_GET_LINE_IOCTL; the kernel fills <see cref="Fd"/>.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 592)]
-public struct GpioV2LineRequest
+internal struct GpioV2LineRequest
 {
     [FieldOffset(0)]
     public GpioV2Offsets Offsets;
@@ -91,7 +91,7 @@ public struct GpioV2LineRequest
 
 /// <summary>struct gpio_v2_line_values: bit i is the value of requested line i where mask bit i is set.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 16)]
-public struct GpioV2LineValues
+internal struct GpioV2LineValues
 {
     [FieldOffset(0)]
     public ulong Bits;
@@ -101,7 +101,7 @@ public struct GpioV2LineValues
 }
 
 /// <summary>GPIO character-device uAPI v2 constants and ioctl requests (linux/gpio.h, magic 0xb4).</summary>
-public static class GpioV2
+internal static class GpioV2
 {
     private const byte Magic = 0xb4;
 
@@ -154,7 +154,7 @@ public static class GpioV2
 }
 
 /// <summary>One line of a /dev/gpiochipN, requested through the v2 uAPI; released when disposed.</summary>
-public sealed class GpioChipLine : GpioLine
+internal sealed class GpioChipLine : GpioLine
 {
     private readonly SafeFileHandle _line;
     private readonly string _where;

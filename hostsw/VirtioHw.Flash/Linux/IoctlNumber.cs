@@ -7,7 +7,7 @@ namespace VirtioHw.Flash;
 /// use the generic layout (2 direction bits at 30, 14 size bits at 16); PowerPC has 3 direction
 /// bits and 13 size bits with read and write swapped to 2 and 4.
 /// </summary>
-public static class IoctlNumber
+internal static class IoctlNumber
 {
     /// <summary>Whether to use the PowerPC layout (true on ppc64le).</summary>
     public static bool PowerPcLayout { get; } = RuntimeInformation.ProcessArchitecture == Architecture.Ppc64le;

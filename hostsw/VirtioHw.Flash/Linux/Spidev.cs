@@ -7,7 +7,7 @@ namespace VirtioHw.Flash;
 /// asserted across the segments of one SPI_IOC_MESSAGE. 32 bytes on every architecture.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = 32)]
-public struct SpiIocTransfer
+internal struct SpiIocTransfer
 {
     /// <summary>User address of the bytes to send, or 0 to send zeros.</summary>
     [FieldOffset(0)]
@@ -48,7 +48,7 @@ public struct SpiIocTransfer
 }
 
 /// <summary>spidev ioctl requests (magic 'k'), computed like the kernel's SPI_IOC_* macros.</summary>
-public static class SpidevIoctl
+internal static class SpidevIoctl
 {
     private const byte Magic = (byte)'k';
 

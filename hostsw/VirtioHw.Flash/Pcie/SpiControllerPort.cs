@@ -13,6 +13,9 @@ public abstract class SpiControllerPort : IDisposable
     /// <summary>Frequency of the controller's clock, which its SCK divider divides.</summary>
     public abstract long ControllerClockHz { get; }
 
+    /// <summary>What the controller did so far, for the run's notes; null when it keeps no count.</summary>
+    public virtual string? Activity => null;
+
     public abstract uint Read(uint offset);
 
     public abstract void Write(uint offset, uint value);

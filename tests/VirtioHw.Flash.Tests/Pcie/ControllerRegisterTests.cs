@@ -1,5 +1,6 @@
 using VirtioHw.Cosim;
 using VirtioHw.Flash;
+using VirtioHw.Platforms.Cosim.Flash;
 using VirtioHw.Registers;
 
 namespace VirtioHw.Flash.Tests.Pcie;

@@ -1,5 +1,6 @@
 using VirtioHw.Cosim;
 using VirtioHw.Flash;
+using VirtioHw.Platforms.Cosim.Flash;
 
 namespace VirtioHw.Flash.Tests.Pcie;
 

@@ -1,4 +1,5 @@
 using VirtioHw.Flash;
+using VirtioHw.Platforms.Cosim.Flash;
 using VirtioHw.Registers;
 
 namespace VirtioHw.Flash.Tests.Pcie;

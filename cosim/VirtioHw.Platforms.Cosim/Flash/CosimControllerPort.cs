@@ -1,6 +1,7 @@
 using VirtioHw.Cosim;
+using VirtioHw.Flash;
 
-namespace VirtioHw.Flash;
+namespace VirtioHw.Platforms.Cosim.Flash;
 
 /// <summary>
 /// The <c>pcie-cosim</c> backend's port: the Verilated <c>spi_flash_ctrl_top</c>, one AXI4-Lite
@@ -47,6 +48,11 @@ public sealed class CosimControllerPort : SpiControllerPort
     public override long ControllerClockHz => CosimClockHz;
 
     public override TimeProvider Time => _flash.Clock;
+
+    public override string Activity => $"RTL {Top.Cycle} clock cycles at {CosimClockHz / 1_000_000} MHz, {SckEdges} SCK edges to the chip model";
+
+    /// <summary>Opens the port for the <c>pcie-cosim</c> back-end (<see cref="BoardConnection.Open"/>).</summary>
+    public static SpiControllerPort Open(SimulatedFlash flash) => new CosimControllerPort(flash);
 
     public override uint Read(uint offset) => Top.AxiRead(offset);
 

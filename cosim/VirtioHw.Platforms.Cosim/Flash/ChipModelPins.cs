@@ -1,13 +1,14 @@
 using VirtioHw.Cosim;
+using VirtioHw.Flash;
 
-namespace VirtioHw.Flash;
+namespace VirtioHw.Platforms.Cosim.Flash;
 
 /// <summary>
 /// Wires the chip model to the SPI pins of the co-simulated controller: each clock cycle the
 /// controller's CS#, SCK and MOSI go to <see cref="SimulatedFlashPins"/> and its MISO comes back.
 /// Installed as the top's <see cref="CosimTop.CycleHook"/>.
 /// </summary>
-internal sealed class ChipModelPins
+public sealed class ChipModelPins
 {
     private readonly SpiFlashCtrlTop _top;
     private readonly SimulatedFlashPins _pins;
