@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using static VirtioHw.Wire.DmabufWire;
 
 namespace VirtioHw.Firmware.Dmabuf;
 
@@ -16,19 +17,6 @@ namespace VirtioHw.Firmware.Dmabuf;
 /// </remarks>
 public class DmabufFirmware : VirtioFirmware
 {
-    /// <summary>struct virtio_vdmabuf_msg: le32 cmd, then 64 le32 of op.</summary>
-    public const int MessageSize = 4 + 256;
-
-    public const uint CmdNeedVmId = 1;
-    public const uint CmdExport = 2;
-    public const uint CmdRelease = 3;
-
-    public const ushort RecvQueue = 0;
-    public const ushort SendQueue = 1;
-
-    /// <summary>Bytes of op that hold the buffer id: le64 id, then le32 rng_key[2].</summary>
-    public const int IdSize = 16;
-
     private readonly Lock _recvLock = new();
     private readonly Queue<byte[]> _pending = new();
     private readonly List<DeviceBuffer> _recvChain = [];

@@ -1,3 +1,5 @@
+using VirtioHw.Wire;
+
 namespace VirtioHw.Firmware.Ism;
 
 /// <summary>

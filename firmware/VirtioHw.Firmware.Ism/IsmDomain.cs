@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Firmware.Ism;
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using VirtioHw.Registers;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Firmware.Ism;
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Firmware;
 
@@ -16,14 +17,6 @@ public readonly record struct DeviceBuffer(ulong Address, uint Length, bool Devi
 /// <remarks>Not thread-safe; the owner serialises calls.</remarks>
 public sealed class DeviceVirtqueue
 {
-    private const int DescriptorSize = 16;
-    private const ushort FlagNext = 1;
-    private const ushort FlagWrite = 2;
-    private const ushort FlagIndirect = 4;
-    private const ushort AvailNoInterrupt = 1;
-    private const int RingHeader = 4;
-    private const int UsedElementSize = 8;
-
     private readonly IDeviceHal _hal;
     private readonly QueueSetup _setup;
     private ushort _lastAvail;
@@ -52,7 +45,7 @@ public sealed class DeviceVirtqueue
         chain.Clear();
         head = 0;
         Span<byte> word = stackalloc byte[sizeof(ushort)];
-        if (_broken || !_hal.DmaRead(_setup.DriverArea + 2, word) || BinaryPrimitives.ReadUInt16LittleEndian(word) == _lastAvail)
+        if (_broken || !_hal.DmaRead(_setup.DriverArea + SplitRing.IndexOffset, word) || BinaryPrimitives.ReadUInt16LittleEndian(word) == _lastAvail)
         {
             return false;
         }
@@ -64,7 +57,7 @@ public sealed class DeviceVirtqueue
             return false;
         }
 
-        if (!_hal.DmaRead(_setup.DriverArea + RingHeader + ((ulong)(_lastAvail % _setup.Size) * 2), word))
+        if (!_hal.DmaRead(_setup.DriverArea + (ulong)SplitRing.AvailableEntryOffset(_lastAvail % _setup.Size), word))
         {
             return false;
         }
@@ -82,15 +75,15 @@ public sealed class DeviceVirtqueue
     /// <summary>Returns chain <paramref name="head"/> with <paramref name="written"/> bytes written; true when the driver wants an interrupt.</summary>
     public bool Complete(ushort head, uint written)
     {
-        Span<byte> element = stackalloc byte[UsedElementSize];
+        Span<byte> element = stackalloc byte[SplitRing.UsedEntrySize];
         BinaryPrimitives.WriteUInt32LittleEndian(element, head);
         BinaryPrimitives.WriteUInt32LittleEndian(element[4..], written);
-        _hal.DmaWrite(_setup.DeviceArea + RingHeader + ((ulong)(_usedIdx % _setup.Size) * UsedElementSize), element);
+        _hal.DmaWrite(_setup.DeviceArea + (ulong)SplitRing.UsedEntryOffset(_usedIdx % _setup.Size), element);
         _usedIdx++;
         Span<byte> word = stackalloc byte[sizeof(ushort)];
         BinaryPrimitives.WriteUInt16LittleEndian(word, _usedIdx);
-        _hal.DmaWrite(_setup.DeviceArea + 2, word);
-        return !_hal.DmaRead(_setup.DriverArea, word) || (BinaryPrimitives.ReadUInt16LittleEndian(word) & AvailNoInterrupt) == 0;
+        _hal.DmaWrite(_setup.DeviceArea + SplitRing.IndexOffset, word);
+        return !_hal.DmaRead(_setup.DriverArea + SplitRing.FlagsOffset, word) || (BinaryPrimitives.ReadUInt16LittleEndian(word) & SplitRing.AvailableNoInterrupt) == 0;
     }
 
     /// <summary>Copies the device-readable bytes of <paramref name="chain"/> into <paramref name="destination"/>; returns how many (at most its length).</summary>
@@ -156,33 +149,33 @@ public sealed class DeviceVirtqueue
 
     private bool ReadChain(ushort head, List<DeviceBuffer> chain)
     {
-        Span<byte> descriptor = stackalloc byte[DescriptorSize];
+        Span<byte> descriptor = stackalloc byte[SplitRing.DescriptorSize];
         ushort index = head;
 
         // A chain has at most Size descriptors; one more means a loop.
         for (int seen = 0; seen < _setup.Size; seen++)
         {
-            if (index >= _setup.Size || !_hal.DmaRead(_setup.DescriptorArea + ((ulong)index * DescriptorSize), descriptor))
+            if (index >= _setup.Size || !_hal.DmaRead(_setup.DescriptorArea + ((ulong)index * SplitRing.DescriptorSize), descriptor))
             {
                 return false;
             }
 
-            ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(descriptor[12..]);
-            if ((flags & FlagIndirect) != 0)
+            ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(descriptor[SplitRing.DescriptorFlagsOffset..]);
+            if ((flags & SplitRing.DescriptorIndirect) != 0)
             {
                 return false;
             }
 
             chain.Add(new DeviceBuffer(
-                BinaryPrimitives.ReadUInt64LittleEndian(descriptor),
-                BinaryPrimitives.ReadUInt32LittleEndian(descriptor[8..]),
-                (flags & FlagWrite) != 0));
-            if ((flags & FlagNext) == 0)
+                BinaryPrimitives.ReadUInt64LittleEndian(descriptor[SplitRing.DescriptorAddressOffset..]),
+                BinaryPrimitives.ReadUInt32LittleEndian(descriptor[SplitRing.DescriptorLengthOffset..]),
+                (flags & SplitRing.DescriptorWrite) != 0));
+            if ((flags & SplitRing.DescriptorNext) == 0)
             {
                 return true;
             }
 
-            index = BinaryPrimitives.ReadUInt16LittleEndian(descriptor[14..]);
+            index = BinaryPrimitives.ReadUInt16LittleEndian(descriptor[SplitRing.DescriptorNextOffset..]);
         }
 
         return false;

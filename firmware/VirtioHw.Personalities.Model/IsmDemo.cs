@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Text;
 using VirtioHw.Drivers.Ism;
-using IsmDomain = VirtioHw.Firmware.Ism.IsmDomain;
 using VirtioHw.Host.Pci;
+using VirtioHw.Wire;
+using IsmDomain = VirtioHw.Firmware.Ism.IsmDomain;
 
 namespace VirtioHw.Personalities.Model;
 

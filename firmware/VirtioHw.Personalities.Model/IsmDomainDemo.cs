@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using VirtioHw.Drivers.Ism;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Personalities.Model;
 

@@ -3,6 +3,7 @@ using VirtioHw.Firmware;
 using VirtioHw.Firmware.Ism;
 using VirtioHw.Host.Platforms;
 using VirtioHw.Model;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Personalities.Model;
 

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Net.Sockets;
 using VirtioHw.Domain.Native;
 using VirtioHw.Firmware.Ism;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Domain;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using VirtioHw.Drivers.Ism;
 using VirtioHw.Personalities.Model;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Domain.Tests;
 

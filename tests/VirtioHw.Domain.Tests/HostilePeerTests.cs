@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using VirtioHw.Domain.Native;
 using VirtioHw.Firmware.Ism;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Domain.Tests;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using VirtioHw.Drivers.Ism;
 using VirtioHw.Personalities.Model;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Domain.Tests;
 
@@ -231,8 +232,8 @@ public sealed class PeerFaultInjectionTests
         {
             ulong devid = newcomer.Join(new IgnoredEvents());
             Firmware.Ism.IsmMapResult result = newcomer.Allocate(devid, 4096, new Firmware.Ism.IsmChunkLimits(16, 16));
-            Assert.That(result.Ack, Is.EqualTo(Firmware.Ism.IsmAck.Ok));
-            Assert.That(newcomer.Detach(devid, result.Token), Is.EqualTo(Firmware.Ism.IsmAck.Ok));
+            Assert.That(result.Ack, Is.EqualTo(IsmAck.Ok));
+            Assert.That(newcomer.Detach(devid, result.Token), Is.EqualTo(IsmAck.Ok));
         }
 
         TestContext.Out.WriteLine($"fault: SIGKILL {when.ToString().ToLowerInvariant()} {killStep}; events, pool, cleared memory, survivors' regions, tokens, permissions and bytes checked; a new peer served");

@@ -1,4 +1,5 @@
 using VirtioHw.Firmware.Ism;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Domain.Tests;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 using VirtioHw.Firmware.Ism;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Domain.Tests;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using VirtioHw.Drivers.Ism;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Fuzz.Tests;
 

@@ -1,4 +1,5 @@
 using VirtioHw.Drivers.Ism;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Fuzz.Tests;
 

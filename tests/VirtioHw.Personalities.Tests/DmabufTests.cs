@@ -5,6 +5,7 @@ using VirtioHw.Firmware.Dmabuf;
 using VirtioHw.Host.Pci;
 using VirtioHw.Host.Virtio;
 using VirtioHw.Personalities.Model;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Personalities.Tests;
 
@@ -203,8 +204,8 @@ public sealed class DmabufTests(PlatformKind kind)
     {
         public void Forge(UInt128 id, byte tail)
         {
-            var message = new byte[MessageSize];
-            BinaryPrimitives.WriteUInt32LittleEndian(message, CmdRelease);
+            var message = new byte[DmabufWire.MessageSize];
+            BinaryPrimitives.WriteUInt32LittleEndian(message, DmabufWire.CmdRelease);
             BinaryPrimitives.WriteUInt128LittleEndian(message.AsSpan(4), id);
             message[^1] = tail;
             SendToDriver(message);
@@ -219,18 +220,18 @@ public sealed class DmabufTests(PlatformKind kind)
         DmabufFirmware firmware = rig.Firmware;
         await using VirtioPciTransport transport = VirtioPciTransport.Open(PciBus.Scan(rig.Platform).Find(DmabufBench.Address));
         await transport.InitializeAsync(0, cancellationToken);
-        VirtioQueue recv = transport.SetupQueue(DmabufFirmware.RecvQueue);
-        VirtioQueue send = transport.SetupQueue(DmabufFirmware.SendQueue);
+        VirtioQueue recv = transport.SetupQueue(DmabufWire.RecvQueue);
+        VirtioQueue send = transport.SetupQueue(DmabufWire.SendQueue);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task interrupts = transport.RunInterruptsAsync(stop.Token);
         transport.DriverOk();
-        var answer = new byte[DmabufFirmware.MessageSize];
+        var answer = new byte[DmabufWire.MessageSize];
         Task<UsedBuffer> answered = recv.SubmitAsync([], [answer], cancellationToken).AsTask();
-        var broken = new byte[DmabufFirmware.MessageSize];
-        BinaryPrimitives.WriteUInt32LittleEndian(broken, DmabufFirmware.CmdNeedVmId);
+        var broken = new byte[DmabufWire.MessageSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(broken, DmabufWire.CmdNeedVmId);
         broken[100] = 1;
-        var proper = new byte[DmabufFirmware.MessageSize];
-        BinaryPrimitives.WriteUInt32LittleEndian(proper, DmabufFirmware.CmdNeedVmId);
+        var proper = new byte[DmabufWire.MessageSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(proper, DmabufWire.CmdNeedVmId);
 
         await send.SubmitAsync([broken], [], cancellationToken);
         long refusedBeforeTheProperOne = firmware.RefusedMessages;

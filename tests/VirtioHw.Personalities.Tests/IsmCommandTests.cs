@@ -1,6 +1,7 @@
 using System.Text;
 using VirtioHw.Drivers.Ism;
 using VirtioHw.Personalities.Model;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Personalities.Tests;
 
@@ -11,8 +12,6 @@ namespace VirtioHw.Personalities.Tests;
 [TestFixture(PlatformKind.Cosim, DomainMode.InProcess)]
 public sealed class IsmCommandTests(PlatformKind kind, DomainMode mode)
 {
-    private const byte ClassAlloc = 0;
-    private const byte ClassAttach = 2;
 
     [Test]
     public async Task Alloc_CreatesAUniqueNonZeroTokenPerRegion(CancellationToken cancellationToken)
@@ -103,7 +102,7 @@ public sealed class IsmCommandTests(PlatformKind kind, DomainMode mode)
     {
         await using ModeBench bench = await ModeBench.StartAsync(kind, mode, 1, cancellationToken);
         IsmDevice device = bench.Devices[0];
-        byte[] request = IsmRaw.Command(ClassAlloc, 0, 5 * device.ChunkSize);
+        byte[] request = IsmRaw.Command(IsmWire.ClassAlloc, 0, 5 * device.ChunkSize);
 
         (IsmAck ack, byte[] reply) = await device.SendAsync(request, 1 + 16 + 8, cancellationToken);
         ulong num = IsmRaw.Field(reply, 1);
@@ -228,7 +227,7 @@ public sealed class IsmCommandTests(PlatformKind kind, DomainMode mode)
     {
         await using ModeBench bench = await ModeBench.StartAsync(kind, mode, 2, cancellationToken);
         IsmRegion region = await bench.Devices[0].AllocateAsync(4 * bench.Devices[0].ChunkSize, cancellationToken);
-        byte[] request = IsmRaw.Command(ClassAttach, 0, region.Token, (ulong)(IsmPermissions.Read | IsmPermissions.Write));
+        byte[] request = IsmRaw.Command(IsmWire.ClassAttach, 0, region.Token, (ulong)(IsmPermissions.Read | IsmPermissions.Write));
 
         (IsmAck ack, byte[] reply) = await bench.Devices[1].SendAsync(request, 1 + 16, cancellationToken);
         (IsmAck retryAck, _) = await bench.Devices[1].SendAsync(request, 1 + 16 + (int)(8 * IsmRaw.Field(reply, 1)), cancellationToken);

@@ -1,4 +1,5 @@
 using System.Text;
+using VirtioHw.Cosim;
 using VirtioHw.Domain;
 using VirtioHw.Drivers.Ism;
 using VirtioHw.Firmware;
@@ -6,11 +7,11 @@ using VirtioHw.Host.Pci;
 using VirtioHw.Host.Platforms;
 using VirtioHw.Host.Virtio;
 using VirtioHw.Model;
-using VirtioHw.Cosim;
 using VirtioHw.Personalities.Model;
 using VirtioHw.Platforms.Cosim;
 using VirtioHw.Platforms.Cosim.Personalities;
 using VirtioHw.Registers;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Personalities.Tests;
 
@@ -24,9 +25,6 @@ namespace VirtioHw.Personalities.Tests;
 [TestFixture(PlatformKind.Cosim)]
 public sealed class IsmDriverMemoryTests(PlatformKind kind)
 {
-    private const byte ClassAlloc = 0;
-    private const byte ClassAttach = 2;
-    private const byte ClassDetach = 3;
     private static readonly IsmDeviceSettings DriverMemory = new() { DeviceMemory = false };
 
     [Test]
@@ -82,8 +80,8 @@ public sealed class IsmDriverMemoryTests(PlatformKind kind)
         await using ModeBench bench = await StartAsync(1, cancellationToken);
         IsmDevice device = bench.Devices[0];
 
-        (IsmAck withoutBuffer, _) = await device.SendAsync(IsmRaw.Command(ClassAlloc, 0, device.ChunkSize), 64, cancellationToken);
-        (IsmAck nullBuffer, _) = await device.SendAsync(IsmRaw.Command(ClassAlloc, 0, device.ChunkSize, 0), 64, cancellationToken);
+        (IsmAck withoutBuffer, _) = await device.SendAsync(IsmRaw.Command(IsmWire.ClassAlloc, 0, device.ChunkSize), 64, cancellationToken);
+        (IsmAck nullBuffer, _) = await device.SendAsync(IsmRaw.Command(IsmWire.ClassAlloc, 0, device.ChunkSize, 0), 64, cancellationToken);
 
         using (Assert.EnterMultipleScope())
         {
@@ -164,7 +162,7 @@ public sealed class IsmDriverMemoryTests(PlatformKind kind)
         using DmaRegion buffer = bench.Platform.AllocateDma((int)(3 * device.ChunkSize));
         buffer.Write(0, [0x5a]);
 
-        (IsmAck ack, byte[] reply) = await device.SendAsync(IsmRaw.Command(ClassAlloc, 0, 3 * device.ChunkSize, buffer.BusAddress), 1 + 16 + 8, cancellationToken);
+        (IsmAck ack, byte[] reply) = await device.SendAsync(IsmRaw.Command(IsmWire.ClassAlloc, 0, 3 * device.ChunkSize, buffer.BusAddress), 1 + 16 + 8, cancellationToken);
         var first = new byte[1];
         buffer.Read(0, first);
 
@@ -198,7 +196,7 @@ public sealed class IsmDriverMemoryTests(PlatformKind kind)
         await using ModeBench bench = await StartAsync(2, cancellationToken);
         IsmRegion region = await bench.Devices[0].AllocateAsync(bench.Devices[0].ChunkSize, cancellationToken);
 
-        (IsmAck ack, _) = await bench.Devices[1].SendAsync(IsmRaw.Command(ClassAttach, 0, region.Token, 3), 64, cancellationToken);
+        (IsmAck ack, _) = await bench.Devices[1].SendAsync(IsmRaw.Command(IsmWire.ClassAttach, 0, region.Token, 3), 64, cancellationToken);
 
         Assert.That(ack, Is.EqualTo(IsmAck.Error));
     }
@@ -213,7 +211,7 @@ public sealed class IsmDriverMemoryTests(PlatformKind kind)
         using DmaRegion unused = bench.Platform.AllocateDma((int)a.ChunkSize);
         unused.Write(0, Enumerable.Repeat((byte)0x77, unused.Length).ToArray());
 
-        (IsmAck ack, byte[] reply) = await b.SendAsync(IsmRaw.Command(ClassAttach, 0, region.Token, 3, unused.BusAddress), 64, cancellationToken);
+        (IsmAck ack, byte[] reply) = await b.SendAsync(IsmRaw.Command(IsmWire.ClassAttach, 0, region.Token, 3, unused.BusAddress), 64, cancellationToken);
         b.Regions.Write(IsmRaw.Field(reply, 2), "from B"u8);
         var atA = new byte[6];
         region.Read(0, atA);
@@ -318,7 +316,7 @@ public sealed class IsmDriverMemoryTests(PlatformKind kind)
         byte[] reply = await device.AllocRawAsync(device.ChunkSize, buffer.BusAddress, cancellationToken);
         ulong slot = IsmRaw.Field(reply, 2);
 
-        (IsmAck detached, _) = await device.SendAsync(IsmRaw.Command(ClassDetach, 0, IsmRaw.Field(reply, 0)), 1, cancellationToken);
+        (IsmAck detached, _) = await device.SendAsync(IsmRaw.Command(IsmWire.ClassDetach, 0, IsmRaw.Field(reply, 0)), 1, cancellationToken);
         IsmEvent freed = await device.Next(IsmEventType.BufferFree, cancellationToken);
         device.Regions.Write(slot, "late"u8);
         var inBuffer = new byte[4];

@@ -2,6 +2,7 @@ using VirtioHw.Drivers.Ism;
 using VirtioHw.Host.Platforms;
 using VirtioHw.Host.Virtio;
 using VirtioHw.Personalities.Model;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Personalities.Tests;
 
@@ -224,12 +225,12 @@ public sealed class IsmEventWireTests
     {
         byte[] packed =
         [
-            .. VirtioHw.Firmware.Ism.IsmWire.UpdateEvent(0x1000, 3),
-            .. VirtioHw.Firmware.Ism.IsmWire.AttachDetachEvent(VirtioHw.Firmware.Ism.IsmWire.EventAttach, 0x2000, 4, 2),
-            .. VirtioHw.Firmware.Ism.IsmWire.BufferFreeEvent(0xdead_0000),
-            .. VirtioHw.Firmware.Ism.IsmWire.AttachDetachEvent(VirtioHw.Firmware.Ism.IsmWire.EventDetach, 0x2000, 4, 1),
+            .. IsmWire.UpdateEvent(0x1000, 3),
+            .. IsmWire.AttachDetachEvent(IsmWire.EventAttach, 0x2000, 4, 2),
+            .. IsmWire.BufferFreeEvent(0xdead_0000),
+            .. IsmWire.AttachDetachEvent(IsmWire.EventDetach, 0x2000, 4, 1),
             .. new byte[8] { 0x80, 0, 0, 0, 0, 0, 0, 0 }, // no such ev_type: its size is unknown
-            .. VirtioHw.Firmware.Ism.IsmWire.UpdateEvent(0x3000, 5),
+            .. IsmWire.UpdateEvent(0x3000, 5),
         ];
         var events = new List<IsmEvent>();
 
@@ -251,7 +252,7 @@ public sealed class IsmEventWireTests
     [Test]
     public void Event_StructureCutShort_IsNotDecoded()
     {
-        byte[] update = VirtioHw.Firmware.Ism.IsmWire.UpdateEvent(0x1000, 3);
+        byte[] update = IsmWire.UpdateEvent(0x1000, 3);
         var events = new List<IsmEvent>();
 
         IsmEvent.Parse(update.AsSpan(0, update.Length - 1), events);

@@ -1,5 +1,6 @@
 using VirtioHw.Drivers.Ism;
 using VirtioHw.Personalities.Model;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Personalities.Tests;
 

@@ -3,6 +3,7 @@ using VirtioHw.Domain;
 using VirtioHw.Drivers.Ism;
 using VirtioHw.Host.Platforms;
 using VirtioHw.Personalities.Model;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Personalities.Tests;
 

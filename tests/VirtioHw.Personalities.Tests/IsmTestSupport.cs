@@ -9,6 +9,7 @@ using VirtioHw.Host.Virtio;
 using VirtioHw.Personalities.Model;
 using VirtioHw.Platforms.Cosim;
 using VirtioHw.Platforms.Cosim.Personalities;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Personalities.Tests;
 
@@ -31,7 +32,7 @@ internal static class IsmRaw
     /// <summary>An alloc with <paramref name="buffer"/>, reply room for 16 chunks; the whole reply, ack first.</summary>
     public static async Task<byte[]> AllocRawAsync(this IsmDevice device, ulong size, ulong buffer, CancellationToken cancellationToken)
     {
-        (_, byte[] reply) = await device.SendAsync(Command(0, 0, size, buffer), 1 + 16 + (8 * 16), cancellationToken);
+        (_, byte[] reply) = await device.SendAsync(Command(IsmWire.ClassAlloc, IsmWire.AllocRegion, size, buffer), 1 + IsmWire.ChunkReplyHeaderSize + (8 * 16), cancellationToken);
         return reply;
     }
 

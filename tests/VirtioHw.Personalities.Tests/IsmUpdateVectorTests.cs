@@ -1,6 +1,7 @@
 using VirtioHw.Drivers.Ism;
 using VirtioHw.Host.Virtio;
 using VirtioHw.Personalities.Model;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Personalities.Tests;
 

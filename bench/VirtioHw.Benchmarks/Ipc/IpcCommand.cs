@@ -4,6 +4,7 @@ using VirtioHw.Domain;
 using VirtioHw.Drivers.Ism;
 using VirtioHw.Model;
 using VirtioHw.Personalities.Model;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Benchmarks.Ipc;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using VirtioHw.Drivers.Ism;
 using VirtioHw.Personalities.Model;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Benchmarks.Ipc;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using VirtioHw.Drivers.Ism;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Benchmarks.Ipc;
 

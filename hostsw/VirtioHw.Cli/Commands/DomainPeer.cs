@@ -2,6 +2,7 @@ using System.Globalization;
 using VirtioHw.Drivers.Ism;
 using VirtioHw.Host.Virtio;
 using VirtioHw.Personalities.Model;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Cli.Commands;
 

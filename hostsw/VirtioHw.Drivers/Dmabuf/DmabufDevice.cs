@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using VirtioHw.Host.Virtio;
+using static VirtioHw.Wire.DmabufWire;
 
 namespace VirtioHw.Drivers.Dmabuf;
 
@@ -13,18 +14,6 @@ namespace VirtioHw.Drivers.Dmabuf;
 /// </summary>
 public sealed class DmabufDevice : IAsyncDisposable
 {
-    /// <summary>struct virtio_vdmabuf_msg: le32 cmd and le32 op[64].</summary>
-    public const int MessageSize = 4 + 256;
-
-    /// <summary>Bytes of private data after the id; the first 20 are the buffer's metadata.</summary>
-    public const int DataSize = 256 - 16;
-
-    /// <summary>The metadata every export carries, at least.</summary>
-    public const int MetadataSize = 20;
-
-    private const uint CmdNeedVmId = 1;
-    private const uint CmdExport = 2;
-    private const uint CmdRelease = 3;
     private const int RecvBuffers = 8;
 
     private readonly VirtioTransport _transport;
@@ -70,8 +59,8 @@ public sealed class DmabufDevice : IAsyncDisposable
         }
 
         await transport.InitializeAsync(0, cancellationToken).ConfigureAwait(false);
-        VirtioQueue recv = transport.SetupQueue(0);
-        VirtioQueue send = transport.SetupQueue(1);
+        VirtioQueue recv = transport.SetupQueue(RecvQueue);
+        VirtioQueue send = transport.SetupQueue(SendQueue);
         var device = new DmabufDevice(transport, recv, send);
         device._workers.Add(transport.RunInterruptsAsync(device._stop.Token));
         transport.DriverOk();
@@ -142,7 +131,7 @@ public sealed class DmabufDevice : IAsyncDisposable
         if (cmd != CmdNeedVmId)
         {
             BinaryPrimitives.WriteUInt128LittleEndian(message.AsSpan(4), id);
-            data.Span.CopyTo(message.AsSpan(4 + 16));
+            data.Span.CopyTo(message.AsSpan(4 + IdSize));
         }
 
         await _send.SubmitAsync([message], [], cancellationToken).ConfigureAwait(false);
@@ -189,7 +178,7 @@ public sealed class DmabufDevice : IAsyncDisposable
         bool known;
         lock (_exported)
         {
-            known = message.AsSpan(4 + 16).IndexOfAnyExcept((byte)0) < 0 && _exported.Remove(id);
+            known = message.AsSpan(4 + IdSize).IndexOfAnyExcept((byte)0) < 0 && _exported.Remove(id);
         }
 
         if (known)

@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using VirtioHw.Host.Platforms;
 using VirtioHw.Host.Virtio;
 using VirtioHw.Registers;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Drivers.Ism;
 
@@ -61,8 +62,8 @@ public sealed class IsmDevice : IAsyncDisposable
         DevId = transport.ReadDeviceConfig64((int)IsmConfig.Devid.Offset);
         ChunkSize = transport.ReadDeviceConfig64((int)IsmConfig.ChunkSize.Offset);
         NotifySize = transport.ReadDeviceConfig64((int)IsmConfig.NotifySize.Offset);
-        Regions = transport.GetSharedMemoryRegion(IsmProtocol.ShmIdRegions);
-        Notify = transport.GetSharedMemoryRegion(IsmProtocol.ShmIdNotify);
+        Regions = transport.GetSharedMemoryRegion(IsmWire.ShmIdRegions);
+        Notify = transport.GetSharedMemoryRegion(IsmWire.ShmIdNotify);
     }
 
     public VirtioTransport Transport => _transport;
@@ -102,13 +103,13 @@ public sealed class IsmDevice : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentOutOfRangeException.ThrowIfNegative(settings.EventBuffers);
-        ArgumentOutOfRangeException.ThrowIfLessThan(settings.EventBufferSize, IsmProtocol.MaxEventSize);
-        if (transport.DeviceType != IsmProtocol.DeviceType)
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.EventBufferSize, IsmWire.MaxEventSize);
+        if (transport.DeviceType != IsmWire.DeviceId)
         {
-            throw new VirtioException($"{transport.Location} is virtio device {transport.DeviceType}, not virtio-ism ({IsmProtocol.DeviceType})");
+            throw new VirtioException($"{transport.Location} is virtio device {transport.DeviceType}, not virtio-ism ({IsmWire.DeviceId})");
         }
 
-        ulong wanted = settings.DeviceMemory ? 1UL << IsmProtocol.FeatureDevMem : 0;
+        ulong wanted = settings.DeviceMemory ? 1UL << IsmWire.FeatureDevMem : 0;
         ulong features = await transport.InitializeAsync(wanted, cancellationToken).ConfigureAwait(false);
         if ((features & wanted) != wanted)
         {
@@ -137,7 +138,7 @@ public sealed class IsmDevice : IAsyncDisposable
         if (DeviceMemory)
         {
             var request = new byte[2 + 8];
-            request[0] = IsmProtocol.ClassAlloc;
+            request[0] = IsmWire.ClassAlloc;
             BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(2), size);
             (ulong token, ulong[] chunks) = await ChunkCommandAsync(request, "alloc", cancellationToken).ConfigureAwait(false);
             return new IsmRegion(this, token, size, chunks);
@@ -147,7 +148,7 @@ public sealed class IsmDevice : IAsyncDisposable
         try
         {
             var request = new byte[2 + 16];
-            request[0] = IsmProtocol.ClassAlloc;
+            request[0] = IsmWire.ClassAlloc;
             BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(2), size);
             BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(10), buffer.BusAddress);
             (ulong token, ulong[] chunks) = await ChunkCommandAsync(request, "alloc", cancellationToken).ConfigureAwait(false);
@@ -182,7 +183,7 @@ public sealed class IsmDevice : IAsyncDisposable
     public async Task<(ulong Size, IsmPermissions Permissions)> QueryAsync(ulong token, CancellationToken cancellationToken = default)
     {
         var request = new byte[2 + 8];
-        request[0] = IsmProtocol.ClassQuery;
+        request[0] = IsmWire.ClassQuery;
         BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(2), token);
         byte[] reply = await CommandAsync(request, 1 + 16, "query", cancellationToken).ConfigureAwait(false);
         return (BinaryPrimitives.ReadUInt64LittleEndian(reply.AsSpan(1)), (IsmPermissions)BinaryPrimitives.ReadUInt64LittleEndian(reply.AsSpan(9)));
@@ -199,7 +200,7 @@ public sealed class IsmDevice : IAsyncDisposable
         try
         {
             var request = new byte[2 + (buffer is null ? 16 : 24)];
-            request[0] = IsmProtocol.ClassAttach;
+            request[0] = IsmWire.ClassAttach;
             BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(2), token);
             BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(10), (ulong)access);
             if (buffer is not null)
@@ -232,7 +233,7 @@ public sealed class IsmDevice : IAsyncDisposable
     /// </summary>
     public async Task DetachAsync(ulong token, CancellationToken cancellationToken = default)
     {
-        await SimpleCommandAsync(IsmProtocol.ClassDetach, 0, "detach", cancellationToken, token).ConfigureAwait(false);
+        await SimpleCommandAsync(IsmWire.ClassDetach, 0, "detach", cancellationToken, token).ConfigureAwait(false);
         DmaRegion? buffer;
         lock (_attachBuffers)
         {
@@ -244,15 +245,15 @@ public sealed class IsmDevice : IAsyncDisposable
 
     /// <summary>Sets the permissions every device without dedicated ones has (VIRTIO_ISM_CTRL_GRANT_SET_DEFAULT).</summary>
     public Task GrantDefaultAsync(ulong token, IsmPermissions permissions, CancellationToken cancellationToken = default) =>
-        SimpleCommandAsync(IsmProtocol.ClassGrant, IsmProtocol.GrantSetDefault, "grant", cancellationToken, token, (ulong)permissions);
+        SimpleCommandAsync(IsmWire.ClassGrant, IsmWire.GrantSetDefault, "grant", cancellationToken, token, (ulong)permissions);
 
     /// <summary>Sets the dedicated permissions of device <paramref name="peerDevId"/> (VIRTIO_ISM_CTRL_GRANT_SET_FOR_DEVICE).</summary>
     public Task GrantAsync(ulong token, ulong peerDevId, IsmPermissions permissions, CancellationToken cancellationToken = default) =>
-        SimpleCommandAsync(IsmProtocol.ClassGrant, IsmProtocol.GrantSetForDevice, "grant", cancellationToken, token, (ulong)permissions, peerDevId);
+        SimpleCommandAsync(IsmWire.ClassGrant, IsmWire.GrantSetForDevice, "grant", cancellationToken, token, (ulong)permissions, peerDevId);
 
     /// <summary>Sends the region's update events to MSI-X vector <paramref name="vector"/> instead of the eventq (VIRTIO_ISM_CTRL_EVENT_VECTOR_SET).</summary>
     public Task SetEventVectorAsync(ulong token, ushort vector, CancellationToken cancellationToken = default) =>
-        SimpleCommandAsync(IsmProtocol.ClassEventVector, 0, "event vector", cancellationToken, token, vector);
+        SimpleCommandAsync(IsmWire.ClassEventVector, 0, "event vector", cancellationToken, token, vector);
 
     /// <summary>
     /// Sends the UPDATE events of region <paramref name="token"/> to an MSI-X entry of their own
@@ -405,7 +406,7 @@ public sealed class IsmDevice : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(size), size, $"{_transport.Location}: a region in driver memory needs 1 to {int.MaxValue} bytes");
         }
 
-        return _transport.Platform.AllocateDma((int)size, IsmProtocol.BufferAlignment);
+        return _transport.Platform.AllocateDma((int)size, (int)IsmWire.BufferAlignment);
     }
 
     /// <summary>The device is done with an allocated region's buffer: it is freed, then the event is handed on.</summary>
@@ -485,7 +486,7 @@ public sealed class IsmDevice : IAsyncDisposable
         ulong room = InitialChunkRoom;
         while (true)
         {
-            (IsmAck ack, byte[] reply) = await SendAsync(request, IsmProtocol.ChunkReplyHeader + (int)(8 * room), cancellationToken).ConfigureAwait(false);
+            (IsmAck ack, byte[] reply) = await SendAsync(request, 1 + IsmWire.ChunkReplyHeaderSize + (int)(8 * room), cancellationToken).ConfigureAwait(false);
             ulong num = BinaryPrimitives.ReadUInt64LittleEndian(reply.AsSpan(9));
             if (ack == IsmAck.TooBig && num > room)
             {
@@ -501,7 +502,7 @@ public sealed class IsmDevice : IAsyncDisposable
             var chunks = new ulong[num];
             for (int i = 0; i < chunks.Length; i++)
             {
-                chunks[i] = BinaryPrimitives.ReadUInt64LittleEndian(reply.AsSpan(IsmProtocol.ChunkReplyHeader + (8 * i)));
+                chunks[i] = BinaryPrimitives.ReadUInt64LittleEndian(reply.AsSpan(1 + IsmWire.ChunkReplyHeaderSize + (8 * i)));
             }
 
             return (BinaryPrimitives.ReadUInt64LittleEndian(reply.AsSpan(1)), chunks);

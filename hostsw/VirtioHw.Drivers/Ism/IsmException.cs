@@ -1,3 +1,5 @@
+using VirtioHw.Wire;
+
 namespace VirtioHw.Drivers.Ism;
 
 /// <summary>A virtio-ism command the device refused; <see cref="Ack"/> says how.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using VirtioHw.Host.Platforms;
+using static VirtioHw.Wire.SplitRing;
 
 namespace VirtioHw.Host.Virtio;
 
@@ -23,24 +24,7 @@ namespace VirtioHw.Host.Virtio;
 /// </remarks>
 public sealed class SplitVirtqueue : IDisposable
 {
-    // Ring layout from the specification's "Split Virtqueues": a data-structure layout, not
-    // device registers. Descriptor: le64 addr, le32 len, le16 flags, le16 next.
-    private const int DescriptorSize = 16;
-    private const int DescriptorLengthOffset = 8;
-    private const int DescriptorFlagsOffset = 12;
-    private const int DescriptorNextOffset = 14;
-    private const ushort DescriptorNext = 1;
-    private const ushort DescriptorWrite = 2;
-    private const ushort DescriptorIndirect = 4;
-
-    // Both rings start with le16 flags, le16 idx; then the entries; then one le16 event field.
-    private const int RingFlagsOffset = 0;
-    private const int RingIndexOffset = 2;
-    private const int RingEntriesOffset = 4;
-    private const int AvailableEntrySize = 2;
-    private const int UsedEntrySize = 8;
-    private const ushort AvailableNoInterrupt = 1;
-    private const ushort UsedNoNotify = 1;
+    // The ring layout is SplitRing's (VirtioHw.Wire).
 
     // The specification asks 4-byte alignment of the used ring; a cache line keeps the
     // device-written used ring off the line holding the driver-written available ring.
@@ -93,9 +77,9 @@ public sealed class SplitVirtqueue : IDisposable
 
         int size = options.Size;
         _availableOffset = DescriptorSize * size;
-        int availableEnd = _availableOffset + RingEntriesOffset + (AvailableEntrySize * size) + sizeof(ushort);
+        int availableEnd = _availableOffset + DriverAreaSize(size);
         _usedOffset = (availableEnd + UsedRingAlignment - 1) & ~(UsedRingAlignment - 1);
-        int usedEnd = _usedOffset + RingEntriesOffset + (UsedEntrySize * size) + sizeof(ushort);
+        int usedEnd = _usedOffset + DeviceAreaSize(size);
 
         _ring = platform.AllocateDma(usedEnd);
         try
@@ -310,7 +294,7 @@ public sealed class SplitVirtqueue : IDisposable
 
             while (true)
             {
-                ushort usedIndex = _ring.ReadUInt16(_usedOffset + RingIndexOffset);
+                ushort usedIndex = _ring.ReadUInt16(_usedOffset + IndexOffset);
 
                 // Barrier: the entries below must be read after the index that covers them, or a
                 // stale entry could be taken for one the device has just written.
@@ -344,7 +328,7 @@ public sealed class SplitVirtqueue : IDisposable
                 // Otherwise a chain returned in between, by a device that still saw the old
                 // used_event and so sent no interrupt, would be missed here as well.
                 Interlocked.MemoryBarrier();
-                if (_ring.ReadUInt16(_usedOffset + RingIndexOffset) == _lastUsedIndex)
+                if (_ring.ReadUInt16(_usedOffset + IndexOffset) == _lastUsedIndex)
                 {
                     break;
                 }
@@ -399,7 +383,7 @@ public sealed class SplitVirtqueue : IDisposable
             // Barrier: the request for interrupts must be visible before the index is checked, the
             // same race as in ProcessUsed.
             Interlocked.MemoryBarrier();
-            return _ring.ReadUInt16(_usedOffset + RingIndexOffset) != _lastUsedIndex;
+            return _ring.ReadUInt16(_usedOffset + IndexOffset) != _lastUsedIndex;
         }
     }
 
@@ -598,7 +582,7 @@ public sealed class SplitVirtqueue : IDisposable
         request.StagingOffset = block;
         request.StagingLength = stagingLength;
 
-        _ring.WriteUInt16(_availableOffset + RingEntriesOffset + (AvailableEntrySize * (_availableIndex & (Size - 1))), head);
+        _ring.WriteUInt16(_availableOffset + AvailableEntryOffset(_availableIndex & (Size - 1)), head);
         _availableIndex++;
         return true;
     }
@@ -634,7 +618,7 @@ public sealed class SplitVirtqueue : IDisposable
         // Barrier: descriptors, staged bytes and ring entries must be visible to the device before
         // the index that hands them over.
         Interlocked.MemoryBarrier();
-        _ring.WriteUInt16(_availableOffset + RingIndexOffset, current);
+        _ring.WriteUInt16(_availableOffset + IndexOffset, current);
         _publishedIndex = current;
 
         // Barrier: the index store must come before the load of the device's suppression hint.
@@ -643,17 +627,17 @@ public sealed class SplitVirtqueue : IDisposable
         Interlocked.MemoryBarrier();
         if (Options.EventIndex)
         {
-            ushort availEvent = _ring.ReadUInt16(_usedOffset + RingEntriesOffset + (UsedEntrySize * Size));
+            ushort availEvent = _ring.ReadUInt16(_usedOffset + AvailableEventOffset(Size));
             return NeedsEvent(availEvent, current, old);
         }
 
-        return (_ring.ReadUInt16(_usedOffset + RingFlagsOffset) & UsedNoNotify) == 0;
+        return (_ring.ReadUInt16(_usedOffset + FlagsOffset) & UsedNoNotify) == 0;
     }
 
     /// <summary>Takes the used-ring entry in <paramref name="slot"/> and completes its submission.</summary>
     private void CompleteLocked(int slot)
     {
-        int entry = _usedOffset + RingEntriesOffset + (UsedEntrySize * slot);
+        int entry = _usedOffset + UsedEntryOffset(slot);
         uint id = _ring.ReadUInt32(entry);
         uint written = _ring.ReadUInt32(entry + sizeof(uint));
         if (id >= (uint)Size || _inFlight[id] is not { } request)
@@ -747,17 +731,17 @@ public sealed class SplitVirtqueue : IDisposable
         if (Options.EventIndex)
         {
             ushort usedEvent = _usedNotifications ? _lastUsedIndex : (ushort)(_lastUsedIndex + FarAhead);
-            _ring.WriteUInt16(_availableOffset + RingEntriesOffset + (AvailableEntrySize * Size), usedEvent);
+            _ring.WriteUInt16(_availableOffset + UsedEventOffset(Size), usedEvent);
         }
         else
         {
-            _ring.WriteUInt16(_availableOffset + RingFlagsOffset, _usedNotifications ? (ushort)0 : AvailableNoInterrupt);
+            _ring.WriteUInt16(_availableOffset + FlagsOffset, _usedNotifications ? (ushort)0 : AvailableNoInterrupt);
         }
     }
 
     private static void WriteDescriptor(DmaRegion region, int offset, ulong address, int length, ushort flags, ushort next)
     {
-        region.WriteUInt64(offset, address);
+        region.WriteUInt64(offset + DescriptorAddressOffset, address);
         region.WriteUInt32(offset + DescriptorLengthOffset, (uint)length);
         region.WriteUInt16(offset + DescriptorFlagsOffset, flags);
         region.WriteUInt16(offset + DescriptorNextOffset, next);

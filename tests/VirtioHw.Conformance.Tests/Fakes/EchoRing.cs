@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using static VirtioHw.Wire.SplitRing;
 
 namespace VirtioHw.Conformance.Tests.Fakes;
 
@@ -16,13 +17,6 @@ internal delegate void DmaWrite(ulong busAddress, ReadOnlySpan<byte> source);
 /// </summary>
 internal sealed class EchoRing(ulong descriptors, ulong driverArea, ulong deviceArea, ushort size, DmaRead read, DmaWrite write)
 {
-    // Split ring layout ("Split Virtqueues"): descriptor = le64 addr, le32 len, le16 flags, le16 next;
-    // driver area = le16 flags, le16 idx, le16 ring[size]; device area = le16 flags, le16 idx, {le32 id, le32 len}[size].
-    private const int DescriptorSize = 16;
-    private const ushort Next = 1;
-    private const ushort Write = 2;
-    private const ushort NoInterrupt = 1;
-
     public ushort LastAvailable { get; private set; }
 
     public ushort UsedIndex { get; private set; }
@@ -39,16 +33,16 @@ internal sealed class EchoRing(ulong descriptors, ulong driverArea, ulong device
     public bool ServeAvailable(out int served)
     {
         served = 0;
-        ushort published = Read16(driverArea + 2);
+        ushort published = Read16(driverArea + IndexOffset);
         while (LastAvailable != published)
         {
-            ushort head = Read16(driverArea + 4 + (2 * (ulong)(LastAvailable % size)));
+            ushort head = Read16(driverArea + (ulong)AvailableEntryOffset(LastAvailable % size));
             Serve(head);
             LastAvailable++;
             served++;
         }
 
-        return served > 0 && (Read16(driverArea) & NoInterrupt) == 0;
+        return served > 0 && (Read16(driverArea + FlagsOffset) & AvailableNoInterrupt) == 0;
     }
 
     private void Serve(ushort head)
@@ -60,10 +54,10 @@ internal sealed class EchoRing(ulong descriptors, ulong driverArea, ulong device
         for (int hops = 0; hops < size; hops++)
         {
             read(descriptors + (DescriptorSize * (ulong)id), descriptor);
-            ulong address = BinaryPrimitives.ReadUInt64LittleEndian(descriptor);
-            uint length = BinaryPrimitives.ReadUInt32LittleEndian(descriptor[8..]);
-            ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(descriptor[12..]);
-            if ((flags & Write) != 0)
+            ulong address = BinaryPrimitives.ReadUInt64LittleEndian(descriptor[DescriptorAddressOffset..]);
+            uint length = BinaryPrimitives.ReadUInt32LittleEndian(descriptor[DescriptorLengthOffset..]);
+            ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(descriptor[DescriptorFlagsOffset..]);
+            if ((flags & DescriptorWrite) != 0)
             {
                 writable.Add((address, length));
             }
@@ -74,12 +68,12 @@ internal sealed class EchoRing(ulong descriptors, ulong driverArea, ulong device
                 readable.AddRange(bytes);
             }
 
-            if ((flags & Next) == 0)
+            if ((flags & DescriptorNext) == 0)
             {
                 break;
             }
 
-            id = BinaryPrimitives.ReadUInt16LittleEndian(descriptor[14..]);
+            id = BinaryPrimitives.ReadUInt16LittleEndian(descriptor[DescriptorNextOffset..]);
         }
 
         byte[] reply = Reply([.. readable]);
@@ -91,15 +85,15 @@ internal sealed class EchoRing(ulong descriptors, ulong driverArea, ulong device
             written += part;
         }
 
-        ulong entry = deviceArea + 4 + (8 * (ulong)(UsedIndex % size));
-        Span<byte> used = stackalloc byte[8];
+        ulong entry = deviceArea + (ulong)UsedEntryOffset(UsedIndex % size);
+        Span<byte> used = stackalloc byte[UsedEntrySize];
         BinaryPrimitives.WriteUInt32LittleEndian(used, head);
         BinaryPrimitives.WriteUInt32LittleEndian(used[4..], (uint)written);
         write(entry, used);
         UsedIndex++;
         Span<byte> index = stackalloc byte[2];
         BinaryPrimitives.WriteUInt16LittleEndian(index, UsedIndex);
-        write(deviceArea + 2, index);
+        write(deviceArea + IndexOffset, index);
     }
 
     private ushort Read16(ulong address)

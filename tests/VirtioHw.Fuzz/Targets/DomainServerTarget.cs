@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using VirtioHw.Domain;
 using VirtioHw.Firmware.Ism;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Fuzz.Targets;
 

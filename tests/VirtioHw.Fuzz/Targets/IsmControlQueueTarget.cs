@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using VirtioHw.Drivers.Ism;
 using VirtioHw.Model;
 using VirtioHw.Personalities.Model;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Fuzz.Targets;
 

@@ -1,11 +1,12 @@
 using System.Buffers.Binary;
 
-namespace VirtioHw.Firmware.Ism;
+namespace VirtioHw.Wire;
 
 /// <summary>
 /// The virtio-ism wire format: controlq classes and commands, ack codes, permissions, event
-/// types and the sizes of the structures, as the virtio-ism device specification lays them out.
-/// Every field is little-endian; 64-bit fields throughout except class, command and ack (bytes).
+/// types and the sizes of the structures, as the virtio-ism device specification lays them out,
+/// for the device (firmware) and the driver alike. Every field is little-endian; 64-bit fields
+/// throughout except class, command and ack (bytes).
 /// </summary>
 public static class IsmWire
 {
@@ -37,11 +38,11 @@ public static class IsmWire
     public const byte ClassEventVector = 5;
     public const byte EventVectorSet = 0;
 
-    // Event types (ev_type).
-    public const ulong EventUpdate = 1 << 0;
-    public const ulong EventAttach = 1 << 1;
-    public const ulong EventDetach = 1 << 2;
-    public const ulong EventBufferFree = 1 << 3;
+    // Event types (ev_type) as the numbers the device writes.
+    public const ulong EventUpdate = (ulong)IsmEventType.Update;
+    public const ulong EventAttach = (ulong)IsmEventType.Attach;
+    public const ulong EventDetach = (ulong)IsmEventType.Detach;
+    public const ulong EventBufferFree = (ulong)IsmEventType.BufferFree;
 
     /// <summary>struct virtio_ism_event_update: ev_type, offset, devid.</summary>
     public const int UpdateEventSize = 24;
@@ -66,6 +67,18 @@ public static class IsmWire
 
     /// <summary>struct virtio_ism_ctrl_alloc_reply and _attach_reply without chunks: two le64.</summary>
     public const int ChunkReplyHeaderSize = 16;
+
+    /// <summary>The largest event structure (attach/detach): the least an eventq buffer holds.</summary>
+    public const int MaxEventSize = AttachDetachEventSize;
+
+    /// <summary>The size of the structure of an event of <paramref name="type"/>; 0 for a type this format does not know.</summary>
+    public static int EventSize(IsmEventType type) => type switch
+    {
+        IsmEventType.Update => UpdateEventSize,
+        IsmEventType.Attach or IsmEventType.Detach => AttachDetachEventSize,
+        IsmEventType.BufferFree => BufferFreeEventSize,
+        _ => 0,
+    };
 
     /// <summary>struct virtio_ism_event_update.</summary>
     public static byte[] UpdateEvent(ulong offset, ulong devid)
@@ -130,4 +143,13 @@ public enum IsmPermissions : ulong
 
     /// <summary>What the allocating device holds on its region.</summary>
     Owner = Read | Write | Attach | Manage,
+}
+
+/// <summary>What an event reports (ev_type).</summary>
+public enum IsmEventType : ulong
+{
+    Update = 1 << 0,
+    Attach = 1 << 1,
+    Detach = 1 << 2,
+    BufferFree = 1 << 3,
 }
