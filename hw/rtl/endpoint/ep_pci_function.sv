@@ -483,12 +483,8 @@ module ep_pci_function #(
     msix_dec_sel[1] = in_window(64'(msix_dec_addr), MsixPbaOffset, 64'h8);
   end
 
-  // msix.rdl's table has 32 entries; the block sees only the address bits of the description's
-  // vectors, so the other entries (their mask bits, valid bits, read multiplexer) are never written
-  // and synthesis drops them.
-  localparam logic [MsixAw-1:0] TableMask = MsixAw'((64'(1) << $clog2(MsixVectors * 16)) - 1);
   logic [MsixAw-1:0] msix_table_addr;
-  assign msix_table_addr = (msix_m_addr - MsixAw'(MsixTableOffset)) & TableMask;
+  assign msix_table_addr = MsixAw'(msix_m_addr - MsixAw'(MsixTableOffset));
 
   msix_table_reg_top #(.AW(MsixAw)) u_msix_table (
     .clk_i           (clk_i),
