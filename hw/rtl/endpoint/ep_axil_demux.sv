@@ -13,24 +13,9 @@ module ep_axil_demux #(
 ) (
   input  wire logic                clk_i,
   input  wire logic                rst_ni,
-  // AXI4-Lite slave (upstream)
-  input  wire logic [AW-1:0]       s_axil_awaddr_i,
-  input  wire logic                s_axil_awvalid_i,
-  output logic                     s_axil_awready_o,
-  input  wire logic [31:0]         s_axil_wdata_i,
-  input  wire logic [3:0]          s_axil_wstrb_i,
-  input  wire logic                s_axil_wvalid_i,
-  output logic                     s_axil_wready_o,
-  output logic [1:0]               s_axil_bresp_o,
-  output logic                     s_axil_bvalid_o,
-  input  wire logic                s_axil_bready_i,
-  input  wire logic [AW-1:0]       s_axil_araddr_i,
-  input  wire logic                s_axil_arvalid_i,
-  output logic                     s_axil_arready_o,
-  output logic [31:0]              s_axil_rdata_o,
-  output logic [1:0]               s_axil_rresp_o,
-  output logic                     s_axil_rvalid_o,
-  input  wire logic                s_axil_rready_i,
+  // AXI4-Lite slave (upstream); the address's low AW bits are decoded
+  input  wire axil_pkg::axil_req_t s_req_i,
+  output axil_pkg::axil_rsp_t      s_rsp_o,
   // Decode of the held transaction, by the parent
   output logic [AW-1:0]            dec_addr_o,
   output logic                     dec_we_o,
@@ -56,8 +41,6 @@ module ep_axil_demux #(
   input  wire logic [31:0]         loc_rdata_i
 );
 
-  axil_pkg::axil_req_t axil_req;
-  axil_pkg::axil_rsp_t axil_rsp;
   logic                we, re;        // the adapter holds a write or a read
   logic [AW-1:0]       addr;
   logic [31:0]         wdata;
@@ -65,32 +48,11 @@ module ep_axil_demux #(
   logic                done;          // the access ends this clock
   logic [31:0]         rdata;
 
-  always_comb begin
-    axil_req         = axil_pkg::AXIL_REQ_IDLE;
-    axil_req.awaddr  = 32'(s_axil_awaddr_i);
-    axil_req.awvalid = s_axil_awvalid_i;
-    axil_req.wdata   = s_axil_wdata_i;
-    axil_req.wstrb   = s_axil_wstrb_i;
-    axil_req.wvalid  = s_axil_wvalid_i;
-    axil_req.bready  = s_axil_bready_i;
-    axil_req.araddr  = 32'(s_axil_araddr_i);
-    axil_req.arvalid = s_axil_arvalid_i;
-    axil_req.rready  = s_axil_rready_i;
-  end
-  assign s_axil_awready_o = axil_rsp.awready;
-  assign s_axil_wready_o  = axil_rsp.wready;
-  assign s_axil_bresp_o   = axil_rsp.bresp;
-  assign s_axil_bvalid_o  = axil_rsp.bvalid;
-  assign s_axil_arready_o = axil_rsp.arready;
-  assign s_axil_rdata_o   = axil_rsp.rdata;
-  assign s_axil_rresp_o   = axil_rsp.rresp;
-  assign s_axil_rvalid_o  = axil_rsp.rvalid;
-
   axil_adapter_reg #(.AW(AW)) u_adapter (
     .clk_i     (clk_i),
     .rst_ni    (rst_ni),
-    .axil_req_i(axil_req),
-    .axil_rsp_o(axil_rsp),
+    .axil_req_i(s_req_i),
+    .axil_rsp_o(s_rsp_o),
     .we_o      (we),
     .re_o      (re),
     .addr_o    (addr),

@@ -10,7 +10,8 @@
 // as a page number, and its accesses go out with mem_sys_o high, only while bus mastering is on.
 // The table is a RAM (one write port, a registered read, no reset): a valid bit per slot, cleared
 // by reset and set by a commit, stands in for the table's reset, and a host access looks its slot
-// up a clock before it decides.
+// up a clock before it decides. The memory address (the slot's base plus the offset in the chunk)
+// is added over two clocks, the chunk's bits first, so that no path holds a full-width carry.
 module ep_chunk_window #(
   parameter int unsigned Slots        = 256,
   parameter int unsigned ChunkShift   = 17,
@@ -122,9 +123,10 @@ module ep_chunk_window #(
 
   assign entry = entry_valid_q ? entry_q : '0;
 
-  typedef enum logic [1:0] {
+  typedef enum logic [2:0] {
     StIdle,    // waiting for a host access
     StLookup,  // the slot's entry is being read from the table
+    StAddr,    // the address's bits above the chunk are being added
     StMem,     // the memory master holds the request
     StDone     // ack_o for one clock
   } state_e;
@@ -133,15 +135,24 @@ module ep_chunk_window #(
   logic [31:0] rdata_q, rdata_d;
   logic        granted;
 
+  // The address: base (a backing address, or a system page number shifted up) plus the offset in
+  // the chunk. StLookup adds the chunk's bits (lo_q, with its carry); StAddr carries into the rest.
+  localparam int unsigned SumW = (BackingShift > SysAddrBits ? BackingShift : SysAddrBits) + 1;
+  logic [SumW-1:0]          base;
+  logic [ChunkShift:0]      lo_q;
+  logic [SumW-1:ChunkShift] hi_q;
+  logic [SumW-1:0]          addr_q;
+  logic                     sys_q;
+  assign base = entry.sys ? SumW'(entry.addr) << PageShift : SumW'(entry.addr[BackingShift-1:0]);
+
   // The entry is read while idle, so it is there in StLookup, and then kept for the access.
   assign lookup_en = state_q == StIdle;
   assign granted   = (we_i ? entry.wr : entry.rd) && (!entry.sys || bus_master_i);
 
   assign mem_req_o   = state_q == StMem;
-  assign mem_sys_o   = entry.sys;
+  assign mem_sys_o   = sys_q;
   assign mem_we_o    = we_i;
-  assign mem_addr_o  = (entry.sys ? 64'(entry.addr) << PageShift : 64'(entry.addr[BackingShift-1:0]))
-                       + 64'(offset_i[ChunkShift-1:0]);
+  assign mem_addr_o  = 64'(addr_q);
   assign mem_be_o    = we_i ? be_i : 4'hf;
   assign mem_wdata_o = wdata_i;
   assign ack_o       = state_q == StDone;
@@ -156,12 +167,13 @@ module ep_chunk_window #(
       end
       StLookup: begin
         if (granted) begin
-          state_d = StMem;
+          state_d = StAddr;
         end else begin
           rdata_d = 32'hffff_ffff;
           state_d = StDone;
         end
       end
+      StAddr: state_d = StMem;
       StMem: begin
         if (mem_ack_i) begin
           rdata_d = we_i ? 32'h0 : mem_rdata_i;
@@ -181,6 +193,17 @@ module ep_chunk_window #(
       state_q <= state_d;
       rdata_q <= rdata_d;
     end
+  end
+
+  // The address pipeline holds data only (no reset): it is read in StMem, two clocks after it is
+  // loaded.
+  always_ff @(posedge clk_i) begin
+    if (state_q == StLookup) begin
+      lo_q  <= {1'b0, base[ChunkShift-1:0]} + {1'b0, offset_i[ChunkShift-1:0]};
+      hi_q  <= base[SumW-1:ChunkShift];
+      sys_q <= entry.sys;
+    end
+    if (state_q == StAddr) addr_q <= {hi_q + (SumW - ChunkShift)'(lo_q[ChunkShift]), lo_q[ChunkShift-1:0]};
   end
 
 endmodule

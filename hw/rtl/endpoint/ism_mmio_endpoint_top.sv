@@ -131,26 +131,18 @@ module ism_mmio_endpoint_top #(
   fw_csr_reg_pkg::fw_csr_reg2hw_t                           fw_csr_reg2hw;
   fw_csr_reg_pkg::fw_csr_hw2reg_t                           fw_csr_hw2reg;
 
+  // The flat ports as AXI4-Lite structs.
+  axil_pkg::axil_req_t mmio_req, shm_req, fw_req;
+  axil_pkg::axil_rsp_t mmio_rsp, shm_rsp, fw_rsp;
+  `AXIL_FLAT_SLAVE(mmio_, mmio_req, mmio_rsp)
+  `AXIL_FLAT_SLAVE(shm_, shm_req, shm_rsp)
+  `AXIL_FLAT_SLAVE(fw_, fw_req, fw_rsp)
+
   ep_axil_demux #(.N(2), .AW(MmioAw)) u_mmio_demux (
     .clk_i           (clk_i),
     .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (mmio_awaddr_i),
-    .s_axil_awvalid_i(mmio_awvalid_i),
-    .s_axil_awready_o(mmio_awready_o),
-    .s_axil_wdata_i  (mmio_wdata_i),
-    .s_axil_wstrb_i  (mmio_wstrb_i),
-    .s_axil_wvalid_i (mmio_wvalid_i),
-    .s_axil_wready_o (mmio_wready_o),
-    .s_axil_bresp_o  (mmio_bresp_o),
-    .s_axil_bvalid_o (mmio_bvalid_o),
-    .s_axil_bready_i (mmio_bready_i),
-    .s_axil_araddr_i (mmio_araddr_i),
-    .s_axil_arvalid_i(mmio_arvalid_i),
-    .s_axil_arready_o(mmio_arready_o),
-    .s_axil_rdata_o  (mmio_rdata_o),
-    .s_axil_rresp_o  (mmio_rresp_o),
-    .s_axil_rvalid_o (mmio_rvalid_o),
-    .s_axil_rready_i (mmio_rready_i),
+    .s_req_i         (mmio_req),
+    .s_rsp_o         (mmio_rsp),
     .dec_addr_o      (mmio_dec_addr),
     .dec_we_o        (mmio_dec_we),
     .dec_sel_i       (mmio_dec_sel),
@@ -176,23 +168,8 @@ module ism_mmio_endpoint_top #(
   ep_axil_demux #(.N(1), .AW(ShmAw)) u_shm_demux (
     .clk_i           (clk_i),
     .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (shm_awaddr_i),
-    .s_axil_awvalid_i(shm_awvalid_i),
-    .s_axil_awready_o(shm_awready_o),
-    .s_axil_wdata_i  (shm_wdata_i),
-    .s_axil_wstrb_i  (shm_wstrb_i),
-    .s_axil_wvalid_i (shm_wvalid_i),
-    .s_axil_wready_o (shm_wready_o),
-    .s_axil_bresp_o  (shm_bresp_o),
-    .s_axil_bvalid_o (shm_bvalid_o),
-    .s_axil_bready_i (shm_bready_i),
-    .s_axil_araddr_i (shm_araddr_i),
-    .s_axil_arvalid_i(shm_arvalid_i),
-    .s_axil_arready_o(shm_arready_o),
-    .s_axil_rdata_o  (shm_rdata_o),
-    .s_axil_rresp_o  (shm_rresp_o),
-    .s_axil_rvalid_o (shm_rvalid_o),
-    .s_axil_rready_i (shm_rready_i),
+    .s_req_i         (shm_req),
+    .s_rsp_o         (shm_rsp),
     .dec_addr_o      (shm_dec_addr),
     .dec_we_o        (shm_dec_we),
     .dec_sel_i       (shm_dec_sel),
@@ -308,40 +285,13 @@ module ism_mmio_endpoint_top #(
     mmio_hw2reg.shm_base_high.rdata = shm_base[63:32];
   end
 
-  // Device configuration: firmware writes one word (devcfg_offset, devcfg_data) at a time into
-  // the 64-bit registers; the other half keeps what was driven before.
-  logic [319:0]     devcfg_q;  // register i in bits 64*i+63:64*i
-  logic [15:0]      devcfg_off;
-  logic [4:0]       devcfg_hit;
-  assign devcfg_off = fw_csr_reg2hw.devcfg_offset.offset.q;
-  always_comb begin
-    for (int unsigned i = 0; i < 5; i++) devcfg_hit[i] = fw_csr_reg2hw.devcfg_write.write.q && devcfg_off[15:3] == 13'(i);
-  end
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      devcfg_q <= '0;
-    end else begin
-      for (int unsigned i = 0; i < 5; i++) begin
-        if (devcfg_hit[i]) begin
-          if (devcfg_off[2]) devcfg_q[64*i+32+:32] <= fw_csr_reg2hw.devcfg_data.data.q;
-          else devcfg_q[64*i+:32] <= fw_csr_reg2hw.devcfg_data.data.q;
-        end
-      end
-    end
-  end
-  // Registers in offset order: cdid_lo, cdid_hi, devid, chunk_size, notify_size (8 bytes each).
-  always_comb begin
-    devcfg_hw2reg.cdid_lo.cdid_lo.d = devcfg_q[0+:64];
-    devcfg_hw2reg.cdid_lo.cdid_lo.de = 1'b1;
-    devcfg_hw2reg.cdid_hi.cdid_hi.d = devcfg_q[64+:64];
-    devcfg_hw2reg.cdid_hi.cdid_hi.de = 1'b1;
-    devcfg_hw2reg.devid.devid.d = devcfg_q[128+:64];
-    devcfg_hw2reg.devid.devid.de = 1'b1;
-    devcfg_hw2reg.chunk_size.chunk_size.d = devcfg_q[192+:64];
-    devcfg_hw2reg.chunk_size.chunk_size.de = 1'b1;
-    devcfg_hw2reg.notify_size.notify_size.d = devcfg_q[256+:64];
-    devcfg_hw2reg.notify_size.notify_size.de = 1'b1;
-  end
+  // Device configuration: firmware writes the values through fw_csr.
+  ep_ism_devcfg u_devcfg_values (
+    .clk_i          (clk_i),
+    .rst_ni         (rst_ni),
+    .fw_reg2hw_i    (fw_csr_reg2hw),
+    .devcfg_hw2reg_o(devcfg_hw2reg)
+  );
 
   // ---- the virtio logic ----
 
@@ -494,23 +444,8 @@ module ism_mmio_endpoint_top #(
   ) u_fw (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
-    .fw_awaddr_i (fw_awaddr_i),
-    .fw_awvalid_i(fw_awvalid_i),
-    .fw_awready_o(fw_awready_o),
-    .fw_wdata_i  (fw_wdata_i),
-    .fw_wstrb_i  (fw_wstrb_i),
-    .fw_wvalid_i (fw_wvalid_i),
-    .fw_wready_o (fw_wready_o),
-    .fw_bresp_o  (fw_bresp_o),
-    .fw_bvalid_o (fw_bvalid_o),
-    .fw_bready_i (fw_bready_i),
-    .fw_araddr_i (fw_araddr_i),
-    .fw_arvalid_i(fw_arvalid_i),
-    .fw_arready_o(fw_arready_o),
-    .fw_rdata_o  (fw_rdata_o),
-    .fw_rresp_o  (fw_rresp_o),
-    .fw_rvalid_o (fw_rvalid_o),
-    .fw_rready_i (fw_rready_i),
+    .fw_req_i    (fw_req),
+    .fw_rsp_o    (fw_rsp),
     .push_i      (evt_push),
     .push_kind_i (evt_kind),
     .push_data_i (evt_data),

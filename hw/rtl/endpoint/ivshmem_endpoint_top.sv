@@ -128,373 +128,157 @@ module ivshmem_endpoint_top #(
 );
 
   localparam int unsigned Vectors = ivshmem_ep_pkg::MSIX_VECTORS;
+  localparam logic [47:0] BarAw = {8'(ivshmem_ep_pkg::BAR5_AW), 8'(ivshmem_ep_pkg::BAR4_AW), 8'(ivshmem_ep_pkg::BAR3_AW),
+                                    8'(ivshmem_ep_pkg::BAR2_AW), 8'(ivshmem_ep_pkg::BAR1_AW), 8'(ivshmem_ep_pkg::BAR0_AW)};
+  localparam int unsigned ReqW  = axil_pkg::AXIL_REQ_W;
+  localparam int unsigned RspW  = axil_pkg::AXIL_RSP_W;
 
   // Structure windows inside the BARs (the description places each in one BAR).
   function automatic in_window(input [63:0] addr, input [63:0] offset, input [63:0] length);
     in_window = addr >= offset && addr - offset < length;
   endfunction
 
-  // ---- host ports into register blocks and local targets ----
-  logic [CfgAw-1:0]      cfg_dec_addr, cfg_m_addr;
-  logic                cfg_dec_we;
-  logic [1:0]        cfg_dec_sel;
-  logic [31:0]         cfg_m_wdata;
-  logic [3:0]          cfg_m_wstrb;
-  logic [1:0]        cfg_m_awvalid, cfg_m_awready, cfg_m_wvalid, cfg_m_wready;
-  logic [1:0]        cfg_m_bvalid, cfg_m_bready, cfg_m_arvalid, cfg_m_arready;
-  logic [63:0]      cfg_m_rdata;
-  logic [1:0]        cfg_m_rvalid, cfg_m_rready;
-  logic                cfg_loc_req, cfg_loc_ack;
-  logic [31:0]         cfg_loc_rdata;
-  logic [Bar0Aw-1:0]      bar0_dec_addr, bar0_m_addr;
-  logic                bar0_dec_we;
-  logic [0:0]        bar0_dec_sel;
-  logic [31:0]         bar0_m_wdata;
-  logic [3:0]          bar0_m_wstrb;
-  logic [0:0]        bar0_m_awvalid, bar0_m_awready, bar0_m_wvalid, bar0_m_wready;
-  logic [0:0]        bar0_m_bvalid, bar0_m_bready, bar0_m_arvalid, bar0_m_arready;
-  logic [31:0]      bar0_m_rdata;
-  logic [0:0]        bar0_m_rvalid, bar0_m_rready;
-  logic                bar0_loc_req, bar0_loc_ack;
-  logic [31:0]         bar0_loc_rdata;
-  logic [Bar1Aw-1:0]      bar1_dec_addr, bar1_m_addr;
-  logic                bar1_dec_we;
-  logic [1:0]        bar1_dec_sel;
-  logic [31:0]         bar1_m_wdata;
-  logic [3:0]          bar1_m_wstrb;
-  logic [1:0]        bar1_m_awvalid, bar1_m_awready, bar1_m_wvalid, bar1_m_wready;
-  logic [1:0]        bar1_m_bvalid, bar1_m_bready, bar1_m_arvalid, bar1_m_arready;
-  logic [63:0]      bar1_m_rdata;
-  logic [1:0]        bar1_m_rvalid, bar1_m_rready;
-  logic                bar1_loc_req, bar1_loc_ack;
-  logic [31:0]         bar1_loc_rdata;
-  logic [Bar2Aw-1:0]      bar2_dec_addr, bar2_m_addr;
-  logic                bar2_dec_we;
-  logic [0:0]        bar2_dec_sel;
-  logic [31:0]         bar2_m_wdata;
-  logic [3:0]          bar2_m_wstrb;
-  logic [0:0]        bar2_m_awvalid, bar2_m_awready, bar2_m_wvalid, bar2_m_wready;
-  logic [0:0]        bar2_m_bvalid, bar2_m_bready, bar2_m_arvalid, bar2_m_arready;
-  logic [31:0]      bar2_m_rdata;
-  logic [0:0]        bar2_m_rvalid, bar2_m_rready;
-  logic                bar2_loc_req, bar2_loc_ack;
-  logic [31:0]         bar2_loc_rdata;
-  pci_header_reg_pkg::pci_header_reg2hw_t                   header_reg2hw;
-  pci_header_reg_pkg::pci_header_hw2reg_t                   header_hw2reg;
-  msix_cap_reg_pkg::msix_cap_reg2hw_t                       msix_cap_reg2hw;
-  msix_cap_reg_pkg::msix_cap_hw2reg_t                       msix_cap_hw2reg;
-  ivshmem_reg_pkg::ivshmem_reg2hw_t                         ivshmem_reg2hw;
-  ivshmem_reg_pkg::ivshmem_hw2reg_t                         ivshmem_hw2reg;
-  msix_table_reg_pkg::msix_table_reg2hw_t                   msix_table_reg2hw;
-  msix_table_reg_pkg::msix_table_hw2reg_t                   msix_table_hw2reg;
-  msix_pba_reg_pkg::msix_pba_reg2hw_t                       msix_pba_reg2hw;
-  msix_pba_reg_pkg::msix_pba_hw2reg_t                       msix_pba_hw2reg;
-  fw_csr_reg_pkg::fw_csr_reg2hw_t                           fw_csr_reg2hw;
-  fw_csr_reg_pkg::fw_csr_hw2reg_t                           fw_csr_hw2reg;
+  // ---- the flat ports as AXI4-Lite structs ----
 
-  ep_axil_demux #(.N(2), .AW(CfgAw)) u_cfg_demux (
-    .clk_i           (clk_i),
-    .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (cfg_awaddr_i),
-    .s_axil_awvalid_i(cfg_awvalid_i),
-    .s_axil_awready_o(cfg_awready_o),
-    .s_axil_wdata_i  (cfg_wdata_i),
-    .s_axil_wstrb_i  (cfg_wstrb_i),
-    .s_axil_wvalid_i (cfg_wvalid_i),
-    .s_axil_wready_o (cfg_wready_o),
-    .s_axil_bresp_o  (cfg_bresp_o),
-    .s_axil_bvalid_o (cfg_bvalid_o),
-    .s_axil_bready_i (cfg_bready_i),
-    .s_axil_araddr_i (cfg_araddr_i),
-    .s_axil_arvalid_i(cfg_arvalid_i),
-    .s_axil_arready_o(cfg_arready_o),
-    .s_axil_rdata_o  (cfg_rdata_o),
-    .s_axil_rresp_o  (cfg_rresp_o),
-    .s_axil_rvalid_o (cfg_rvalid_o),
-    .s_axil_rready_i (cfg_rready_i),
-    .dec_addr_o      (cfg_dec_addr),
-    .dec_we_o        (cfg_dec_we),
-    .dec_sel_i       (cfg_dec_sel),
-    .m_addr_o        (cfg_m_addr),
-    .m_wdata_o       (cfg_m_wdata),
-    .m_wstrb_o       (cfg_m_wstrb),
-    .m_awvalid_o     (cfg_m_awvalid),
-    .m_awready_i     (cfg_m_awready),
-    .m_wvalid_o      (cfg_m_wvalid),
-    .m_wready_i      (cfg_m_wready),
-    .m_bvalid_i      (cfg_m_bvalid),
-    .m_bready_o      (cfg_m_bready),
-    .m_arvalid_o     (cfg_m_arvalid),
-    .m_arready_i     (cfg_m_arready),
-    .m_rdata_i       (cfg_m_rdata),
-    .m_rvalid_i      (cfg_m_rvalid),
-    .m_rready_o      (cfg_m_rready),
-    .loc_req_o       (cfg_loc_req),
-    .loc_ack_i       (cfg_loc_ack),
-    .loc_rdata_i     (cfg_loc_rdata)
+  axil_pkg::axil_req_t cfg_req, bar0_req, bar1_req, bar2_req, fw_req;
+  axil_pkg::axil_rsp_t cfg_rsp, bar0_rsp, bar1_rsp, bar2_rsp, fw_rsp;
+  `AXIL_FLAT_SLAVE(cfg_, cfg_req, cfg_rsp)
+  `AXIL_FLAT_SLAVE(bar0_, bar0_req, bar0_rsp)
+  `AXIL_FLAT_SLAVE(bar1_, bar1_req, bar1_rsp)
+  `AXIL_FLAT_SLAVE(bar2_, bar2_req, bar2_rsp)
+  `AXIL_FLAT_SLAVE(fw_, fw_req, fw_rsp)
+
+  logic [6*ReqW-1:0] bar_req, dev_req;
+  logic [6*RspW-1:0] bar_rsp, dev_rsp;
+  assign bar_req  = {{(3*ReqW){1'b0}}, bar2_req, bar1_req, bar0_req};
+  assign bar0_rsp = bar_rsp[RspW*0+:RspW];
+  assign bar1_rsp = bar_rsp[RspW*1+:RspW];
+  assign bar2_rsp = bar_rsp[RspW*2+:RspW];
+
+  // ---- the PCI function: configuration space, MSI-X (BAR1), the firmware CSR port ----
+
+  axil_pkg::axil_req_t bar0_dev_req, bar2_dev_req;
+  axil_pkg::axil_rsp_t bar0_dev_rsp, bar2_dev_rsp;
+  fw_csr_reg_pkg::fw_csr_reg2hw_t fw_csr_reg2hw;
+  fw_csr_reg_pkg::fw_csr_hw2reg_t fw_csr_hw2reg;
+  ivshmem_reg_pkg::ivshmem_reg2hw_t ivshmem_reg2hw;
+  ivshmem_reg_pkg::ivshmem_hw2reg_t ivshmem_hw2reg;
+  logic        intx_pending, msix_on_q, fw_trigger_q;  // msix_on_q: MSI-X enabled
+  logic        msix_trigger;
+  logic [15:0] msix_vector;
+  logic        evt_push, evt_grant;
+  logic [7:0]  evt_kind;
+  logic [31:0] evt_data;
+
+  ep_pci_function #(
+    .EmulateHeader    (EMULATE_HEADER),
+    .CfgAw            (CfgAw),
+    .FwAw             (FwAw),
+    .VendorId         (ivshmem_ep_pkg::VENDOR_ID),
+    .DeviceId         (ivshmem_ep_pkg::DEVICE_ID),
+    .RevisionId       (ivshmem_ep_pkg::REVISION_ID),
+    .BaseClass        (ivshmem_ep_pkg::BASE_CLASS),
+    .Subclass         (ivshmem_ep_pkg::SUBCLASS),
+    .ProgIf           (ivshmem_ep_pkg::PROG_IF),
+    .SubsystemVendorId(ivshmem_ep_pkg::SUBSYSTEM_VENDOR_ID),
+    .SubsystemId      (ivshmem_ep_pkg::SUBSYSTEM_ID),
+    .CapPtr           (ivshmem_ep_pkg::CAP_PTR),
+    .BarAw            (BarAw),
+    .BarWmask         (ivshmem_ep_pkg::BAR_WMASK),
+    .BarType          (ivshmem_ep_pkg::BAR_TYPE),
+    .CapRom           (ivshmem_ep_pkg::CAP_ROM),
+    .MsixCapOffset    (ivshmem_ep_pkg::MSIX_CAP_OFFSET),
+    .PciCfgCapOffset  (ivshmem_ep_pkg::PCI_CFG_CAP_OFFSET),
+    .MsixVectors      (Vectors),
+    .MsixBar          (ivshmem_ep_pkg::MSIX_TABLE_BAR),
+    .MsixTableOffset  (ivshmem_ep_pkg::MSIX_TABLE_OFFSET),
+    .MsixPbaOffset    (ivshmem_ep_pkg::MSIX_PBA_OFFSET),
+    .EventDepth       (ivshmem_ep_pkg::EVENT_FIFO_DEPTH),
+    .NP               (1),
+    .VirtioDeviceId   (ivshmem_ep_pkg::VIRTIO_DEVICE_ID),
+    .Queues           (ivshmem_ep_pkg::QUEUES),
+    .ChunkSlots       (0)
+  ) u_fn (
+    .clk_i             (clk_i),
+    .rst_ni            (rst_ni),
+    .cfg_req_i         (cfg_req),
+    .cfg_rsp_o         (cfg_rsp),
+    .bar_req_i         (bar_req),
+    .bar_rsp_o         (bar_rsp),
+    .fw_req_i          (fw_req),
+    .fw_rsp_o          (fw_rsp),
+    .dev_req_o         (dev_req),
+    .dev_rsp_i         (dev_rsp),
+    .intx_i            (intx_pending),
+    .msix_trigger_i    (msix_trigger),
+    .msix_vector_i     (msix_vector),
+    .msix_cfg_trigger_i(1'b0),
+    .msix_cfg_vector_i (16'h0),
+    .msix_clear_i      (1'b0),
+    .msix_enable_o     (msix_on_q),
+    .bus_master_o      (),
+    .fw_reg2hw_o       (fw_csr_reg2hw),
+    .fw_hw2reg_i       (fw_csr_hw2reg),
+    .fw_trigger_o      (fw_trigger_q),
+    .push_i            (evt_push),
+    .push_kind_i       (evt_kind),
+    .push_data_i       (evt_data),
+    .push_grant_o      (evt_grant),
+    .fw_irq_o          (fw_irq_o),
+    .msi_valid_o       (msi_valid_o),
+    .msi_ready_i       (msi_ready_i),
+    .msi_addr_o        (msi_addr_o),
+    .msi_data_o        (msi_data_o)
   );
-
-  ep_axil_demux #(.N(1), .AW(Bar0Aw)) u_bar0_demux (
-    .clk_i           (clk_i),
-    .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (bar0_awaddr_i),
-    .s_axil_awvalid_i(bar0_awvalid_i),
-    .s_axil_awready_o(bar0_awready_o),
-    .s_axil_wdata_i  (bar0_wdata_i),
-    .s_axil_wstrb_i  (bar0_wstrb_i),
-    .s_axil_wvalid_i (bar0_wvalid_i),
-    .s_axil_wready_o (bar0_wready_o),
-    .s_axil_bresp_o  (bar0_bresp_o),
-    .s_axil_bvalid_o (bar0_bvalid_o),
-    .s_axil_bready_i (bar0_bready_i),
-    .s_axil_araddr_i (bar0_araddr_i),
-    .s_axil_arvalid_i(bar0_arvalid_i),
-    .s_axil_arready_o(bar0_arready_o),
-    .s_axil_rdata_o  (bar0_rdata_o),
-    .s_axil_rresp_o  (bar0_rresp_o),
-    .s_axil_rvalid_o (bar0_rvalid_o),
-    .s_axil_rready_i (bar0_rready_i),
-    .dec_addr_o      (bar0_dec_addr),
-    .dec_we_o        (bar0_dec_we),
-    .dec_sel_i       (bar0_dec_sel),
-    .m_addr_o        (bar0_m_addr),
-    .m_wdata_o       (bar0_m_wdata),
-    .m_wstrb_o       (bar0_m_wstrb),
-    .m_awvalid_o     (bar0_m_awvalid),
-    .m_awready_i     (bar0_m_awready),
-    .m_wvalid_o      (bar0_m_wvalid),
-    .m_wready_i      (bar0_m_wready),
-    .m_bvalid_i      (bar0_m_bvalid),
-    .m_bready_o      (bar0_m_bready),
-    .m_arvalid_o     (bar0_m_arvalid),
-    .m_arready_i     (bar0_m_arready),
-    .m_rdata_i       (bar0_m_rdata),
-    .m_rvalid_i      (bar0_m_rvalid),
-    .m_rready_o      (bar0_m_rready),
-    .loc_req_o       (bar0_loc_req),
-    .loc_ack_i       (bar0_loc_ack),
-    .loc_rdata_i     (bar0_loc_rdata)
-  );
-
-  ep_axil_demux #(.N(2), .AW(Bar1Aw)) u_bar1_demux (
-    .clk_i           (clk_i),
-    .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (bar1_awaddr_i),
-    .s_axil_awvalid_i(bar1_awvalid_i),
-    .s_axil_awready_o(bar1_awready_o),
-    .s_axil_wdata_i  (bar1_wdata_i),
-    .s_axil_wstrb_i  (bar1_wstrb_i),
-    .s_axil_wvalid_i (bar1_wvalid_i),
-    .s_axil_wready_o (bar1_wready_o),
-    .s_axil_bresp_o  (bar1_bresp_o),
-    .s_axil_bvalid_o (bar1_bvalid_o),
-    .s_axil_bready_i (bar1_bready_i),
-    .s_axil_araddr_i (bar1_araddr_i),
-    .s_axil_arvalid_i(bar1_arvalid_i),
-    .s_axil_arready_o(bar1_arready_o),
-    .s_axil_rdata_o  (bar1_rdata_o),
-    .s_axil_rresp_o  (bar1_rresp_o),
-    .s_axil_rvalid_o (bar1_rvalid_o),
-    .s_axil_rready_i (bar1_rready_i),
-    .dec_addr_o      (bar1_dec_addr),
-    .dec_we_o        (bar1_dec_we),
-    .dec_sel_i       (bar1_dec_sel),
-    .m_addr_o        (bar1_m_addr),
-    .m_wdata_o       (bar1_m_wdata),
-    .m_wstrb_o       (bar1_m_wstrb),
-    .m_awvalid_o     (bar1_m_awvalid),
-    .m_awready_i     (bar1_m_awready),
-    .m_wvalid_o      (bar1_m_wvalid),
-    .m_wready_i      (bar1_m_wready),
-    .m_bvalid_i      (bar1_m_bvalid),
-    .m_bready_o      (bar1_m_bready),
-    .m_arvalid_o     (bar1_m_arvalid),
-    .m_arready_i     (bar1_m_arready),
-    .m_rdata_i       (bar1_m_rdata),
-    .m_rvalid_i      (bar1_m_rvalid),
-    .m_rready_o      (bar1_m_rready),
-    .loc_req_o       (bar1_loc_req),
-    .loc_ack_i       (bar1_loc_ack),
-    .loc_rdata_i     (bar1_loc_rdata)
-  );
-
-  ep_axil_demux #(.N(1), .AW(Bar2Aw)) u_bar2_demux (
-    .clk_i           (clk_i),
-    .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (bar2_awaddr_i),
-    .s_axil_awvalid_i(bar2_awvalid_i),
-    .s_axil_awready_o(bar2_awready_o),
-    .s_axil_wdata_i  (bar2_wdata_i),
-    .s_axil_wstrb_i  (bar2_wstrb_i),
-    .s_axil_wvalid_i (bar2_wvalid_i),
-    .s_axil_wready_o (bar2_wready_o),
-    .s_axil_bresp_o  (bar2_bresp_o),
-    .s_axil_bvalid_o (bar2_bvalid_o),
-    .s_axil_bready_i (bar2_bready_i),
-    .s_axil_araddr_i (bar2_araddr_i),
-    .s_axil_arvalid_i(bar2_arvalid_i),
-    .s_axil_arready_o(bar2_arready_o),
-    .s_axil_rdata_o  (bar2_rdata_o),
-    .s_axil_rresp_o  (bar2_rresp_o),
-    .s_axil_rvalid_o (bar2_rvalid_o),
-    .s_axil_rready_i (bar2_rready_i),
-    .dec_addr_o      (bar2_dec_addr),
-    .dec_we_o        (bar2_dec_we),
-    .dec_sel_i       (bar2_dec_sel),
-    .m_addr_o        (bar2_m_addr),
-    .m_wdata_o       (bar2_m_wdata),
-    .m_wstrb_o       (bar2_m_wstrb),
-    .m_awvalid_o     (bar2_m_awvalid),
-    .m_awready_i     (bar2_m_awready),
-    .m_wvalid_o      (bar2_m_wvalid),
-    .m_wready_i      (bar2_m_wready),
-    .m_bvalid_i      (bar2_m_bvalid),
-    .m_bready_o      (bar2_m_bready),
-    .m_arvalid_o     (bar2_m_arvalid),
-    .m_arready_i     (bar2_m_arready),
-    .m_rdata_i       (bar2_m_rdata),
-    .m_rvalid_i      (bar2_m_rvalid),
-    .m_rready_o      (bar2_m_rready),
-    .loc_req_o       (bar2_loc_req),
-    .loc_ack_i       (bar2_loc_ack),
-    .loc_rdata_i     (bar2_loc_rdata)
-  );
-
-  // ---- configuration space: the type-0 header, then the capability list ----
-  // MSI-X is the only capability; its message control is driver-written state in a register
-  // block, every other word of 0x40-0xff is the generated CAP_ROM.
-
-  localparam logic [CfgAw-1:0] MsixCap = CfgAw'(ivshmem_ep_pkg::MSIX_CAP_OFFSET);
-
+  assign bar0_dev_req = dev_req[ReqW*0+:ReqW];
+  assign bar2_dev_req = dev_req[ReqW*2+:ReqW];
   always_comb begin
-    cfg_dec_sel = '0;
-    if (cfg_dec_addr < CfgAw'('h40)) cfg_dec_sel[0] = EMULATE_HEADER;
-    else if (cfg_dec_addr >= MsixCap && cfg_dec_addr < MsixCap + CfgAw'('hc)) cfg_dec_sel[1] = 1'b1;
+    dev_rsp = '0;
+    dev_rsp[RspW*0+:RspW] = bar0_dev_rsp;
+    dev_rsp[RspW*2+:RspW] = bar2_dev_rsp;
   end
 
-  logic [5:0] cap_word;  // config word of a local access, in 0x40-0xff
-  assign cap_word      = cfg_dec_addr[7:2] - 6'h10;
-  assign cfg_loc_ack   = cfg_loc_req;
-  assign cfg_loc_rdata = (cfg_dec_addr >= CfgAw'('h40) && cfg_dec_addr < CfgAw'('h100)) ?
-                         ivshmem_ep_pkg::CAP_ROM[32*cap_word+:32] : 32'h0;
-
-  pci_header_reg_top #(.AW(CfgAw)) u_header (
-    .clk_i           (clk_i),
-    .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (cfg_m_addr),
-    .s_axil_awvalid_i(cfg_m_awvalid[0]),
-    .s_axil_awready_o(cfg_m_awready[0]),
-    .s_axil_wdata_i  (cfg_m_wdata),
-    .s_axil_wstrb_i  (cfg_m_wstrb),
-    .s_axil_wvalid_i (cfg_m_wvalid[0]),
-    .s_axil_wready_o (cfg_m_wready[0]),
-    .s_axil_bresp_o  (),
-    .s_axil_bvalid_o (cfg_m_bvalid[0]),
-    .s_axil_bready_i (cfg_m_bready[0]),
-    .s_axil_araddr_i (cfg_m_addr),
-    .s_axil_arvalid_i(cfg_m_arvalid[0]),
-    .s_axil_arready_o(cfg_m_arready[0]),
-    .s_axil_rdata_o  (cfg_m_rdata[32*0+:32]),
-    .s_axil_rresp_o  (),
-    .s_axil_rvalid_o (cfg_m_rvalid[0]),
-    .s_axil_rready_i (cfg_m_rready[0]),
-    .reg2hw_o        (header_reg2hw),
-    .hw2reg_i        (header_hw2reg)
-  );
-
-  msix_cap_reg_top #(.AW(CfgAw)) u_msix_cap (
-    .clk_i           (clk_i),
-    .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (CfgAw'(cfg_m_addr - MsixCap)),
-    .s_axil_awvalid_i(cfg_m_awvalid[1]),
-    .s_axil_awready_o(cfg_m_awready[1]),
-    .s_axil_wdata_i  (cfg_m_wdata),
-    .s_axil_wstrb_i  (cfg_m_wstrb),
-    .s_axil_wvalid_i (cfg_m_wvalid[1]),
-    .s_axil_wready_o (cfg_m_wready[1]),
-    .s_axil_bresp_o  (),
-    .s_axil_bvalid_o (cfg_m_bvalid[1]),
-    .s_axil_bready_i (cfg_m_bready[1]),
-    .s_axil_araddr_i (CfgAw'(cfg_m_addr - MsixCap)),
-    .s_axil_arvalid_i(cfg_m_arvalid[1]),
-    .s_axil_arready_o(cfg_m_arready[1]),
-    .s_axil_rdata_o  (cfg_m_rdata[32*1+:32]),
-    .s_axil_rresp_o  (),
-    .s_axil_rvalid_o (cfg_m_rvalid[1]),
-    .s_axil_rready_i (cfg_m_rready[1]),
-    .reg2hw_o        (msix_cap_reg2hw),
-    .hw2reg_i        (msix_cap_hw2reg)
-  );
-
-  ep_bar_regs u_bars (
-    .clk_i  (clk_i),
-    .rst_ni (rst_ni),
-    .wmask_i(ivshmem_ep_pkg::BAR_WMASK),
-    .type_i (ivshmem_ep_pkg::BAR_TYPE),
-    .re_i   (header_reg2hw.bar.re),
-    .we_i   (header_reg2hw.bar.we),
-    .idx_i  (header_reg2hw.bar.idx),
-    .wdata_i(header_reg2hw.bar.wdata),
-    .be_i   (header_reg2hw.bar.be),
-    .ack_o  (header_hw2reg.bar.ack),
-    .rdata_o(header_hw2reg.bar.rdata)
-  );
-
-  logic intx_pending;  // an unmasked IntrStatus bit: the legacy interrupt's level
+  // An unmasked IntrStatus bit: the legacy interrupt's level (INTx while MSI-X is off).
   assign intx_pending = |(ivshmem_reg2hw.intr_status.intr_status.q & ivshmem_reg2hw.intr_mask.intr_mask.q);
 
-  always_comb begin
-    header_hw2reg.vendor_id.vendor_id.d = ivshmem_ep_pkg::VENDOR_ID;
-    header_hw2reg.vendor_id.vendor_id.de = 1'b1;
-    header_hw2reg.device_id.device_id.d = ivshmem_ep_pkg::DEVICE_ID;
-    header_hw2reg.device_id.device_id.de = 1'b1;
-    // INTx status follows IntrStatus & IntrMask while MSI-X is off.
-    header_hw2reg.status.interrupt_status.d = intx_pending && !msix_cap_reg2hw.message_control.enable.q;
-    header_hw2reg.status.interrupt_status.de = 1'b1;
-    header_hw2reg.status.capabilities_list.d = ivshmem_ep_pkg::CAP_PTR != 8'h0;
-    header_hw2reg.status.capabilities_list.de = 1'b1;
-    header_hw2reg.revision_id.revision_id.d = ivshmem_ep_pkg::REVISION_ID;
-    header_hw2reg.revision_id.revision_id.de = 1'b1;
-    header_hw2reg.prog_if.prog_if.d = ivshmem_ep_pkg::PROG_IF;
-    header_hw2reg.prog_if.prog_if.de = 1'b1;
-    header_hw2reg.subclass.subclass.d = ivshmem_ep_pkg::SUBCLASS;
-    header_hw2reg.subclass.subclass.de = 1'b1;
-    header_hw2reg.base_class.base_class.d = ivshmem_ep_pkg::BASE_CLASS;
-    header_hw2reg.base_class.base_class.de = 1'b1;
-    header_hw2reg.header_type.header_type.d = 8'h00;
-    header_hw2reg.header_type.header_type.de = 1'b1;
-    header_hw2reg.subsystem_vendor_id.subsystem_vendor_id.d = ivshmem_ep_pkg::SUBSYSTEM_VENDOR_ID;
-    header_hw2reg.subsystem_vendor_id.subsystem_vendor_id.de = 1'b1;
-    header_hw2reg.subsystem_id.subsystem_id.d = ivshmem_ep_pkg::SUBSYSTEM_ID;
-    header_hw2reg.subsystem_id.subsystem_id.de = 1'b1;
-    header_hw2reg.capabilities_ptr.capabilities_ptr.d = ivshmem_ep_pkg::CAP_PTR;
-    header_hw2reg.capabilities_ptr.capabilities_ptr.de = 1'b1;
-    header_hw2reg.interrupt_pin.interrupt_pin.d = 8'h01;
-    header_hw2reg.interrupt_pin.interrupt_pin.de = 1'b1;  // INTA#
-  end
+  logic [Bar0Aw-1:0] bar0_dec_addr, bar0_m_addr;
+  logic              bar0_dec_we;
+  logic [0:0]        bar0_dec_sel;
+  logic [31:0]       bar0_m_wdata;
+  logic [3:0]        bar0_m_wstrb;
+  logic [0:0]        bar0_m_awvalid, bar0_m_awready, bar0_m_wvalid, bar0_m_wready;
+  logic [0:0]        bar0_m_bvalid, bar0_m_bready, bar0_m_arvalid, bar0_m_arready;
+  logic [31:0]       bar0_m_rdata;
+  logic [0:0]        bar0_m_rvalid, bar0_m_rready;
+  logic              bar0_loc_req, bar0_loc_ack;
+  logic [31:0]       bar0_loc_rdata;
 
-  // The read-only fields of the MSI-X capability, from the words the ROM holds for it.
-  logic [31:0] msix_w0, msix_w1, msix_w2;
-  assign msix_w0 = ivshmem_ep_pkg::CAP_ROM[32*((MsixCap - CfgAw'('h40)) >> 2)+:32];
-  assign msix_w1 = ivshmem_ep_pkg::CAP_ROM[32*(((MsixCap - CfgAw'('h40)) >> 2) + 1)+:32];
-  assign msix_w2 = ivshmem_ep_pkg::CAP_ROM[32*(((MsixCap - CfgAw'('h40)) >> 2) + 2)+:32];
-
-  always_comb begin
-    msix_cap_hw2reg.cap_id.cap_id.d = msix_w0[7:0];
-    msix_cap_hw2reg.cap_id.cap_id.de = 1'b1;
-    msix_cap_hw2reg.cap_next.cap_next.d = msix_w0[15:8];
-    msix_cap_hw2reg.cap_next.cap_next.de = 1'b1;
-    msix_cap_hw2reg.message_control.table_size.d = msix_w0[26:16];
-    msix_cap_hw2reg.message_control.table_size.de = 1'b1;
-    msix_cap_hw2reg.vector_table.bir.d = msix_w1[2:0];
-    msix_cap_hw2reg.vector_table.bir.de = 1'b1;
-    msix_cap_hw2reg.vector_table.offset.d = msix_w1[31:3];
-    msix_cap_hw2reg.vector_table.offset.de = 1'b1;
-    msix_cap_hw2reg.pending_array.bir.d = msix_w2[2:0];
-    msix_cap_hw2reg.pending_array.bir.de = 1'b1;
-    msix_cap_hw2reg.pending_array.offset.d = msix_w2[31:3];
-    msix_cap_hw2reg.pending_array.offset.de = 1'b1;
-  end
+  ep_axil_demux #(.N(1), .AW(Bar0Aw)) u_bar0_demux (
+    .clk_i      (clk_i),
+    .rst_ni     (rst_ni),
+    .s_req_i    (bar0_dev_req),
+    .s_rsp_o    (bar0_dev_rsp),
+    .dec_addr_o (bar0_dec_addr),
+    .dec_we_o   (bar0_dec_we),
+    .dec_sel_i  (bar0_dec_sel),
+    .m_addr_o   (bar0_m_addr),
+    .m_wdata_o  (bar0_m_wdata),
+    .m_wstrb_o  (bar0_m_wstrb),
+    .m_awvalid_o(bar0_m_awvalid),
+    .m_awready_i(bar0_m_awready),
+    .m_wvalid_o (bar0_m_wvalid),
+    .m_wready_i (bar0_m_wready),
+    .m_bvalid_i (bar0_m_bvalid),
+    .m_bready_o (bar0_m_bready),
+    .m_arvalid_o(bar0_m_arvalid),
+    .m_arready_i(bar0_m_arready),
+    .m_rdata_i  (bar0_m_rdata),
+    .m_rvalid_i (bar0_m_rvalid),
+    .m_rready_o (bar0_m_rready),
+    .loc_req_o  (bar0_loc_req),
+    .loc_ack_i  (bar0_loc_ack),
+    .loc_rdata_i(bar0_loc_rdata)
+  );
 
   // ---- BAR0: the ivshmem registers ----
 
@@ -535,147 +319,71 @@ module ivshmem_endpoint_top #(
   // vector ORs in bit 0 (an unread join stays visible); with MSI-X a join fires vector 0 and
   // doorbells only vectors 1..max. COMPAT_QEMU is QEMU 7.2's device: no join interrupt, IntrStatus 1
   // for a vector in range, every vector in range on MSI-X.
-  logic        fw_trigger_q;
   logic [15:0] fw_vector;
-  logic        fw_join, fw_in_range, msix_on;
-  logic        msix_trigger;
-  logic [15:0] msix_vector;
+  logic        fw_join, fw_in_range;
   assign fw_vector   = fw_csr_reg2hw.msix_trigger.vector.q;
   assign fw_join     = fw_vector == ivshmem_ep_pkg::JOIN_TRIGGER;
   assign fw_in_range = fw_vector < 16'(Vectors);
-  assign msix_on     = msix_cap_reg2hw.message_control.enable.q;
   always_comb begin
     if (ivshmem_ep_pkg::COMPAT_QEMU) begin
       msix_trigger = fw_trigger_q && !fw_join;
       msix_vector  = fw_vector;
       ivshmem_hw2reg.intr_status.intr_status.d  = 32'h1;
-      ivshmem_hw2reg.intr_status.intr_status.de = fw_trigger_q && !msix_on && fw_in_range;
+      ivshmem_hw2reg.intr_status.intr_status.de = fw_trigger_q && !msix_on_q && fw_in_range;
     end else begin
       msix_trigger = fw_trigger_q && (fw_join || (fw_vector != 16'h0 && fw_in_range));
       msix_vector  = fw_join ? 16'h0 : fw_vector;
       ivshmem_hw2reg.intr_status.intr_status.d  = fw_join ? 32'hffff_ffff
                                                           : ivshmem_reg2hw.intr_status.intr_status.q | 32'h1;
-      ivshmem_hw2reg.intr_status.intr_status.de = fw_trigger_q && !msix_on;
+      ivshmem_hw2reg.intr_status.intr_status.de = fw_trigger_q && !msix_on_q;
     end
     ivshmem_hw2reg.iv_position.iv_position.d = iv_position_i;
     ivshmem_hw2reg.iv_position.iv_position.de = 1'b1;
   end
 
-  // ---- BAR1: MSI-X table and PBA ----
-
-  logic [63:0] bar1_addr;
-  assign bar1_addr = 64'(bar1_dec_addr);
-  always_comb begin
-    bar1_dec_sel = '0;
-    bar1_dec_sel[0] = in_window(bar1_addr, ivshmem_ep_pkg::MSIX_TABLE_OFFSET, 64'(Vectors) * 64'h10);
-    bar1_dec_sel[1] = in_window(bar1_addr, ivshmem_ep_pkg::MSIX_PBA_OFFSET, 64'h8);
-  end
-  assign bar1_loc_ack   = bar1_loc_req;
-  assign bar1_loc_rdata = 32'h0;
-
-  msix_table_reg_top #(.AW(Bar1Aw)) u_msix_table (
-    .clk_i           (clk_i),
-    .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (Bar1Aw'(bar1_m_addr - Bar1Aw'(ivshmem_ep_pkg::MSIX_TABLE_OFFSET))),
-    .s_axil_awvalid_i(bar1_m_awvalid[0]),
-    .s_axil_awready_o(bar1_m_awready[0]),
-    .s_axil_wdata_i  (bar1_m_wdata),
-    .s_axil_wstrb_i  (bar1_m_wstrb),
-    .s_axil_wvalid_i (bar1_m_wvalid[0]),
-    .s_axil_wready_o (bar1_m_wready[0]),
-    .s_axil_bresp_o  (),
-    .s_axil_bvalid_o (bar1_m_bvalid[0]),
-    .s_axil_bready_i (bar1_m_bready[0]),
-    .s_axil_araddr_i (Bar1Aw'(bar1_m_addr - Bar1Aw'(ivshmem_ep_pkg::MSIX_TABLE_OFFSET))),
-    .s_axil_arvalid_i(bar1_m_arvalid[0]),
-    .s_axil_arready_o(bar1_m_arready[0]),
-    .s_axil_rdata_o  (bar1_m_rdata[32*0+:32]),
-    .s_axil_rresp_o  (),
-    .s_axil_rvalid_o (bar1_m_rvalid[0]),
-    .s_axil_rready_i (bar1_m_rready[0]),
-    .reg2hw_o        (msix_table_reg2hw),
-    .hw2reg_i        (msix_table_hw2reg)
-  );
-
-  msix_pba_reg_top #(.AW(Bar1Aw)) u_msix_pba (
-    .clk_i           (clk_i),
-    .rst_ni          (rst_ni),
-    .s_axil_awaddr_i (Bar1Aw'(bar1_m_addr - Bar1Aw'(ivshmem_ep_pkg::MSIX_PBA_OFFSET))),
-    .s_axil_awvalid_i(bar1_m_awvalid[1]),
-    .s_axil_awready_o(bar1_m_awready[1]),
-    .s_axil_wdata_i  (bar1_m_wdata),
-    .s_axil_wstrb_i  (bar1_m_wstrb),
-    .s_axil_wvalid_i (bar1_m_wvalid[1]),
-    .s_axil_wready_o (bar1_m_wready[1]),
-    .s_axil_bresp_o  (),
-    .s_axil_bvalid_o (bar1_m_bvalid[1]),
-    .s_axil_bready_i (bar1_m_bready[1]),
-    .s_axil_araddr_i (Bar1Aw'(bar1_m_addr - Bar1Aw'(ivshmem_ep_pkg::MSIX_PBA_OFFSET))),
-    .s_axil_arvalid_i(bar1_m_arvalid[1]),
-    .s_axil_arready_o(bar1_m_arready[1]),
-    .s_axil_rdata_o  (bar1_m_rdata[32*1+:32]),
-    .s_axil_rresp_o  (),
-    .s_axil_rvalid_o (bar1_m_rvalid[1]),
-    .s_axil_rready_i (bar1_m_rready[1]),
-    .reg2hw_o        (msix_pba_reg2hw),
-    .hw2reg_i        (msix_pba_hw2reg)
-  );
-
-  // MSI-X delivery reads the table's message address and data through their RAM read ports.
-  logic [4:0] msix_raddr;
-  always_comb begin
-    msix_table_hw2reg.entry_msg_addr_lo.raddr = msix_raddr;
-    msix_table_hw2reg.entry_msg_addr_hi.raddr = msix_raddr;
-    msix_table_hw2reg.entry_msg_data.raddr    = msix_raddr;
-  end
-
-  // msix_trigger's swmod comes with the write; the vector written is in q a clock later.
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) fw_trigger_q <= 1'b0;
-    else fw_trigger_q <= fw_csr_reg2hw.msix_trigger.vector.swmod;
-  end
-
-  logic [63:0] msix_pending;
-  ep_msix #(.Vectors(Vectors)) u_msix (
-    .clk_i           (clk_i),
-    .rst_ni          (rst_ni),
-    .trigger_i       (msix_trigger),
-    .trigger_vector_i(msix_vector),
-    .cfg_trigger_i   (1'b0),
-    .cfg_vector_i    (16'h0),
-    .clear_pending_i (1'b0),
-    .enable_i        (msix_cap_reg2hw.message_control.enable.q),
-    .function_mask_i (msix_cap_reg2hw.message_control.function_mask.q),
-    .bus_master_i    (header_reg2hw.command.bus_master.q),
-    .table_raddr_o   (msix_raddr),
-    .addr_lo_i       (msix_table_reg2hw.entry_msg_addr_lo.rdata),
-    .addr_hi_i       (msix_table_reg2hw.entry_msg_addr_hi.rdata),
-    .data_i          (msix_table_reg2hw.entry_msg_data.rdata),
-    .mask_i          (msix_table_reg2hw.entry_vector_control.mask.q),
-    .pending_o       (msix_pending),
-    .msi_valid_o     (msi_valid_o),
-    .msi_ready_i     (msi_ready_i),
-    .msi_addr_o      (msi_addr_o),
-    .msi_data_o      (msi_data_o)
-  );
-  assign msix_pba_hw2reg.pending.pending.d  = msix_pending;
-  assign msix_pba_hw2reg.pending.pending.de = 1'b1;
-
   // ---- BAR2: the shared memory, one to one onto backing memory ----
+
+  logic [Bar2Aw-1:0] bar2_dec_addr;
+  logic              bar2_dec_we;
+  logic [31:0]       bar2_m_wdata;
+  logic [3:0]        bar2_m_wstrb;
+  logic              bar2_loc_req, bar2_loc_ack;
+  logic [31:0]       bar2_loc_rdata;
+
+  ep_axil_demux #(.N(1), .AW(Bar2Aw)) u_bar2_demux (
+    .clk_i      (clk_i),
+    .rst_ni     (rst_ni),
+    .s_req_i    (bar2_dev_req),
+    .s_rsp_o    (bar2_dev_rsp),
+    .dec_addr_o (bar2_dec_addr),
+    .dec_we_o   (bar2_dec_we),
+    .dec_sel_i  (1'b0),  // local targets only
+    .m_addr_o   (),
+    .m_wdata_o  (bar2_m_wdata),
+    .m_wstrb_o  (bar2_m_wstrb),
+    .m_awvalid_o(),
+    .m_awready_i(1'b0),
+    .m_wvalid_o (),
+    .m_wready_i (1'b0),
+    .m_bvalid_i (1'b0),
+    .m_bready_o (),
+    .m_arvalid_o(),
+    .m_arready_i(1'b0),
+    .m_rdata_i  (32'h0),
+    .m_rvalid_i (1'b0),
+    .m_rready_o (),
+    .loc_req_o  (bar2_loc_req),
+    .loc_ack_i  (bar2_loc_ack),
+    .loc_rdata_i(bar2_loc_rdata)
+  );
+
 
   logic [63:0] bar2_addr;
   logic        bar2_window;
   logic        plain_ack;
   logic [31:0] plain_rdata;
   assign bar2_addr      = 64'(bar2_dec_addr);
-  assign bar2_dec_sel   = '0;
   assign bar2_window    = in_window(bar2_addr, ivshmem_ep_pkg::PLAIN_OFFSET, ivshmem_ep_pkg::PLAIN_LENGTH);
-  assign bar2_m_awready = '0;
-  assign bar2_m_wready  = '0;
-  assign bar2_m_bvalid  = '0;
-  assign bar2_m_arready = '0;
-  assign bar2_m_rdata   = '0;
-  assign bar2_m_rvalid  = '0;
 
   // The region sits at its own BAR offset in backing memory (PlainWindow in the model).
   ep_plain_window u_plain (
@@ -708,51 +416,9 @@ module ivshmem_endpoint_top #(
     else doorbell_q <= ivshmem_reg2hw.doorbell.peer.swmod;
   end
 
-  logic        evt_push, evt_grant;
-  logic [7:0]  evt_kind;
-  logic [31:0] evt_data;
   assign evt_push = doorbell_q;
   assign evt_kind = fw_csr_reg_pkg::FW_EVENT_KIND_DOORBELL;
   assign evt_data = {ivshmem_reg2hw.doorbell.peer.q, ivshmem_reg2hw.doorbell.vector.q};
-
-  // ---- the firmware CSR port ----
-
-  ep_fw_port #(
-    .FwAw          (FwAw),
-    .EventDepth    (ivshmem_ep_pkg::EVENT_FIFO_DEPTH),
-    .NP            (1),
-    .VirtioDeviceId(ivshmem_ep_pkg::VIRTIO_DEVICE_ID),
-    .Queues        (ivshmem_ep_pkg::QUEUES),
-    .Vectors       (Vectors),
-    .ChunkSlots    (0)
-  ) u_fw (
-    .clk_i       (clk_i),
-    .rst_ni      (rst_ni),
-    .fw_awaddr_i (fw_awaddr_i),
-    .fw_awvalid_i(fw_awvalid_i),
-    .fw_awready_o(fw_awready_o),
-    .fw_wdata_i  (fw_wdata_i),
-    .fw_wstrb_i  (fw_wstrb_i),
-    .fw_wvalid_i (fw_wvalid_i),
-    .fw_wready_o (fw_wready_o),
-    .fw_bresp_o  (fw_bresp_o),
-    .fw_bvalid_o (fw_bvalid_o),
-    .fw_bready_i (fw_bready_i),
-    .fw_araddr_i (fw_araddr_i),
-    .fw_arvalid_i(fw_arvalid_i),
-    .fw_arready_o(fw_arready_o),
-    .fw_rdata_o  (fw_rdata_o),
-    .fw_rresp_o  (fw_rresp_o),
-    .fw_rvalid_o (fw_rvalid_o),
-    .fw_rready_i (fw_rready_i),
-    .push_i      (evt_push),
-    .push_kind_i (evt_kind),
-    .push_data_i (evt_data),
-    .push_grant_o(evt_grant),
-    .fw_irq_o    (fw_irq_o),
-    .reg2hw_o    (fw_csr_reg2hw),
-    .hw2reg_i    (fw_csr_hw2reg)
-  );
 
   always_comb begin
     fw_csr_hw2reg = '0;  // ep_fw_port drives identity and event registers itself

@@ -136,6 +136,9 @@ module axil_adapter_reg #(
 `ifndef SYNTHESIS
   initial begin : check_aw
     assert (AW >= 3 && AW <= 32) else $fatal(1, "axil_adapter_reg: AW must be 3..32, not %0d", AW);
+    // The widths flat link vectors use (axil_pkg) must be the structs'.
+    assert ($bits(axil_req_i) == axil_pkg::AXIL_REQ_W && $bits(axil_rsp_o) == axil_pkg::AXIL_RSP_W)
+      else $fatal(1, "axil_adapter_reg: axil_pkg's AXIL_REQ_W/AXIL_RSP_W disagree with the structs");
   end
 
   // The master holds a request, unchanged, until it is taken (AXI A3.2.1).
