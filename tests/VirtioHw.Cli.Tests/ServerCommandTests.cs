@@ -130,7 +130,7 @@ public sealed class ServerCommandTests
 
         public string Stderr => _stderr.IsCompleted ? _stderr.Result : string.Empty;
 
-        /// <summary>Starts <c>virtiohw</c> with <paramref name="args"/> and waits for its socket.</summary>
+        /// <summary>Starts <c>virtiohw</c> with <paramref name="args"/> and waits for its first log line (it listens then; the socket file appears a little earlier).</summary>
         public static Server Start(string socket, params string[] args)
         {
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -143,7 +143,7 @@ public sealed class ServerCommandTests
             start.Environment["NO_COLOR"] = "1";
             var server = new Server(Process.Start(start)!);
             var waited = Stopwatch.StartNew();
-            while (!File.Exists(socket))
+            while (server._lines.IsEmpty || !File.Exists(socket))
             {
                 if (server._process.HasExited || waited.Elapsed > TimeSpan.FromSeconds(60))
                 {
