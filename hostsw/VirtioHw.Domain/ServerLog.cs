@@ -9,7 +9,7 @@ namespace VirtioHw.Domain;
 /// </summary>
 public static partial class ServerLog
 {
-    [LoggerMessage(EventId = 1, EventName = "Listening", Level = LogLevel.Information, Message = "{Server} listening on {Socket} ({Access}): {Detail}")]
+    [LoggerMessage(EventId = 1, EventName = "Listening", Level = LogLevel.Information, Message = "{Server} on {Socket} ({Access}): {Detail}")]
     public static partial void Listening(ILogger logger, string server, string socket, string access, string detail);
 
     [LoggerMessage(EventId = 2, EventName = "Stopped", Level = LogLevel.Information, Message = "{Server} stopped")]

@@ -80,8 +80,8 @@ public sealed class ServerCommandTests
         Assert.That(first.TryTake(1, out _), Is.False, "a join never rings a doorbell vector");
     }
 
-    [TestCase("simple", @"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info: VirtioHw\.DomainServer\[1\] domain server listening on ")]
-    [TestCase("systemd", @"^<6>VirtioHw\.DomainServer\[1\] domain server listening on ")]
+    [TestCase("simple", @"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info: VirtioHw\.DomainServer\[1\] domain server on ")]
+    [TestCase("systemd", @"^<6>VirtioHw\.DomainServer\[1\] domain server on ")]
     public async Task DomainServe_LogsInTheFormatAsked_AndStopsOnSigterm(string format, string pattern)
     {
         string socket = Path.Combine(_directory, "domain.sock");
