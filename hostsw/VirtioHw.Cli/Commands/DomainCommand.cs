@@ -12,8 +12,9 @@ namespace VirtioHw.Cli.Commands;
 
 /// <summary>
 /// <c>virtiohw domain serve --socket PATH [--mode OCTAL] [--group G]</c>: a virtio-ism
-/// communication domain server in the foreground, one line per peer that joins (with its
-/// credentials), is refused or leaves, until Ctrl+C or SIGTERM (the socket is removed). <c>virtiohw domain demo --side a|b -o domain=PATH [--token HEX]</c>: one side of the
+/// communication domain server in the foreground, logging every peer that joins, is refused,
+/// leaves or is dropped with its pid, uid and gid (<c>--log-format simple|systemd|json</c>), until
+/// Ctrl+C or SIGTERM (the socket is removed). <c>virtiohw domain demo --side a|b -o domain=PATH [--token HEX]</c>: one side of the
 /// ISM demonstration, in a process of its own, on a model device joined to that server.
 /// <c>virtiohw domain peer -o domain=PATH</c>: a model device joined to that server, driven one
 /// command per line from stdin (see <see cref="DomainPeer"/>).
