@@ -21,6 +21,7 @@ internal sealed class EndpointRtl : IEndpointRtl
 
     // Fault injection: request valids (port index in the top) held low from a clock cycle on.
     private readonly List<(int Index, ulong From)> _stalled = [];
+    private string? _trace;
 
     // memory is null for a top without a memory master (no BAR2 window).
     // route is the virtio-mmio top's interrupt routing (msi_route_*_i); null for a PCI top.
@@ -175,11 +176,38 @@ internal sealed class EndpointRtl : IEndpointRtl
         return true;
     }
 
-    public void OpenTrace(string path) => _top.OpenTrace(path);
+    public void OpenTrace(string path)
+    {
+        _top.OpenTrace(path);
+        _trace = path;
+    }
 
-    public void CloseTrace() => _top.CloseTrace();
+    /// <summary>Closes the waveform and writes its GTKWave save file beside it (<see cref="Waveforms.GtkwaveSaveFile"/>).</summary>
+    public void CloseTrace()
+    {
+        _top.CloseTrace();
+        if (_trace is not { } trace)
+        {
+            return;
+        }
 
-    public void Dispose() => _top.Dispose();
+        _trace = null;
+        try
+        {
+            // Once the waveform is closed its hierarchy is complete: the save file names what it holds.
+            Waveforms.GtkwaveSaveFile.WriteBeside(trace);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            // The waveform itself is intact; the save file is a convenience beside it.
+        }
+    }
+
+    public void Dispose()
+    {
+        CloseTrace();
+        _top.Dispose();
+    }
 
     private IAxiLiteSlave Port(RtlPort port) =>
         _ports[(int)port] ?? throw new InvalidOperationException($"{_top.Name} has no {port} port");

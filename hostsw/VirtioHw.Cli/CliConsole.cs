@@ -21,6 +21,9 @@ internal static class CliConsole
     /// <summary>Whether standard output is a terminal a person reads.</summary>
     public static bool Terminal { get; private set; } = !Console.IsOutputRedirected;
 
+    /// <summary>Whether output is coloured (<c>--color</c>, NO_COLOR, TERM and the terminal decide).</summary>
+    public static bool Colour { get; private set; }
+
     /// <summary>Sets up <see cref="AnsiConsole.Console"/> for <paramref name="mode"/> and this process's environment.</summary>
     public static void Configure(ColorMode mode)
     {
@@ -34,6 +37,7 @@ internal static class CliConsole
             ColorMode.Never => false,
             _ => Terminal && !dumb && !noColor,
         };
+        Colour = color;
         IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = color ? AnsiSupport.Yes : AnsiSupport.No,

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using VirtioHw.Domain.Native;
 using VirtioHw.Firmware.Ism;
 using VirtioHw.Wire;
@@ -30,6 +32,7 @@ namespace VirtioHw.Domain;
 public sealed class DomainServer : IDisposable
 {
     private readonly DomainServerSettings _settings;
+    private readonly ILogger _logger;
     private readonly Socket _listener;
     private readonly SharedMapping _mapping;
     private readonly RegionMemories _regions;
@@ -41,7 +44,9 @@ public sealed class DomainServer : IDisposable
     /// <summary>Creates the domain memory and starts listening.</summary>
     /// <exception cref="ArgumentException">The chunk size is not a power of two or the memory is not a whole number of chunks.</exception>
     /// <exception cref="IOException">The socket path is taken by something that is not a stale socket, or it cannot be bound.</exception>
-    public DomainServer(DomainServerSettings settings)
+    /// <param name="settings">What to serve.</param>
+    /// <param name="logger">Where joins, leaves, refusals and drops are logged, with the peer's identity; none by default.</param>
+    public DomainServer(DomainServerSettings settings, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (!ulong.IsPow2(settings.ChunkSize) || settings.MemorySize <= 0 || (ulong)settings.MemorySize % settings.ChunkSize != 0 || settings.MemorySize > int.MaxValue)
@@ -50,6 +55,7 @@ public sealed class DomainServer : IDisposable
         }
 
         _settings = settings;
+        _logger = logger ?? NullLogger.Instance;
         _mapping = SharedMapping.Reserve((int)settings.MemorySize);
         _regions = new RegionMemories(_mapping, settings.ChunkSize);
         Domain = new IsmDomain(_regions, settings.ChunkSize, settings.Cdid);
@@ -205,6 +211,7 @@ public sealed class DomainServer : IDisposable
             {
                 connection.Dispose();
                 Report($"refused a connection: {e.Message}");
+                ServerLog.Refused(_logger, e.Message, null);
                 continue;
             }
 
@@ -212,6 +219,7 @@ public sealed class DomainServer : IDisposable
             {
                 connection.Dispose();
                 Report($"refused a connection from {credentials}: the socket's {_settings.Access} does not let it in");
+                ServerLog.Refused(_logger, $"the socket's {_settings.Access} does not let it in", credentials);
                 continue;
             }
 
@@ -332,12 +340,14 @@ public sealed class DomainServer : IDisposable
         private void ReadLoop()
         {
             string why = "disconnected";
+            bool dropped = false;
             try
             {
                 socket.ReceiveTimeout = (int)server._settings.HandshakeTimeout.TotalMilliseconds;
                 Handshake();
                 socket.ReceiveTimeout = 0;
                 server.Report($"peer {Id} joined: {credentials}");
+                ServerLog.Joined(server._logger, Id, credentials.ProcessId, credentials.UserId, credentials.GroupId);
                 while (FrameSocket.Receive(socket) is { } frame)
                 {
                     if (frame.Descriptor is not null)
@@ -352,10 +362,12 @@ public sealed class DomainServer : IDisposable
             catch (DomainProtocolException e)
             {
                 why = "dropped: " + e.Message;
+                dropped = true;
             }
             catch (SocketException e)
             {
                 why = _closed != 0 ? "dropped" : "connection failed: " + e.Message;
+                dropped = _closed != 0;
             }
             catch (ObjectDisposedException)
             {
@@ -383,6 +395,15 @@ public sealed class DomainServer : IDisposable
                 socket.Dispose();
                 server._peers.TryRemove(Id, out _);
                 server.Report($"peer {Id} left ({why}; {_devices.Count} device(s) detached)");
+                string reason = $"{why}; {_devices.Count} device(s) detached";
+                if (dropped)
+                {
+                    ServerLog.Dropped(server._logger, Id, reason, credentials.ProcessId, credentials.UserId, credentials.GroupId);
+                }
+                else
+                {
+                    ServerLog.Left(server._logger, Id, reason, credentials.ProcessId, credentials.UserId, credentials.GroupId);
+                }
             }
         }
 

@@ -47,6 +47,7 @@ internal sealed class SysfsFunction : IDisposable
     private readonly string _name;
     private SafeFileHandle? _config;
     private ushort? _commandShadow;
+    private int? _readable;
 
     public SysfsFunction(PciAddress address, int domain, string directory, bool writable)
     {
@@ -124,6 +125,27 @@ internal sealed class SysfsFunction : IDisposable
             {
                 throw Refused(offset, value);
             }
+        }
+    }
+
+    /// <summary>How many bytes a read of the whole config file returns (the kernel may show fewer than the file's size).</summary>
+    public int ReadableLength()
+    {
+        lock (_sync)
+        {
+            if (_readable is null)
+            {
+                Span<byte> bytes = stackalloc byte[4096];
+                int total = 0, read;
+                while (total < bytes.Length && (read = RandomAccess.Read(Config(), bytes[total..], total)) > 0)
+                {
+                    total += read;
+                }
+
+                _readable = total;
+            }
+
+            return _readable.Value;
         }
     }
 

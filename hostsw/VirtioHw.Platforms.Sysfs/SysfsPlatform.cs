@@ -60,6 +60,28 @@ public sealed class SysfsPlatform : Platform
     public IReadOnlyDictionary<PciAddress, string> Functions =>
         _functions.ToDictionary(f => f.Key, f => f.Value.Directory);
 
+    /// <summary>The PCI domains (segments) with functions under <paramref name="devicesDirectory"/>, in order; empty when it does not exist.</summary>
+    public static IReadOnlyList<int> Domains(string devicesDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(devicesDirectory);
+        var domains = new SortedSet<int>();
+        if (Directory.Exists(devicesDirectory))
+        {
+            foreach (string entry in Directory.EnumerateFileSystemEntries(devicesDirectory))
+            {
+                string name = Path.GetFileName(entry);
+                if (name.Length == 12 && name[4] == ':'
+                    && int.TryParse(name.AsSpan(0, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int domain)
+                    && SysfsPlatformSettings.TryParseFunction(name, domain, out _))
+                {
+                    domains.Add(domain);
+                }
+            }
+        }
+
+        return [.. domains];
+    }
+
     /// <summary>Makes <c>sysfs</c> available to <see cref="PlatformFactory"/>; calling it again does nothing.</summary>
     public static void Register()
     {
@@ -85,6 +107,10 @@ public sealed class SysfsPlatform : Platform
         ValidateConfigAccess(offset, width);
         return _functions.TryGetValue(function, out SysfsFunction? found) ? found.Read(offset, width) : AbsentFunctionValue(width);
     }
+
+    /// <summary>What the function's <c>config</c> file yields: 64 bytes to users other than root, else 256 or 4096.</summary>
+    public override int ReadableConfigBytes(PciAddress function) =>
+        _functions.TryGetValue(function, out SysfsFunction? found) ? found.ReadableLength() : 0;
 
     /// <exception cref="InvalidOperationException">The function is read-only and the write would change it; one line.</exception>
     public override void WriteConfig(PciAddress function, int offset, int width, uint value)

@@ -63,7 +63,7 @@ public sealed class OutputTests
         });
     }
 
-    [TestCase("lspci", "-nnn")]
+    [TestCase("lspci", "-s", "00:1f.8")]
     [TestCase("regs", "decode", "virtio_isr", "isr", "0xzz")]
     [TestCase("flash", "write", "x.bin", "--board", "sim", "--clock-hz", "fast")]
     [TestCase("regs", "show")]

@@ -1,5 +1,6 @@
 using VirtioHw.Cosim;
 using VirtioHw.Host.Platforms;
+using VirtioHw.Platforms.Cosim.Waveforms;
 
 namespace VirtioHw.Platforms.Cosim.Tests;
 
@@ -48,7 +49,7 @@ public sealed class SettingsTests
     }
 
     [Test]
-    public async Task Trace_WritesOneFstWaveformPerInstance()
+    public async Task Trace_WritesOneFstWaveformPerInstance_AndAGtkwaveSaveFileNamingItsSignals()
     {
         string folder = Directory.CreateTempSubdirectory("virtiohw-trace").FullName;
         try
@@ -64,10 +65,21 @@ public sealed class SettingsTests
             }
 
             string[] files = [.. Directory.GetFiles(folder).Select(Path.GetFileName).Order()!];
+            string waveform = Path.Combine(folder, "run-virtio-ism-00.01.0.fst");
+            string[] save = File.ReadAllLines(Path.ChangeExtension(waveform, ".gtkw"));
+            string[] named = [.. save.Where(l => l.Length > 0 && l[0] is not ('@' or '[' or '-'))];
+            HashSet<string> inTrace = [.. FstHierarchy.Read(waveform).Select(s => s.FullName)];
             Assert.Multiple(() =>
             {
-                Assert.That(files, Is.EqualTo(new[] { "run-virtio-ism-00.01.0.fst", "run-virtio-ism-00.02.0.fst" }));
+                Assert.That(files, Is.EqualTo(new[] { "run-virtio-ism-00.01.0.fst", "run-virtio-ism-00.01.0.gtkw", "run-virtio-ism-00.02.0.fst", "run-virtio-ism-00.02.0.gtkw" }));
                 Assert.That(files.Select(f => new FileInfo(Path.Combine(folder, f)).Length), Is.All.GreaterThan(0));
+                Assert.That(save, Does.Contain($"[dumpfile] \"{waveform}\""));
+                Assert.That(named, Is.SubsetOf(inTrace), "every signal the save file names is in the waveform");
+                Assert.That(named.Select(n => n[(n.LastIndexOf('.') + 1)..]),
+                    Does.Contain("clk_i").And.Contain("fw_awaddr_i[11:0]").And.Contain("cfg_rdata_o[31:0]").And.Contain("bar2_arvalid_i").And.Contain("fw_irq_o"),
+                    "the top's ports, vectors with their ranges");
+                Assert.That(save, Does.Contain("-fw: firmware port").And.Contain("-cfg: config space bus").And.Contain("-bar0: BAR 0 bus"));
+                Assert.That(save.Count(l => l == "@800200"), Is.EqualTo(save.Count(l => l == "@1000200")), "every group is closed");
             });
         }
         finally

@@ -26,7 +26,7 @@ internal static class DemoCommand
         platform.AcceptOnlyFromAmong("model", "rtl");
         var trace = new Option<string?>("--trace")
         {
-            Description = "With --platform rtl: write an FST waveform of every endpoint instance, FILE-<instance>.fst beside FILE.fst.",
+            Description = "With --platform rtl: write an FST waveform of every endpoint instance, FILE-<instance>.fst beside FILE.fst, and a GTKWave save file FILE-<instance>.gtkw with its ports grouped by bus.",
         };
         var stallAt = new Option<ulong?>("--stall-at")
         {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
 using VirtioHw.Domain;
 using VirtioHw.Drivers.Ism;
 using VirtioHw.Firmware.Ism;
@@ -11,8 +12,9 @@ namespace VirtioHw.Cli.Commands;
 
 /// <summary>
 /// <c>virtiohw domain serve --socket PATH [--mode OCTAL] [--group G]</c>: a virtio-ism
-/// communication domain server in the foreground, one line per peer that joins (with its
-/// credentials), is refused or leaves, until Ctrl+C or SIGTERM (the socket is removed). <c>virtiohw domain demo --side a|b -o domain=PATH [--token HEX]</c>: one side of the
+/// communication domain server in the foreground, logging every peer that joins, is refused,
+/// leaves or is dropped with its pid, uid and gid (<c>--log-format simple|systemd|json</c>), until
+/// Ctrl+C or SIGTERM (the socket is removed). <c>virtiohw domain demo --side a|b -o domain=PATH [--token HEX]</c>: one side of the
 /// ISM demonstration, in a process of its own, on a model device joined to that server.
 /// <c>virtiohw domain peer -o domain=PATH</c>: a model device joined to that server, driven one
 /// command per line from stdin (see <see cref="DomainPeer"/>).
@@ -44,15 +46,19 @@ internal static class DomainCommand
             DefaultValueFactory = _ => "128K",
         };
         var access = new SocketAccessOptions();
+        var serverLogging = new ServerLogging();
         var command = new Command("serve", "Hold a communication domain and share its memory with the processes that join it.")
         {
             socket, memory, chunk,
         };
         access.AddTo(command);
+        serverLogging.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             long memoryBytes = Size(parse.GetValue(memory)!, "--memory");
             long chunkBytes = Size(parse.GetValue(chunk)!, "--chunk-size");
+            using ILoggerFactory factory = serverLogging.Create(parse);
+            ILogger logger = factory.CreateLogger("VirtioHw.DomainServer");
             DomainServer server;
             try
             {
@@ -62,7 +68,7 @@ internal static class DomainCommand
                     MemorySize = memoryBytes,
                     ChunkSize = (ulong)chunkBytes,
                     Access = access.Parse(parse),
-                });
+                }, logger);
             }
             catch (Exception e) when (e is ArgumentException or IOException)
             {
@@ -77,9 +83,8 @@ internal static class DomainCommand
             });
             using (server)
             {
-                server.PeerChanged += (_, e) => Console.Out.WriteLine($"{e.Message} ({e.Peers} connected)");
-                await Console.Out.WriteLineAsync(
-                    $"domain server on {server.SocketPath} ({server.Access}): cdid {server.Domain.Cdid}, {server.Domain.ChunkCount} chunks of {Units.Size(chunkBytes)}; Ctrl+C stops it").ConfigureAwait(false);
+                ServerLog.Listening(logger, "domain server", server.SocketPath, server.Access.ToString(),
+                    $"cdid {server.Domain.Cdid}, {server.Domain.ChunkCount} chunks of {Units.Size(chunkBytes)}");
                 try
                 {
                     await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
@@ -89,7 +94,7 @@ internal static class DomainCommand
                 }
             }
 
-            await Console.Out.WriteLineAsync("domain server stopped").ConfigureAwait(false);
+            ServerLog.Stopped(logger, "domain server");
             return 0;
         });
         return command;

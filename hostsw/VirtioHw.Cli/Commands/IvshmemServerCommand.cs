@@ -1,4 +1,7 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using VirtioHw.Domain;
 using VirtioHw.Flash;
 using VirtioHw.Platforms.Qemu.Ivshmem;
 
@@ -7,8 +10,8 @@ namespace VirtioHw.Cli.Commands;
 /// <summary>
 /// <c>virtiohw ivshmem-server --socket PATH [--shm NAME-or-PATH] [--size N] [--vectors N]
 /// [--mode OCTAL] [--group G] [--compat qemu]</c>: an ivshmem server speaking QEMU's protocol in the
-/// foreground, printing connections (with the peer's credentials), refusals, joins and leaves until
-/// Ctrl+C. It announces a join by ringing vector 0 of the peers present (the seed specification)
+/// foreground, logging joins, leaves, refusals and drops with the peer's pid, uid and gid
+/// (<c>--log-format simple|systemd|json</c>) until Ctrl+C or SIGTERM. It announces a join by ringing vector 0 of the peers present (the seed specification)
 /// unless <c>--compat qemu</c> makes it QEMU 7.2's server, which does not.
 /// </summary>
 internal static class IvshmemServerCommand
@@ -41,6 +44,7 @@ internal static class IvshmemServerCommand
         };
 
         var access = new SocketAccessOptions();
+        var serverLogging = new ServerLogging();
         var compat = new Option<string>("--compat")
         {
             Description = "'specification' (a join rings vector 0 of the peers present) or 'qemu' (QEMU 7.2's server: no join interrupt).",
@@ -53,6 +57,7 @@ internal static class IvshmemServerCommand
             socket, shm, size, vectors, maxPeers, compat,
         };
         access.AddTo(command);
+        serverLogging.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             string sizeText = parse.GetValue(size)!;
@@ -72,34 +77,41 @@ internal static class IvshmemServerCommand
                 NotifyJoins = parse.GetValue(compat) != "qemu",
             };
 
+            using ILoggerFactory factory = serverLogging.Create(parse);
+            ILogger logger = factory.CreateLogger("VirtioHw.IvshmemServer");
             IvshmemServer server;
             try
             {
-                server = IvshmemServer.Start(settings);
+                server = IvshmemServer.Start(settings, logger);
             }
             catch (Exception e) when (e is ArgumentException or IOException)
             {
                 throw new UserErrorException(e.Message);
             }
 
+            // Ctrl+C cancels the command's token; a service manager's SIGTERM stops it the same way.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            });
             using (server)
             {
                 string memory = settings.SharedMemoryPath is { } file ? file + " (a file: not sealed, any peer can resize it)" : "a sealed anonymous memfd";
-                await Console.Out.WriteLineAsync(
-                    $"ivshmem server on {settings.SocketPath} ({settings.Access}): {Units.Size(settings.Size)} of {memory}, {settings.Vectors} vector(s) per peer; Ctrl+C stops it").ConfigureAwait(false);
+                string joins = settings.NotifyJoins ? "joins ring vector 0" : "no join interrupt (QEMU 7.2's server)";
+                ServerLog.Listening(logger, "ivshmem server", settings.SocketPath, settings.Access.ToString(),
+                    $"{Units.Size(settings.Size)} of {memory}, {settings.Vectors} vector(s) per peer, {joins}");
                 try
                 {
-                    await foreach (IvshmemServerEvent serverEvent in server.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        await Console.Out.WriteLineAsync(serverEvent.ToString()).ConfigureAwait(false);
-                    }
+                    await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
-                    await Console.Out.WriteLineAsync("ivshmem server stopped").ConfigureAwait(false);
                 }
             }
 
+            ServerLog.Stopped(logger, "ivshmem server");
             return 0;
         });
         return command;

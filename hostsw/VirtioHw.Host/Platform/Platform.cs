@@ -120,6 +120,13 @@ public abstract class Platform : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// How many bytes of <paramref name="function"/>'s config space reads return as the device
+    /// holds them; past that they read all-ones. Every byte by default; less where the host
+    /// hides some (Linux shows only the first 64 bytes of sysfs config files to users other than root).
+    /// </summary>
+    public virtual int ReadableConfigBytes(PciAddress function) => ConfigSpaceSize;
+
     public virtual byte ReadConfig8(PciAddress function, int offset) => (byte)ReadConfig(function, offset, 1);
 
     public virtual ushort ReadConfig16(PciAddress function, int offset) => (ushort)ReadConfig(function, offset, 2);

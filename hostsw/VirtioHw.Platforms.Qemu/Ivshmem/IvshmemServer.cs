@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using VirtioHw.Domain;
 using VirtioHw.Platforms.Qemu.Native;
 
@@ -39,10 +41,14 @@ public sealed class IvshmemServer : IDisposable
     private const long SharedMemoryMessage = -1;
     private const int ListenBacklog = 64;
 
+    // The reason of a peer that went away by itself, as opposed to one the server dropped.
+    private const string Disconnected = "disconnected";
+
     // After accept fails for want of resources, the listener rests this long rather than spin.
     private const int AcceptBackoffMilliseconds = 100;
 
     private readonly IvshmemServerSettings _settings;
+    private readonly ILogger _logger;
     private readonly SafeHandle _memory;
     private readonly FileDescriptor _listener;
     private readonly FileDescriptor _wake;
@@ -59,9 +65,10 @@ public sealed class IvshmemServer : IDisposable
     private int _disposed;
     private Exception? _failure;
 
-    private IvshmemServer(IvshmemServerSettings settings, SafeHandle memory, FileDescriptor listener, FileDescriptor wake)
+    private IvshmemServer(IvshmemServerSettings settings, ILogger logger, SafeHandle memory, FileDescriptor listener, FileDescriptor wake)
     {
         _settings = settings;
+        _logger = logger;
         _memory = memory;
         _listener = listener;
         _wake = wake;
@@ -91,7 +98,7 @@ public sealed class IvshmemServer : IDisposable
     /// </summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     /// <exception cref="IOException">The socket or the shared memory cannot be set up; one line.</exception>
-    public static IvshmemServer Start(IvshmemServerSettings settings)
+    public static IvshmemServer Start(IvshmemServerSettings settings, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
@@ -109,7 +116,7 @@ public sealed class IvshmemServer : IDisposable
             wake = NewEventFd();
             // The socket's mode and group are set before it listens, so nobody connects under the umask's mode.
             listener = UnixSocket.Listen(socketPath, ListenBacklog, settings.Access.Apply);
-            var server = new IvshmemServer(settings, memory, listener, wake);
+            var server = new IvshmemServer(settings, logger ?? NullLogger.Instance, memory, listener, wake);
             server._thread.Start();
             return server;
         }
@@ -211,7 +218,7 @@ public sealed class IvshmemServer : IDisposable
         {
             if (!UnixSocket.Drain(peer.Socket, out int received))
             {
-                return "disconnected";
+                return Disconnected;
             }
 
             if (received > 0)
@@ -222,12 +229,12 @@ public sealed class IvshmemServer : IDisposable
 
         if ((events & (Libc.PollError | Libc.PollHangUp | Libc.PollInvalid)) != 0)
         {
-            return "disconnected";
+            return Disconnected;
         }
 
         if ((events & Libc.PollOut) != 0 && peer.Flush() == SendStatus.Failed)
         {
-            return "disconnected";
+            return Disconnected;
         }
 
         return null;
@@ -246,7 +253,7 @@ public sealed class IvshmemServer : IDisposable
             {
                 // Out of descriptors, most likely: refuse for a moment instead of spinning.
                 _listenerRestsUntil = Environment.TickCount64 + AcceptBackoffMilliseconds;
-                Report(IvshmemServerEventKind.Refused, -1, e.Message);
+                Report(IvshmemServerEventKind.Refused, -1, e.Message, null);
                 return;
             }
 
@@ -255,15 +262,15 @@ public sealed class IvshmemServer : IDisposable
                 return;
             }
 
-            if (Check(connection))
+            if (Check(connection) is { } credentials)
             {
-                Admit(connection);
+                Admit(connection, credentials);
             }
         }
     }
 
-    // Whether the socket's access rule lets the peer in, by its credentials; one event line either way.
-    private bool Check(FileDescriptor connection)
+    // The peer's credentials when the socket's access rule lets it in, else null; logged either way.
+    private PeerCredentials? Check(FileDescriptor connection)
     {
         PeerCredentials credentials;
         try
@@ -273,27 +280,27 @@ public sealed class IvshmemServer : IDisposable
         catch (IOException e)
         {
             connection.Dispose();
-            Report(IvshmemServerEventKind.Refused, -1, e.Message);
-            return false;
+            Report(IvshmemServerEventKind.Refused, -1, e.Message, null);
+            return null;
         }
 
         if (!_settings.Access.Allows(credentials))
         {
             connection.Dispose();
-            Report(IvshmemServerEventKind.Refused, -1, $"{credentials}: the socket's {_settings.Access} does not let it in");
-            return false;
+            Report(IvshmemServerEventKind.Refused, -1, $"{credentials}: the socket's {_settings.Access} does not let it in", credentials);
+            return null;
         }
 
-        Report(IvshmemServerEventKind.Accepted, -1, credentials.ToString());
-        return true;
+        Report(IvshmemServerEventKind.Accepted, -1, credentials.ToString(), credentials);
+        return credentials;
     }
 
-    private void Admit(FileDescriptor connection)
+    private void Admit(FileDescriptor connection, PeerCredentials credentials)
     {
         if (_peers.Count >= _settings.MaxPeers)
         {
             connection.Dispose();
-            Report(IvshmemServerEventKind.Refused, -1, $"server full ({_settings.MaxPeers} peers)");
+            Report(IvshmemServerEventKind.Refused, -1, $"server full ({_settings.MaxPeers} peers)", credentials);
             return;
         }
 
@@ -301,12 +308,12 @@ public sealed class IvshmemServer : IDisposable
         Peer peer;
         try
         {
-            peer = new Peer(id, connection, _settings.Vectors, _settings.MaxQueuedMessages);
+            peer = new Peer(id, connection, credentials, _settings.Vectors, _settings.MaxQueuedMessages);
         }
         catch (IOException e)
         {
             connection.Dispose();
-            Report(IvshmemServerEventKind.Refused, -1, e.Message);
+            Report(IvshmemServerEventKind.Refused, -1, e.Message, credentials);
             return;
         }
 
@@ -330,7 +337,7 @@ public sealed class IvshmemServer : IDisposable
         if (!delivered)
         {
             peer.Dispose();
-            Report(IvshmemServerEventKind.HandshakeFailed, id, "its socket closed");
+            Report(IvshmemServerEventKind.HandshakeFailed, id, "its socket closed", credentials);
             return;
         }
 
@@ -341,7 +348,7 @@ public sealed class IvshmemServer : IDisposable
             {
                 if (other.Send(id, peer.Vectors[vector]) == SendStatus.Failed)
                 {
-                    dropped.Add((other, other.Overflowed ? "stopped reading its messages" : "disconnected"));
+                    dropped.Add((other, other.Overflowed ? "stopped reading its messages" : Disconnected));
                     break;
                 }
             }
@@ -358,7 +365,7 @@ public sealed class IvshmemServer : IDisposable
 
         _peers.Add(id, peer);
         Publish();
-        Report(IvshmemServerEventKind.PeerJoined, id, "joined");
+        Report(IvshmemServerEventKind.PeerJoined, id, "joined", credentials);
         Remove(dropped);
     }
 
@@ -375,12 +382,12 @@ public sealed class IvshmemServer : IDisposable
             }
 
             next.Peer.Dispose();
-            Report(IvshmemServerEventKind.PeerLeft, next.Peer.Id, next.Reason);
+            Report(IvshmemServerEventKind.PeerLeft, next.Peer.Id, next.Reason, next.Peer.Credentials);
             foreach (Peer other in _peers.Values)
             {
                 if (other.Send(next.Peer.Id, null) == SendStatus.Failed)
                 {
-                    pending.Enqueue((other, other.Overflowed ? "stopped reading its messages" : "disconnected"));
+                    pending.Enqueue((other, other.Overflowed ? "stopped reading its messages" : Disconnected));
                 }
             }
         }
@@ -413,8 +420,33 @@ public sealed class IvshmemServer : IDisposable
         }
     }
 
-    private void Report(IvshmemServerEventKind kind, int peerId, string detail) =>
+    // One event for Events, one log entry with the peer's identity where the kernel gave it.
+    private void Report(IvshmemServerEventKind kind, int peerId, string detail, PeerCredentials? peer)
+    {
         _events.Writer.TryWrite(new IvshmemServerEvent(kind, peerId, detail));
+        switch (kind)
+        {
+            case IvshmemServerEventKind.Accepted when peer is not null:
+                ServerLog.Accepted(_logger, peer.ProcessId, peer.UserId, peer.GroupId);
+                break;
+            case IvshmemServerEventKind.PeerJoined when peer is not null:
+                ServerLog.Joined(_logger, peerId, peer.ProcessId, peer.UserId, peer.GroupId);
+                break;
+            case IvshmemServerEventKind.PeerLeft when peer is not null && detail == Disconnected:
+                ServerLog.Left(_logger, peerId, detail, peer.ProcessId, peer.UserId, peer.GroupId);
+                break;
+            case IvshmemServerEventKind.PeerLeft when peer is not null:
+                // The server gave up on it: it misbehaved or stopped reading.
+                ServerLog.Dropped(_logger, peerId, detail, peer.ProcessId, peer.UserId, peer.GroupId);
+                break;
+            case IvshmemServerEventKind.HandshakeFailed when peer is not null:
+                ServerLog.HandshakeFailed(_logger, peerId, detail, peer.ProcessId, peer.UserId, peer.GroupId);
+                break;
+            case IvshmemServerEventKind.Refused:
+                ServerLog.Refused(_logger, detail, peer);
+                break;
+        }
+    }
 
     private static FileDescriptor NewEventFd()
     {
@@ -482,9 +514,10 @@ public sealed class IvshmemServer : IDisposable
         private readonly Queue<Outgoing> _queue = new();
         private readonly int _maxQueued;
 
-        public Peer(int id, FileDescriptor socket, int vectors, int maxQueued)
+        public Peer(int id, FileDescriptor socket, PeerCredentials credentials, int vectors, int maxQueued)
         {
             Id = id;
+            Credentials = credentials;
             Socket = socket;
             _maxQueued = maxQueued;
             Vectors = new FileDescriptor[vectors];
@@ -503,6 +536,9 @@ public sealed class IvshmemServer : IDisposable
         }
 
         public int Id { get; }
+
+        /// <summary>Who connected, as the kernel recorded it.</summary>
+        public PeerCredentials Credentials { get; }
 
         public FileDescriptor Socket { get; }
 

@@ -24,7 +24,7 @@ public sealed class ListingTests
     {
         string text = await ListAsync(verbose: false);
 
-        Assert.That(text, Does.StartWith("00:01.0 Communication controller [0780]: Red Hat, Inc. Virtio ISM device [1af4:106c] (rev 01)"));
+        Assert.That(text, Does.StartWith("00:01.0 Communication controller: Red Hat, Inc. Virtio ISM device (rev 01)"), "lspci's default: names");
         Assert.That(text, Does.Contain("virtio-mmio@0xd0000000 [size=512]: Virtio ISM device [type 44"));
         Assert.That(text, Does.Not.Contain("Region"));
     }
