@@ -12,8 +12,8 @@ export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
 # Debian packages the project needs, and one binary (or library) that proves each is there.
-DEB_PACKAGES := verilator yosys nextpnr-ice40 iverilog qemu-system-x86 libftdi1-2 gnuplot-nox g++
-DEB_PROBES   := verilator:verilator yosys:yosys nextpnr-ice40:nextpnr-ice40 iverilog:iverilog qemu-system-x86:qemu-system-x86_64 gnuplot-nox:gnuplot g++:g++
+DEB_PACKAGES := verilator yosys nextpnr-ice40 iverilog qemu-system-x86 libftdi1-2 gnuplot-nox g++ gtkwave
+DEB_PROBES   := verilator:verilator yosys:yosys nextpnr-ice40:nextpnr-ice40 iverilog:iverilog qemu-system-x86:qemu-system-x86_64 gnuplot-nox:gnuplot g++:g++ gtkwave:fst2vcd
 
 RDL      := $(sort $(wildcard hw/regs/*.rdl))
 REGC     := $(DOTNET) run --project hw/regc -c $(CONFIG) --

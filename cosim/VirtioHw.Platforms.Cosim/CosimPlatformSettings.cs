@@ -57,7 +57,7 @@ public sealed record CosimPlatformSettings
     {
         ArgumentException.ThrowIfNullOrEmpty(trace);
         string directory = Path.GetDirectoryName(Path.GetFullPath(trace))!;
-        return Path.Combine(directory, $"{Path.GetFileNameWithoutExtension(trace)}-{instance}.fst");
+        return Path.Combine(directory, $"{Path.GetFileNameWithoutExtension(trace)}-{instance}{Path.GetExtension(trace)}");
     }
 
     /// <summary>
@@ -123,14 +123,24 @@ public sealed record CosimPlatformSettings
         return settings;
     }
 
-    /// <summary>Returns <paramref name="trace"/> if it names an FST file; the shim writes FST only.</summary>
-    /// <exception cref="ArgumentException">It names another format.</exception>
+    /// <summary>
+    /// Returns <paramref name="trace"/> if it names a waveform this platform writes: FST, or VCD
+    /// when <see cref="Waveforms.VcdConversion.Converter"/> is installed to convert the FST.
+    /// </summary>
+    /// <exception cref="ArgumentException">It names another format, or VCD without the converter.</exception>
     public static string CheckTrace(string trace)
     {
         ArgumentNullException.ThrowIfNull(trace);
+        if (Waveforms.VcdConversion.IsVcd(trace))
+        {
+            return Waveforms.VcdConversion.FindConverter() is not null
+                ? trace
+                : throw new ArgumentException($"waveform '{trace}': a VCD is converted from the FST the RTL writes by {Waveforms.VcdConversion.Converter}, which is not installed (Debian package gtkwave)");
+        }
+
         if (!string.Equals(Path.GetExtension(trace), ".fst", StringComparison.OrdinalIgnoreCase))
         {
-            throw new ArgumentException($"waveform '{trace}': only FST waveforms are written (a file name ending in .fst)");
+            throw new ArgumentException($"waveform '{trace}': FST and VCD waveforms are written (a file name ending in .fst or .vcd)");
         }
 
         return trace;

@@ -176,13 +176,18 @@ internal sealed class EndpointRtl : IEndpointRtl
         return true;
     }
 
+    /// <summary>Starts the waveform <paramref name="path"/>: FST, or VCD converted from an FST when it closes.</summary>
     public void OpenTrace(string path)
     {
-        _top.OpenTrace(path);
+        _top.OpenTrace(Waveforms.VcdConversion.IsVcd(path) ? Waveforms.VcdConversion.IntermediateFst(path) : path);
         _trace = path;
     }
 
-    /// <summary>Closes the waveform and writes its GTKWave save file beside it (<see cref="Waveforms.GtkwaveSaveFile"/>).</summary>
+    /// <summary>
+    /// Closes the waveform, converts it if a VCD was asked for, and writes its GTKWave save file
+    /// beside it (<see cref="Waveforms.GtkwaveSaveFile"/>).
+    /// </summary>
+    /// <exception cref="IOException">The VCD conversion failed; the FST is kept and the message names it.</exception>
     public void CloseTrace()
     {
         _top.CloseTrace();
@@ -192,14 +197,21 @@ internal sealed class EndpointRtl : IEndpointRtl
         }
 
         _trace = null;
+        string fst = Waveforms.VcdConversion.IsVcd(trace) ? Waveforms.VcdConversion.IntermediateFst(trace) : trace;
         try
         {
             // Once the waveform is closed its hierarchy is complete: the save file names what it holds.
-            Waveforms.GtkwaveSaveFile.WriteBeside(trace);
+            Waveforms.GtkwaveSaveFile.WriteBeside(fst, trace);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
             // The waveform itself is intact; the save file is a convenience beside it.
+        }
+
+        if (fst != trace)
+        {
+            Waveforms.VcdConversion.Convert(fst, trace);
+            File.Delete(fst);
         }
     }
 

@@ -23,7 +23,7 @@ public sealed class SettingsTests
         });
     }
 
-    [TestCase("trace=/tmp/x.vcd", "only FST waveforms")]
+    [TestCase("trace=/tmp/x.ghw", "FST and VCD waveforms are written")]
     [TestCase("timeout=0", "timeout=0")]
     [TestCase("stall=soon", "stall=soon")]
     [TestCase("colour=red", "unknown rtl platform option 'colour'")]
@@ -89,6 +89,48 @@ public sealed class SettingsTests
     }
 
     [Test]
+    public async Task Trace_Vcd_IsConvertedFromTheFst_WithTheSameSignals_AndTheSaveFileOpensIt()
+    {
+        if (VcdConversion.FindConverter() is null)
+        {
+            Assert.Ignore($"{VcdConversion.Converter} is not installed (Debian package gtkwave; make deps installs it)");
+        }
+
+        string folder = Directory.CreateTempSubdirectory("virtiohw-vcd").FullName;
+        try
+        {
+            await using (CosimPlatform platform = Rtl.Create(new CosimPlatformSettings
+            {
+                PciEndpoints = [new(Rtl.Ism, Rtl.IsmDescription)],
+                Firmware = _ => null,
+                Trace = CosimPlatformSettings.CheckTrace(Path.Combine(folder, "run.vcd")),
+            }))
+            {
+                platform.ReadConfig32(Rtl.Ism, 0);
+            }
+
+            string vcd = Path.Combine(folder, "run-virtio-ism-00.01.0.vcd");
+            string[] lines = File.ReadAllLines(vcd);
+            string[] save = File.ReadAllLines(Path.ChangeExtension(vcd, ".gtkw"));
+            // $var wire 32 ! cfg_rdata_o [31:0] $end: the name is the fifth field.
+            HashSet<string> declared = [.. lines.Where(l => l.TrimStart().StartsWith("$var ", StringComparison.Ordinal)).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[4])];
+            string[] named = [.. save.Where(l => l.Length > 0 && l[0] is not ('@' or '[' or '-')).Select(n => n[(n.LastIndexOf('.') + 1)..].Split('[')[0])];
+            Assert.Multiple(() =>
+            {
+                Assert.That(Directory.GetFiles(folder).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "run-virtio-ism-00.01.0.gtkw", "run-virtio-ism-00.01.0.vcd" }), "the FST it came from is gone");
+                Assert.That(lines, Does.Contain("$enddefinitions $end"));
+                Assert.That(lines.Count(l => l.StartsWith('#')), Is.GreaterThan(10), "value changes at many times");
+                Assert.That(save, Does.Contain($"[dumpfile] \"{vcd}\""));
+                Assert.That(named, Is.Not.Empty.And.SubsetOf(declared), "every signal the save file names is in the VCD");
+            });
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
     public void Demo_WithoutTheLibraries_IsOneLineSayingToRunMakeCosim()
     {
         string empty = Directory.CreateTempSubdirectory("virtiohw-nocosim").FullName;
@@ -108,7 +150,7 @@ public sealed class SettingsTests
         }
     }
 
-    [TestCase("--trace", "/tmp/x.vcd", "--platform", "rtl", "only FST waveforms")]
+    [TestCase("--trace", "/tmp/x.ghw", "--platform", "rtl", "FST and VCD waveforms are written")]
     [TestCase("--trace", "/tmp/x.fst", "--platform", "model", "--trace needs --platform rtl")]
     [TestCase("--trace", "/nonexistent-folder/x.fst", "--platform", "rtl", "does not exist")]
     [TestCase("--stall-at", "100", "--platform", "model", "--stall-at needs --platform rtl")]

@@ -23,11 +23,14 @@ public static class GtkwaveSaveFile
 
     /// <summary>Writes the save file of <paramref name="waveform"/> beside it; returns its path.</summary>
     /// <exception cref="InvalidDataException">The waveform is not a closed FST file.</exception>
-    public static string WriteBeside(string waveform)
+    /// <param name="fst">The closed FST file whose hierarchy gives the signals.</param>
+    /// <param name="waveform">The waveform the save file opens with: <paramref name="fst"/>, or a VCD converted from it.</param>
+    public static string WriteBeside(string fst, string? waveform = null)
     {
-        ArgumentNullException.ThrowIfNull(waveform);
+        ArgumentNullException.ThrowIfNull(fst);
+        waveform ??= fst;
         string path = PathFor(waveform);
-        File.WriteAllText(path, Create(Path.GetFullPath(waveform), FstHierarchy.Read(waveform)));
+        File.WriteAllText(path, Create(Path.GetFullPath(waveform), FstHierarchy.Read(fst)));
         return path;
     }
 

@@ -7,7 +7,7 @@ using VirtioHw.Platforms.Cosim.Personalities;
 namespace VirtioHw.Cli.Commands;
 
 /// <summary>
-/// <c>virtiohw demo [--platform model|rtl] [--trace FILE.fst]</c>: driven by the host stack end to
+/// <c>virtiohw demo [--platform model|rtl] [--trace FILE.fst|FILE.vcd]</c>: driven by the host stack end to
 /// end, with a timed transcript on stdout: two virtio-ism devices of one communication domain
 /// (<see cref="IsmDemo"/>), then two ivshmem peers playing ping-pong (<see cref="IvshmemDemo"/>),
 /// then a virtio-dmabuf export and release (<see cref="DmabufDemo"/>); on the model, or on the RTL
@@ -26,7 +26,7 @@ internal static class DemoCommand
         platform.AcceptOnlyFromAmong("model", "rtl");
         var trace = new Option<string?>("--trace")
         {
-            Description = "With --platform rtl: write an FST waveform of every endpoint instance, FILE-<instance>.fst beside FILE.fst, and a GTKWave save file FILE-<instance>.gtkw with its ports grouped by bus.",
+            Description = "With --platform rtl: write a waveform of every endpoint instance, FILE-<instance>.fst beside FILE.fst (or .vcd, converted by gtkwave's fst2vcd), and a GTKWave save file FILE-<instance>.gtkw with its ports grouped by bus.",
         };
         var stallAt = new Option<ulong?>("--stall-at")
         {
