@@ -211,7 +211,7 @@ public sealed class ServerRobustnessTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(steps, Is.GreaterThan(8), "the socket took some frames before the queue filled");
+            Assert.That(steps, Is.GreaterThan(0), "the peer was dropped for what it did not read, not before");
             Assert.That(stalled.ClosedByServer(s_dropWithin), Is.True, "the server hangs up on the peer that does not read");
             Assert.That(kicker.Allocate(device, 4096, new IsmChunkLimits(16, 16)).Ack, Is.EqualTo(IsmAck.Ok), "the kicker carries on");
         }
