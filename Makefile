@@ -77,7 +77,7 @@ demo: ## the ISM demonstration on the model: two devices of one domain share a r
 bench: ## every benchmark side by side with its alternatives; rewrites BENCHMARKS.md and docs/bench/*.png (bench/README.md)
 	@$(MAKE) --no-print-directory -f bench/bench.mk DOTNET=$(DOTNET) CONFIG=$(CONFIG) bench
 
-bench-quick: ## a smaller run of every benchmark; prints the tables, leaves BENCHMARKS.md alone
+bench-quick: ## a smaller run of every benchmark; its report goes to build/bench-quick/BENCHMARKS.md, BENCHMARKS.md stays as it is
 	@$(MAKE) --no-print-directory -f bench/bench.mk DOTNET=$(DOTNET) CONFIG=$(CONFIG) bench-quick
 
 bench-build: ## after bench: adds the build times from a clean clone to BENCHMARKS.md (half an hour or more)

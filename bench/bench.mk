@@ -1,10 +1,12 @@
 # `make bench` and `make bench-quick` (the top-level Makefile runs `$(MAKE) -f bench/bench.mk bench`):
-# every harness writes one result file into build/bench/results, then `vhw-bench report` rewrites
-# BENCHMARKS.md and docs/bench/*.png from them. bench/README.md says what each harness measures.
+# every harness writes one result file into build/bench/results, then `vhw-bench report` turns them
+# into a report: `bench` rewrites BENCHMARKS.md and docs/bench/*.png, `bench-quick` writes
+# build/bench-quick/BENCHMARKS.md and its plots there and leaves the committed report alone.
+# bench/README.md says what each harness measures.
 # The area section comes from the last `make synth-fpga` (build/synth-fpga/summary.tsv), which
 # this file reads but does not run.
 #   bench        every benchmark, full size (under 20 minutes)
-#   bench-quick  the same harnesses with smaller runs (under a minute)
+#   bench-quick  the same harnesses with smaller runs (under a minute), reported in build/bench-quick
 #   bench-build  after bench: adds the build times from a clean clone to its report (half an hour
 #                and more on two shared cores, so not part of bench)
 # A harness that fails is named, the others still run, the report marks its rows not measured,
@@ -27,6 +29,10 @@ SEQ     := $(OUT)/cosim-sequence.txt
 # What `vhw-bench sequence` prints: TOP PORT ADDRESS_BITS, the slave the sequence drives.
 TARGET  := $(OUT)/cosim-target.txt
 PYTHON  ?= python3
+# Where the report goes: the committed one for a full run, build/bench-quick for a quick one.
+REPORT_MD    ?= BENCHMARKS.md
+REPORT_PLOTS ?= docs/bench
+QUICK_REPORT := REPORT_MD=$(OUT)-quick/BENCHMARKS.md REPORT_PLOTS=$(OUT)-quick/plots
 # The table `make synth-fpga` writes: the report's area section (not rerun here, it takes long).
 AREA    := build/synth-fpga/summary.tsv
 
@@ -46,7 +52,7 @@ bench-build:
 
 bench-quick:
 	@$(MAKE) --no-print-directory -f bench/bench.mk $(QUICK_ARGS) COMMAND='make -f bench/bench.mk bench-quick' harnesses
-	@$(MAKE) --no-print-directory -f bench/bench.mk QUICK=--quick report
+	@$(MAKE) --no-print-directory -f bench/bench.mk QUICK=--quick $(QUICK_REPORT) report
 
 # $(call step,NAME,COMMAND): runs COMMAND, timed; a failure is recorded in $(OUT)/failed and the run goes on.
 step = start=$$(date +%s.%N); if { $(2); }; then \
@@ -98,5 +104,6 @@ build-times:
 	@rm -rf $(CLONE)
 
 report:
-	@$(VHW) report --md BENCHMARKS.md --plots docs/bench --results $(RESULTS) $(QUICK)
+	@mkdir -p $(dir $(REPORT_MD)) $(REPORT_PLOTS)
+	@$(VHW) report --md $(REPORT_MD) --plots $(REPORT_PLOTS) --results $(RESULTS) $(QUICK)
 	@if [ -s $(OUT)/failed ]; then echo "bench: failed: $$(tr '\n' ' ' <$(OUT)/failed)" >&2; exit 1; fi

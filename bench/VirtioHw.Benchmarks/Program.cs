@@ -75,6 +75,9 @@ try
         case "ipc-peer":
             await IpcPeer.RunAsync(Argument());
             break;
+        case "spin":
+            Spinners.Spin();
+            break;
         case "report":
             ReportWriter.Run(options, md ?? throw new UserErrorException("report needs --md FILE"), plots ?? throw new UserErrorException("report needs --plots DIR"));
             break;

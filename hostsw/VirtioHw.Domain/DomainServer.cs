@@ -20,7 +20,10 @@ namespace VirtioHw.Domain;
 /// peer that disconnects, dies or breaks the protocol is dropped: its devices leave (the others
 /// get DETACH events) and chunks nobody refers to return to the pool. Connections are admitted by
 /// <see cref="DomainServerSettings.Access"/> (the socket file's mode and group, and the same rule
-/// on each peer's credentials).
+/// on each peer's credentials). Kicks do not pass through the server: for every two devices that
+/// refer to one region it makes a pair of doorbells (eventfds), one for each direction, and hands
+/// each device the one it rings and the one it is woken by; it closes them when the pair stops
+/// sharing the region (<see cref="Doorbells"/>).
 /// </summary>
 /// <remarks>
 /// One thread accepts; each peer has a reader thread and a writer thread, so a peer that stalls
@@ -37,6 +40,7 @@ public sealed class DomainServer : IDisposable
     private readonly SharedMapping _mapping;
     private readonly RegionMemories _regions;
     private readonly ConcurrentDictionary<int, Peer> _peers = new();
+    private readonly Doorbells _doorbells = new();
     private readonly Thread _acceptThread;
     private int _nextPeer;
     private volatile bool _stopping;
@@ -95,6 +99,9 @@ public sealed class DomainServer : IDisposable
     /// <summary>Peers connected now.</summary>
     public int PeerCount => _peers.Count;
 
+    /// <summary>Doorbells the server holds now: two for every two devices that refer to one region.</summary>
+    public int DoorbellCount => _doorbells.Count;
+
     public void Dispose()
     {
         if (_stopping)
@@ -116,6 +123,7 @@ public sealed class DomainServer : IDisposable
         }
 
         TryDelete(SocketPath);
+        _doorbells.Dispose();
         _regions.Dispose();
         _mapping.Unmap();
     }
@@ -239,6 +247,8 @@ public sealed class DomainServer : IDisposable
     /// <summary>One connected process: its socket, its devices, its outgoing frames.</summary>
     private sealed class Peer(DomainServer server, int id, Socket socket, PeerCredentials credentials)
     {
+        public DomainServer Server => server;
+
         // Frames (or the unsent end of one, with the descriptor still to go with its first byte) for the writer, in order; guarded by itself.
         private readonly Queue<Outgoing> _outgoing = new();
         private readonly HashSet<ulong> _devices = [];
@@ -378,6 +388,7 @@ public sealed class DomainServer : IDisposable
                 foreach (ulong devid in _devices)
                 {
                     server.Domain.Leave(devid);
+                    server._doorbells.Forget(devid);
                 }
 
                 lock (_outgoing)
@@ -511,9 +522,11 @@ public sealed class DomainServer : IDisposable
                     ulong joined = domain.Join(member);
                     member.DevId = joined;
                     _devices.Add(joined);
+                    server._doorbells.Register(joined, this);
                     return Reply(request, IsmAck.Ok, joined, 0, null);
                 case DomainOperation.Leave:
                     domain.Leave(Owned(devid));
+                    server._doorbells.Forget(devid);
                     _devices.Remove(devid);
                     return Reply(request, IsmAck.Ok, 0, 0, null);
                 case DomainOperation.Allocate:
@@ -606,6 +619,22 @@ public sealed class DomainServer : IDisposable
 
             public void OnDomainEvent(IsmDomainEvent domainEvent)
             {
+                // Under the domain's lock, so the doorbells change in the order the referrers do.
+                Doorbells doorbells = peer.Server._doorbells;
+                switch (domainEvent.Type)
+                {
+                    case IsmWire.EventUpdate:
+                        // A kick that came as a frame: it rings the doorbell the kicker would have rung.
+                        doorbells.Ring(DevId, domainEvent.Token, domainEvent.DevId);
+                        return;
+                    case IsmWire.EventAttach:
+                        doorbells.Open(DevId, domainEvent.Token, domainEvent.DevId);
+                        break;
+                    case IsmWire.EventDetach:
+                        doorbells.Close(DevId, domainEvent.Token, domainEvent.DevId);
+                        break;
+                }
+
                 var payload = new byte[DomainWire.EventSize];
                 BinaryPrimitives.WriteUInt64LittleEndian(payload, DevId);
                 BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(8), domainEvent.Type);
@@ -614,6 +643,152 @@ public sealed class DomainServer : IDisposable
                 BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(32), domainEvent.Peers);
                 peer.Enqueue(DomainWire.Frame(DomainWire.Event, payload));
             }
+        }
+    }
+
+    /// <summary>
+    /// The doorbells of the domain: for each device A that refers to a region together with a
+    /// device B, the eventfd B rings to wake A for that region, and the one A rings to wake B. The
+    /// server keeps a copy of each (to ring for a kick that comes as a frame) and hands the others
+    /// out: to A the one it is woken by and the one it rings, and the same to B. Made on the ATTACH
+    /// event that starts the pair, ahead of that event and of the attacher's reply; closed on the
+    /// DETACH that ends it, ahead of that event, so a device that refers to the region no more is
+    /// never woken for it again. Thread-safe.
+    /// </summary>
+    private sealed class Doorbells : IDisposable
+    {
+        private readonly Lock _lock = new();
+        private readonly Dictionary<(ulong Woken, ulong Token, ulong Ringer), FileDescriptor> _bells = [];
+        private readonly Dictionary<ulong, Peer> _owners = [];
+
+        public int Count
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _bells.Count;
+                }
+            }
+        }
+
+        public void Register(ulong devid, Peer owner)
+        {
+            lock (_lock)
+            {
+                _owners[devid] = owner;
+            }
+        }
+
+        /// <summary>The device left (its pairs were closed by the DETACH events of its leaving).</summary>
+        public void Forget(ulong devid)
+        {
+            lock (_lock)
+            {
+                _owners.Remove(devid);
+            }
+        }
+
+        /// <summary><paramref name="attacher"/> now refers to <paramref name="token"/> with <paramref name="referrer"/>: a doorbell each way.</summary>
+        public void Open(ulong referrer, ulong token, ulong attacher)
+        {
+            lock (_lock)
+            {
+                if (!_owners.TryGetValue(referrer, out Peer? referrerPeer) || !_owners.TryGetValue(attacher, out Peer? attacherPeer))
+                {
+                    return;
+                }
+
+                FileDescriptor? wakesReferrer = null, wakesAttacher = null;
+                try
+                {
+                    wakesReferrer = Doorbell.Create();
+                    wakesAttacher = Doorbell.Create();
+                    FileDescriptor[] copies =
+                    [
+                        SharedMapping.Duplicate(wakesReferrer), SharedMapping.Duplicate(wakesAttacher),
+                        SharedMapping.Duplicate(wakesReferrer), SharedMapping.Duplicate(wakesAttacher),
+                    ];
+                    _bells[(referrer, token, attacher)] = wakesReferrer;
+                    _bells[(attacher, token, referrer)] = wakesAttacher;
+                    referrerPeer.Enqueue(Frame(DomainWire.Doorbell, referrer, token, attacher, DomainWire.WakeRole), copies[0]);
+                    referrerPeer.Enqueue(Frame(DomainWire.Doorbell, referrer, token, attacher, DomainWire.RingRole), copies[1]);
+                    attacherPeer.Enqueue(Frame(DomainWire.Doorbell, attacher, token, referrer, DomainWire.RingRole), copies[2]);
+                    attacherPeer.Enqueue(Frame(DomainWire.Doorbell, attacher, token, referrer, DomainWire.WakeRole), copies[3]);
+                }
+                catch (IOException)
+                {
+                    // Out of descriptors: the attacher could not be woken nor wake anyone, so it is dropped
+                    // (its devices leave the domain) rather than kept in a region its kicks never leave.
+                    wakesReferrer?.Dispose();
+                    wakesAttacher?.Dispose();
+                    _bells.Remove((referrer, token, attacher));
+                    _bells.Remove((attacher, token, referrer));
+                    attacherPeer.Close();
+                }
+            }
+        }
+
+        /// <summary><paramref name="detacher"/> no longer refers to <paramref name="token"/>: the pair's doorbells are closed everywhere.</summary>
+        public void Close(ulong referrer, ulong token, ulong detacher)
+        {
+            lock (_lock)
+            {
+                bool known = _bells.Remove((referrer, token, detacher), out FileDescriptor? one);
+                known |= _bells.Remove((detacher, token, referrer), out FileDescriptor? other);
+                one?.Dispose();
+                other?.Dispose();
+                if (!known)
+                {
+                    return;
+                }
+
+                if (_owners.TryGetValue(referrer, out Peer? referrerPeer))
+                {
+                    referrerPeer.Enqueue(Frame(DomainWire.DoorbellClosed, referrer, token, detacher, 0));
+                }
+
+                if (_owners.TryGetValue(detacher, out Peer? detacherPeer))
+                {
+                    detacherPeer.Enqueue(Frame(DomainWire.DoorbellClosed, detacher, token, referrer, 0));
+                }
+            }
+        }
+
+        /// <summary>Rings the doorbell <paramref name="ringer"/> wakes <paramref name="woken"/> by for <paramref name="token"/>.</summary>
+        public void Ring(ulong woken, ulong token, ulong ringer)
+        {
+            lock (_lock)
+            {
+                if (_bells.TryGetValue((woken, token, ringer), out FileDescriptor? bell))
+                {
+                    Doorbell.Ring(bell);
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_lock)
+            {
+                foreach (FileDescriptor bell in _bells.Values)
+                {
+                    bell.Dispose();
+                }
+
+                _bells.Clear();
+                _owners.Clear();
+            }
+        }
+
+        private static byte[] Frame(ushort type, ulong devid, ulong token, ulong peer, uint role)
+        {
+            var payload = new byte[DomainWire.DoorbellSize];
+            BinaryPrimitives.WriteUInt64LittleEndian(payload, devid);
+            BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(8), token);
+            BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(16), peer);
+            BinaryPrimitives.WriteUInt32LittleEndian(payload.AsSpan(24), role);
+            return DomainWire.Frame(type, payload);
         }
     }
 }

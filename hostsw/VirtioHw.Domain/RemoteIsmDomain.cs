@@ -14,8 +14,12 @@ namespace VirtioHw.Domain;
 /// directly. That memory is this process's own zeroes except where a region one of its devices
 /// allocated or attached lies: there the region's memfd, received with the reply, is mapped
 /// (read-only for read-only attachments) until the last of this process's devices detaches it.
-/// Control operations are requests to the server and wait for its reply; a kick is one frame,
-/// sent without waiting; events for this process's devices arrive on a reader thread.
+/// Control operations are requests to the server and wait for its reply. A kick never reaches the
+/// server: it rings the doorbells (eventfds) the server handed this process for the region, one
+/// per other referrer, and the thread woken in the other process delivers the UPDATE itself. One
+/// thread per connection waits on the socket and this process's doorbells together, taking the
+/// socket's frames first, so an ATTACH or DETACH the server sent before a kick is delivered
+/// before that kick's UPDATE.
 /// </summary>
 /// <remarks>
 /// Thread-safe. When the server goes away (dies, or hangs up) the domain and its regions are lost:
@@ -37,6 +41,14 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
     private readonly TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _reader;
     private readonly TimeSpan _timeout;
+    private readonly DoorbellPoller _poller;
+
+    // The doorbells this process holds, under _doorbellLock: those its devices ring, by (devid,
+    // token), and those they are woken by, by their id in the poller (0 is the socket).
+    private readonly Lock _doorbellLock = new();
+    private readonly Dictionary<(ulong DevId, ulong Token), List<(ulong Peer, FileDescriptor Bell)>> _rings = [];
+    private readonly Dictionary<ulong, WakeBell> _wakes = [];
+    private ulong _lastWakeId;
     private int _nextRequest;
     private int _disposed;
 
@@ -55,7 +67,9 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
 
         ChunkCount = (int)chunks;
         _mapping = SharedMapping.Reserve((int)(chunks * ChunkSize));
-        _reader = new Thread(ReadLoop) { IsBackground = true, Name = "domain client reader" };
+        _poller = new DoorbellPoller();
+        _poller.Add(socket.SafeHandle, SocketId);
+        _reader = new Thread(ReadLoop) { IsBackground = true, Name = "domain client events" };
         _reader.Start();
     }
 
@@ -134,6 +148,7 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
 
     public void Leave(ulong devid)
     {
+        Silence(devid, token: null);
         _ = Payload(Call(DomainOperation.Leave, devid));
         _members.TryRemove(devid, out _);
         Forget(devid, token: null);
@@ -153,6 +168,9 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
 
     public IsmAck Detach(ulong devid, ulong token)
     {
+        // From here on the device neither rings nor hears the region's doorbells: a kick after the
+        // detach reaches nobody, whichever side it comes from.
+        Silence(devid, token);
         var ack = (IsmAck)Payload(Call(DomainOperation.Detach, devid, token))[4];
         if (ack == IsmAck.Ok)
         {
@@ -177,12 +195,37 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
         }
     }
 
+    /// <summary>Doorbells this process holds now, those it rings and those it is woken by (for tests of who can reach whom).</summary>
+    internal (int Rings, int Wakes) Doorbells
+    {
+        get
+        {
+            lock (_doorbellLock)
+            {
+                return (_rings.Values.Sum(r => r.Count), _wakes.Count);
+            }
+        }
+    }
+
+    /// <summary>Rings the doorbell of every other referrer of the region: each gets an UPDATE from its own waiting thread.</summary>
     public void Kick(ulong devid, ulong token)
     {
-        var payload = new byte[DomainWire.KickSize];
-        BinaryPrimitives.WriteUInt64LittleEndian(payload, devid);
-        BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(8), token);
-        SendFrame(DomainWire.Frame(DomainWire.Kick, payload));
+        if (_disconnected.Task.IsCompleted)
+        {
+            throw new IsmDomainUnavailableException("the connection to the domain server is closed");
+        }
+
+        lock (_doorbellLock)
+        {
+            if (_rings.TryGetValue((devid, token), out List<(ulong Peer, FileDescriptor Bell)>? bells))
+            {
+                foreach ((_, FileDescriptor bell) in bells)
+                {
+                    // A full count (a peer that never reads its doorbell) has every later kick's wake-up pending already.
+                    Doorbell.Ring(bell);
+                }
+            }
+        }
     }
 
     public void Dispose()
@@ -204,6 +247,130 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
         _socket.Dispose();
         _mapping.Unmap();
         ForgetAll();
+        _poller.Dispose();
+    }
+
+    private const ulong SocketId = 0;
+
+    /// <summary>The most UPDATE events one reading of a doorbell delivers; a count beyond it is rung by nobody following the protocol, and the device's event backlog is smaller anyway.</summary>
+    private const ulong MaxUpdatesPerWake = 4096;
+
+    /// <summary>A doorbell a device of this process is woken by: the region and the peer whose kicks ring it.</summary>
+    private sealed record WakeBell(ulong DevId, ulong Token, ulong Peer, FileDescriptor Bell);
+
+    /// <summary>A doorbell from the server: kept for ringing, or watched for waking.</summary>
+    private void AddDoorbell(ReadOnlySpan<byte> p, FileDescriptor bell)
+    {
+        ulong devid = Le64(p, 0), token = Le64(p, 8), peer = Le64(p, 16);
+        uint role = BinaryPrimitives.ReadUInt32LittleEndian(p[24..]);
+        lock (_doorbellLock)
+        {
+            if (role == DomainWire.RingRole)
+            {
+                if (!_rings.TryGetValue((devid, token), out List<(ulong Peer, FileDescriptor Bell)>? bells))
+                {
+                    _rings[(devid, token)] = bells = [];
+                }
+
+                bells.Add((peer, bell));
+                return;
+            }
+
+            ulong id = ++_lastWakeId;
+            _poller.Add(bell, id);
+            _wakes[id] = new WakeBell(devid, token, peer, bell);
+        }
+    }
+
+    /// <summary>Closes the doorbells of one pair, or of every pair of <paramref name="devid"/> (for <paramref name="token"/>, or all when null).</summary>
+    private void Silence(ulong devid, ulong? token, ulong? peer = null)
+    {
+        lock (_doorbellLock)
+        {
+            foreach (((ulong d, ulong t), List<(ulong Peer, FileDescriptor Bell)> bells) in _rings.ToArray())
+            {
+                if (d != devid || (token is not null && t != token))
+                {
+                    continue;
+                }
+
+                foreach ((ulong p, FileDescriptor bell) in bells.ToArray())
+                {
+                    if (peer is null || p == peer)
+                    {
+                        bells.Remove((p, bell));
+                        bell.Dispose();
+                    }
+                }
+
+                if (bells.Count == 0)
+                {
+                    _rings.Remove((d, t));
+                }
+            }
+
+            foreach ((ulong id, WakeBell wake) in _wakes.ToArray())
+            {
+                if (wake.DevId == devid && (token is null || wake.Token == token) && (peer is null || wake.Peer == peer))
+                {
+                    _wakes.Remove(id);
+                    _poller.Remove(wake.Bell);
+                    wake.Bell.Dispose();
+                }
+            }
+        }
+    }
+
+    /// <summary>Every doorbell closed: the connection is over.</summary>
+    private void SilenceAll()
+    {
+        lock (_doorbellLock)
+        {
+            foreach (List<(ulong Peer, FileDescriptor Bell)> bells in _rings.Values)
+            {
+                foreach ((_, FileDescriptor bell) in bells)
+                {
+                    bell.Dispose();
+                }
+            }
+
+            foreach (WakeBell wake in _wakes.Values)
+            {
+                _poller.Remove(wake.Bell);
+                wake.Bell.Dispose();
+            }
+
+            _rings.Clear();
+            _wakes.Clear();
+        }
+    }
+
+    /// <summary>
+    /// A doorbell rang: an UPDATE for each kick counted, on this thread, straight into the device.
+    /// A doorbell closed meanwhile, or read empty (a spurious wake-up), delivers nothing.
+    /// </summary>
+    private void Wake(ulong id)
+    {
+        WakeBell? wake;
+        ulong count;
+        lock (_doorbellLock)
+        {
+            if (!_wakes.TryGetValue(id, out wake))
+            {
+                return;
+            }
+
+            count = Math.Min(Doorbell.Take(wake.Bell), MaxUpdatesPerWake);
+        }
+
+        if (count > 0 && _members.TryGetValue(wake.DevId, out IIsmDomainMember? member))
+        {
+            var update = new IsmDomainEvent(IsmWire.EventUpdate, wake.Token, wake.Peer, 0);
+            for (ulong i = 0; i < count; i++)
+            {
+                member.OnDomainEvent(update);
+            }
+        }
     }
 
     /// <summary>A region mapped in this process: its memfd, its chunks in order, and the devices of this process that refer to it.</summary>
@@ -442,49 +609,101 @@ public sealed class RemoteIsmDomain : IIsmDomain, IDisposable
         }
     }
 
+    /// <summary>One frame from the server; false when it breaks the protocol and the connection is dropped.</summary>
+    private bool Handle(ReceivedFrame frame)
+    {
+        ReadOnlySpan<byte> p = frame.Payload;
+        if (frame.Type == DomainWire.Reply && p.Length >= DomainWire.ReplyHeaderSize)
+        {
+            uint id = BinaryPrimitives.ReadUInt32LittleEndian(p);
+            if (!_pending.TryGetValue(id, out TaskCompletionSource<ReceivedFrame>? waiter) || !waiter.TrySetResult(frame))
+            {
+                frame.Descriptor?.Dispose();
+            }
+
+            return true;
+        }
+
+        if (frame.Type == DomainWire.Doorbell && p.Length == DomainWire.DoorbellSize && frame.Descriptor is { } bell
+            && BinaryPrimitives.ReadUInt32LittleEndian(p[24..]) is DomainWire.RingRole or DomainWire.WakeRole && BinaryPrimitives.ReadUInt32LittleEndian(p[28..]) == 0)
+        {
+            try
+            {
+                AddDoorbell(p, bell);
+                return true;
+            }
+            catch (IOException)
+            {
+                // Out of memory for watching it: this device could miss kicks, so the connection ends.
+                bell.Dispose();
+                return false;
+            }
+        }
+
+        frame.Descriptor?.Dispose();
+        if (frame.Descriptor is not null)
+        {
+            return false;
+        }
+
+        if (frame.Type == DomainWire.DoorbellClosed && p.Length == DomainWire.DoorbellSize)
+        {
+            Silence(Le64(p, 0), Le64(p, 8), Le64(p, 16));
+            return true;
+        }
+
+        if (frame.Type == DomainWire.Event && p.Length == DomainWire.EventSize)
+        {
+            if (_members.TryGetValue(Le64(p, 0), out IIsmDomainMember? member))
+            {
+                member.OnDomainEvent(new IsmDomainEvent(Le64(p, 8), Le64(p, 16), Le64(p, 24), Le64(p, 32)));
+            }
+
+            return true;
+        }
+
+        return false;
+    }
+
     private void ReadLoop()
     {
         try
         {
-            while (FrameSocket.Receive(_socket) is { } frame)
+            Span<ulong> ready = stackalloc ulong[64];
+            while (true)
             {
-                if (frame.Type == DomainWire.Reply && frame.Payload.Length >= DomainWire.ReplyHeaderSize)
+                int count = _poller.Wait(ready);
+
+                // The socket first: what the server sent before a peer rang is delivered before its UPDATE.
+                if (ready[..count].Contains(SocketId))
                 {
-                    uint id = BinaryPrimitives.ReadUInt32LittleEndian(frame.Payload);
-                    if (!_pending.TryGetValue(id, out TaskCompletionSource<ReceivedFrame>? waiter) || !waiter.TrySetResult(frame))
+                    do
                     {
-                        frame.Descriptor?.Dispose();
+                        if (FrameSocket.Receive(_socket) is not { } frame || !Handle(frame))
+                        {
+                            return;
+                        }
                     }
-
-                    continue;
+                    while (_socket.Available > 0);
                 }
 
-                frame.Descriptor?.Dispose();
-                if (frame.Descriptor is not null)
+                foreach (ulong id in ready[..count])
                 {
-                    break;
-                }
-
-                if (frame.Type == DomainWire.Event && frame.Payload.Length == DomainWire.EventSize)
-                {
-                    ReadOnlySpan<byte> p = frame.Payload;
-                    if (_members.TryGetValue(Le64(p, 0), out IIsmDomainMember? member))
+                    if (id != SocketId)
                     {
-                        member.OnDomainEvent(new IsmDomainEvent(Le64(p, 8), Le64(p, 16), Le64(p, 24), Le64(p, 32)));
+                        Wake(id);
                     }
-                }
-                else
-                {
-                    break;
                 }
             }
         }
-        catch (Exception e) when (e is SocketException or DomainProtocolException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or DomainProtocolException or ObjectDisposedException or IOException)
         {
             // The connection is over either way.
         }
         finally
         {
+            SilenceAll();
+
             // Not closed by this side: the server died or hung up. The regions it held are lost.
             bool lost = Volatile.Read(ref _disposed) == 0;
             if (lost)

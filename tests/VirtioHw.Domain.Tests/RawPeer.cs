@@ -14,6 +14,9 @@ internal sealed unsafe partial class RawPeer : IDisposable
 
     public Socket Socket { get; }
 
+    /// <summary>Doorbell and doorbell-closed frames the server sent ahead of a reply, in order (the descriptors are the caller's to dispose).</summary>
+    public List<ReceivedFrame> Doorbells { get; } = [];
+
     public static RawPeer Connect(string path)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -48,14 +51,29 @@ internal sealed unsafe partial class RawPeer : IDisposable
         BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(32), c);
         BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(40), d);
         Send(DomainWire.Frame(DomainWire.Request, payload));
-        return awaitReply ? (FrameSocket.Receive(Socket) ?? throw new AssertionException("no reply")).Payload : null;
+        return awaitReply ? NextReply().Payload : null;
+    }
+
+    /// <summary>The next frame that is not a doorbell (those are kept in <see cref="Doorbells"/>).</summary>
+    public ReceivedFrame NextReply()
+    {
+        while (true)
+        {
+            ReceivedFrame frame = FrameSocket.Receive(Socket) ?? throw new AssertionException("no reply");
+            if (frame.Type is not (DomainWire.Doorbell or DomainWire.DoorbellClosed))
+            {
+                return frame;
+            }
+
+            Doorbells.Add(frame);
+        }
     }
 
     /// <summary>A request and its whole reply frame, with the descriptor that came with it (the caller disposes it).</summary>
     public ReceivedFrame RequestFrame(DomainOperation operation, ulong devid, ulong a = 0, ulong b = 0, ulong c = 0, ulong d = 0)
     {
         Request(operation, devid, awaitReply: false, a, b, c, d);
-        return FrameSocket.Receive(Socket) ?? throw new AssertionException("no reply");
+        return NextReply();
     }
 
     /// <summary>Joins a device; its devid.</summary>
@@ -113,7 +131,15 @@ internal sealed unsafe partial class RawPeer : IDisposable
         }
     }
 
-    public void Dispose() => Socket.Dispose();
+    public void Dispose()
+    {
+        foreach (ReceivedFrame doorbell in Doorbells)
+        {
+            doorbell.Descriptor?.Dispose();
+        }
+
+        Socket.Dispose();
+    }
 
     [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
     private static partial nint SendMessage(SafeHandle socket, MessageHeader* message, int flags);

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
+using VirtioHw.Domain.Native;
 using VirtioHw.Firmware.Ism;
 using VirtioHw.Wire;
 
@@ -178,31 +179,46 @@ public sealed class ServerRobustnessTests
         using var domain = new TestDomain(maxQueuedFrames: 64);
         using var kicker = RemoteIsmDomain.Connect(domain.SocketPath);
         ulong device = kicker.Join(new IgnoredEvents());
+        ulong other = kicker.Join(new IgnoredEvents());
         IsmMapResult region = kicker.Allocate(device, 4096, new IsmChunkLimits(16, 16));
         using var stalled = RawPeer.Connect(domain.SocketPath);
         stalled.Hello();
         ulong stalledDevice = BinaryPrimitives.ReadUInt64LittleEndian(stalled.Request(DomainOperation.Join, 0)!.AsSpan(8));
         byte[] attached = stalled.Request(DomainOperation.Attach, stalledDevice, a: region.Token, b: (ulong)(IsmPermissions.Read | IsmPermissions.Write), c: 16, d: 16)!;
         Assert.That((IsmAck)attached[4], Is.EqualTo(IsmAck.Ok));
+        ReceivedFrame wake = stalled.Doorbells.Single(f => f.Type == DomainWire.Doorbell && BinaryPrimitives.ReadUInt32LittleEndian(f.Payload.AsSpan(24)) == DomainWire.WakeRole);
 
-        // From here on the stalled peer reads nothing, and every kick is an UPDATE event for it:
-        // its socket fills, then its queue; the kicks, sent by a reader the server never blocks, keep going.
-        int kicks = 0;
+        // From here on the stalled peer reads nothing. Kicks ring its doorbell and never wait for it,
+        // however many there are: the doorbell counts them all, and nothing piles up at the server.
+        const int kicks = 100_000;
+        for (int i = 0; i < kicks; i++)
+        {
+            kicker.Kick(device, region.Token);
+        }
+
+        Assert.That(Doorbell.Take(wake.Descriptor!), Is.EqualTo((ulong)kicks), "every kick rang the stalled peer's doorbell once");
+        Assert.That(domain.Server.PeerCount, Is.EqualTo(2), "kicks put nothing in the server's queue for it");
+
+        // Events still go through the server: the other device attaches and detaches until the stalled
+        // peer's socket and then its queue are full, and the server drops it; the other device never waits.
+        int steps = 0;
         while (domain.Server.PeerCount == 2)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            kicker.Kick(device, region.Token);
-            kicks++;
+            Assert.That(kicker.Attach(other, region.Token, IsmPermissions.Read, new IsmChunkLimits(16, 16)).Ack, Is.EqualTo(IsmAck.Ok));
+            Assert.That(kicker.Detach(other, region.Token), Is.EqualTo(IsmAck.Ok));
+            steps++;
         }
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(kicks, Is.GreaterThan(64), "the socket took some events before the queue filled");
+            Assert.That(steps, Is.GreaterThan(0), "the peer was dropped for what it did not read, not before");
             Assert.That(stalled.ClosedByServer(s_dropWithin), Is.True, "the server hangs up on the peer that does not read");
             Assert.That(kicker.Allocate(device, 4096, new IsmChunkLimits(16, 16)).Ack, Is.EqualTo(IsmAck.Ok), "the kicker carries on");
         }
 
         await domain.WaitForPeersAsync(1, cancellationToken);
+        Assert.That(domain.Server.DoorbellCount, Is.Zero, "the dropped peer's doorbells are closed at the server");
     }
 
     private static int OpenDescriptors() => Directory.GetFiles("/proc/self/fd").Length;

@@ -45,6 +45,33 @@ public class SplitVirtqueueTests(bool eventIndex)
         });
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task InlineCompletions_RunTheCallerOnTheProcessingThread(bool inline)
+    {
+        await using var rig = new QueueRig(Options(8));
+        rig.Queue.InlineCompletions = inline;
+        byte[] reply = new byte[4];
+        int processingThread = 0, callerThread = 0;
+        Task caller = Continue(rig.Queue.SubmitAsync([], [reply]));
+        rig.Device.Complete(rig.Device.TakeAvailable().Single(), 4);
+        var processor = new Thread(() =>
+        {
+            processingThread = Environment.CurrentManagedThreadId;
+            rig.Queue.ProcessUsed();
+        });
+        processor.Start();
+        processor.Join();
+        await caller;
+        Assert.That(callerThread == processingThread, Is.EqualTo(inline), inline ? "the caller went on on the processing thread" : "the caller went on on the thread pool");
+
+        async Task Continue(ValueTask<UsedBuffer> pending)
+        {
+            await pending.ConfigureAwait(false);
+            callerThread = Environment.CurrentManagedThreadId;
+        }
+    }
+
     [Test]
     public async Task Submit_SeveralOutAndInBuffers_FormOneChainReadableFirst()
     {

@@ -19,7 +19,8 @@ namespace VirtioHw.Benchmarks.Ipc;
 /// <item>Data path, per size S: A streams S-byte transfers through a ring of S-byte slots in the
 /// region (<see cref="StreamRing"/>: positions in the region, a kick only when the other side
 /// waits); B reads each slot and checks its sequence stamps. Bytes/s = bytes B read / elapsed.</item>
-/// <item>Latency: A kicks, B takes the UPDATE and kicks, A takes the UPDATE; half of each round trip.</item>
+/// <item>Latency: A kicks, B takes the UPDATE and kicks, A takes the UPDATE; half of each round trip.
+/// Then again with two CPU-bound processes (<see cref="Spinners"/>) running beside both sides.</item>
 /// </list>
 /// </summary>
 public static class IpcCommand
@@ -66,6 +67,13 @@ public static class IpcCommand
             (double median, double p99) = await PingPongAsync(a, region, peer, roundTrips).ConfigureAwait(false);
             result.Values["median_us"] = median;
             result.Values["p99_us"] = p99;
+            using (Spinners.Start(2))
+            {
+                (double loadedMedian, double loadedP99) = await PingPongAsync(a, region, peer, roundTrips).ConfigureAwait(false);
+                result.Values["loaded_median_us"] = loadedMedian;
+                result.Values["loaded_p99_us"] = loadedP99;
+            }
+
             result.Notes["round_trips"] = roundTrips.ToString(CultureInfo.InvariantCulture);
 
             await peer.StandardInput.WriteLineAsync("quit").ConfigureAwait(false);

@@ -48,6 +48,13 @@ internal static unsafe partial class Libc
     public const int ErrorInterrupted = 4;
     public const int ErrorWouldBlock = 11;
 
+    public const int EventFdCloseOnExec = 0x80000;
+    public const int EventFdNonBlocking = 0x800;
+    public const int EpollCloseOnExec = 0x80000;
+    public const int EpollAdd = 1;
+    public const int EpollDelete = 2;
+    public const uint EpollIn = 0x1;
+
     /// <summary><c>struct iovec</c>.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct IoVector
@@ -145,6 +152,30 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, EntryPoint = "getgrnam_r", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int GroupByName(string name, GroupEntry* entry, byte* buffer, nuint length, GroupEntry** result);
+
+    [LibraryImport(Library, EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int EventFd(uint initial, int flags);
+
+    [LibraryImport(Library, EntryPoint = "epoll_create1", SetLastError = true)]
+    public static partial int EpollCreate(int flags);
+
+    /// <summary><c>epoll_ctl</c>; <paramref name="ev"/> points at a <c>struct epoll_event</c> (see <see cref="EpollEventSize"/>).</summary>
+    [LibraryImport(Library, EntryPoint = "epoll_ctl", SetLastError = true)]
+    public static partial int EpollControl(SafeHandle epoll, int operation, SafeHandle descriptor, byte* ev);
+
+    [LibraryImport(Library, EntryPoint = "epoll_wait", SetLastError = true)]
+    public static partial int EpollWait(SafeHandle epoll, byte* events, int maxEvents, int timeout);
+
+    [LibraryImport(Library, EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(SafeHandle descriptor, void* buffer, nuint count);
+
+    [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(SafeHandle descriptor, void* buffer, nuint count);
+
+    /// <summary><c>struct epoll_event</c> is packed on x86-64 (12 bytes, data at 4) and naturally aligned elsewhere (16 bytes, data at 8).</summary>
+    public static int EpollEventSize => RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+
+    public static int EpollDataOffset => RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
 
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int descriptor);

@@ -119,6 +119,9 @@ public sealed class IsmDevice : IAsyncDisposable
 
         VirtioQueue control = transport.SetupQueue(0);
         VirtioQueue events = transport.SetupQueue(1);
+
+        // The event loop never blocks: a returned eventq buffer goes on to the waiters on the interrupt's thread.
+        events.Virtqueue.InlineCompletions = true;
         var device = new IsmDevice(transport, control, events, settings);
         transport.DeviceNeedsReset += (_, _) => device.OnNeedsReset();
         device._workers.Add(transport.RunInterruptsAsync(device._stop.Token));

@@ -54,6 +54,9 @@ public sealed class SplitVirtqueue : IDisposable
     private readonly LinkedList<VirtqueueRequest> _waiting = new();
     private readonly Stack<VirtqueueRequest> _pool = new();
 
+    // Requests ProcessUsed completed and signals after its lock; kept between calls (null while in use).
+    private List<VirtqueueRequest>? _completedScratch = [];
+
     private ushort _freeHead;
     private int _freeCount;
     private int _inFlightCount;
@@ -163,6 +166,14 @@ public sealed class SplitVirtqueue : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Whether a submission the device returned completes its caller on the thread that runs
+    /// <see cref="ProcessUsed"/> (the queue's interrupt handling), once the queue's lock is released,
+    /// instead of on the thread pool: no thread hand-off between the interrupt and the caller, for a
+    /// caller that never blocks there (a driver's event loop; the queue's next completions wait for it).
+    /// </summary>
+    public bool InlineCompletions { get; set; }
 
     /// <summary>
     /// Hands buffers to the device as one descriptor chain: first the device-readable
@@ -285,6 +296,10 @@ public sealed class SplitVirtqueue : IDisposable
     {
         int processed = 0;
         bool notify;
+
+        // With inline completions, callers are signalled after the lock and go on on this thread
+        // without holding it. A list of its own when this thread is already signalling.
+        List<VirtqueueRequest> completed = Interlocked.Exchange(ref _completedScratch, null) ?? [];
         lock (_sync)
         {
             if (_disposed)
@@ -306,7 +321,7 @@ public sealed class SplitVirtqueue : IDisposable
 
                 while (_lastUsedIndex != usedIndex)
                 {
-                    CompleteLocked(_lastUsedIndex & (Size - 1));
+                    CompleteLocked(_lastUsedIndex & (Size - 1), completed);
                     _lastUsedIndex++;
                     processed++;
                 }
@@ -340,6 +355,19 @@ public sealed class SplitVirtqueue : IDisposable
         if (notify)
         {
             _notifier.Notify(this);
+        }
+
+        try
+        {
+            foreach (VirtqueueRequest request in completed)
+            {
+                request.Signal();
+            }
+        }
+        finally
+        {
+            completed.Clear();
+            _completedScratch = completed;
         }
 
         return processed;
@@ -635,7 +663,7 @@ public sealed class SplitVirtqueue : IDisposable
     }
 
     /// <summary>Takes the used-ring entry in <paramref name="slot"/> and completes its submission.</summary>
-    private void CompleteLocked(int slot)
+    private void CompleteLocked(int slot, List<VirtqueueRequest> completed)
     {
         int entry = _usedOffset + UsedEntryOffset(slot);
         uint id = _ring.ReadUInt32(entry);
@@ -655,7 +683,15 @@ public sealed class SplitVirtqueue : IDisposable
         {
             int length = (int)Math.Min(written, (uint)request.InBytes);
             CopyBackLocked(request, length);
-            request.SetResult(new UsedBuffer(length));
+            if (InlineCompletions)
+            {
+                request.Complete(new UsedBuffer(length));
+                completed.Add(request);
+            }
+            else
+            {
+                request.SetResult(new UsedBuffer(length));
+            }
         }
 
         _allocator.Free(request.StagingOffset, request.StagingLength);

@@ -27,12 +27,14 @@ internal sealed class VirtqueueRequest : IValueTaskSource<UsedBuffer>
     private CancellationTokenRegistration _cancellation;
     private int _holders;
     private int _keptOutBuffers;
+    private UsedBuffer _result;
 
     public VirtqueueRequest(SplitVirtqueue queue)
     {
         _queue = queue;
 
-        // Completions happen under the queue's lock; continuations must not run there.
+        // Completions under the queue's lock must not run continuations there; a queue with inline
+        // completions signals once the lock is released (Signal), on the calling thread.
         _completion.RunContinuationsAsynchronously = true;
         WaitNode = new LinkedListNode<VirtqueueRequest>(this);
     }
@@ -122,12 +124,28 @@ internal sealed class VirtqueueRequest : IValueTaskSource<UsedBuffer>
     public void SetResult(UsedBuffer result)
     {
         Finish();
+        _completion.RunContinuationsAsynchronously = true;
         _completion.SetResult(result);
+    }
+
+    /// <summary>Under the queue's lock: the device returned the buffers; the caller hears of it by <see cref="Signal"/>, after the lock.</summary>
+    public void Complete(UsedBuffer result)
+    {
+        Finish();
+        _result = result;
+    }
+
+    /// <summary>Outside the queue's lock: completes the caller's wait, running its continuation on this thread.</summary>
+    public void Signal()
+    {
+        _completion.RunContinuationsAsynchronously = false;
+        _completion.SetResult(_result);
     }
 
     public void SetException(Exception exception)
     {
         Finish();
+        _completion.RunContinuationsAsynchronously = true;
         _completion.SetException(exception);
     }
 

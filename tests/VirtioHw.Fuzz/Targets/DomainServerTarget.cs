@@ -8,10 +8,10 @@ namespace VirtioHw.Fuzz.Targets;
 
 /// <summary>
 /// Hostile and dying peers against the domain server (hostsw/VirtioHw.Domain, wire protocol
-/// version 1): frames with bad lengths, types and reserved bytes, requests for devids never
+/// version 3): frames with bad lengths, types and reserved bytes, requests for devids never
 /// joined, unknown operations, garbage sizes and tokens, and peers that join, allocate and attach,
 /// then vanish at any step, mid-frame included. Once they are gone the server has no peer, no
-/// member, no region and every chunk back in its pool, and a well-behaved client is served.
+/// member, no region, no doorbell and every chunk back in its pool, and a well-behaved client is served.
 /// </summary>
 public sealed class DomainServerTarget : FuzzTarget
 {
@@ -65,6 +65,7 @@ public sealed class DomainServerTarget : FuzzTarget
             }
 
             FuzzFailure.Check(server.Domain.RegionCount == 0, $"{server.Domain.RegionCount} regions outlived every peer");
+            FuzzFailure.Check(server.DoorbellCount == 0, $"{server.DoorbellCount} doorbells outlived every peer");
             FuzzFailure.Check(server.Domain.FreeChunks == server.Domain.ChunkCount, $"{server.Domain.ChunkCount - server.Domain.FreeChunks} chunks did not return to the pool");
 
             using RemoteIsmDomain client = RemoteIsmDomain.Connect(server.SocketPath, Settle);
