@@ -72,4 +72,44 @@ public sealed class FoundBugTests
         Assert.That(queue.TryTake(out _, []), Is.False);
         Assert.That(queue.Broken, Is.True);
     }
+
+    [Test]
+    public void BoardProfile_UnknownSimChip_IsRefusedNamingTheFile()
+    {
+        // The board target found it: the chip model's own error reached the user without the profile's name.
+        var e = Assert.Throws<FlashException>(() => BoardProfiles.Parse("b.yaml", "adapter: sim\nsim:\n  chip: W25Q999\n"));
+
+        Assert.That(e!.Message, Does.StartWith("b.yaml: sim chip: there is no chip model of 'W25Q999'").And.Not.Contain('\n'));
+    }
+
+    [TestCase("bars")]
+    [TestCase("shared_memory")]
+    [TestCase("queues")]
+    public void EndpointDescription_EmptyListEntry_IsRefusedByItsKey(string key)
+    {
+        // The endpoint target found it: a bare '-' in bars made a null entry and a NullReferenceException.
+        string yaml = "name: e\npersonality: ivshmem\nidentity:\n  vendor_id: 0x1af4\n  device_id: 0x1110\n  class: 5\n  subclass: 0\n" + key + ":\n  -\n";
+
+        var e = Assert.Throws<EndpointDescriptionException>(() => EndpointDescriptions.Parse("e.yaml", yaml));
+
+        Assert.That(e!.Message, Is.EqualTo($"e.yaml: {key}[0] is empty"));
+    }
+
+    [Test]
+    public void Rdl_EscapedLineBreakInAString_KeepsTheLinesOfLaterErrors()
+    {
+        // AFL++ found it: a backslash before a line break inside a string hid that line, so later errors named a line too early and a column past its end.
+        var e = Assert.Throws<VirtioHw.Regc.RdlException>(() => VirtioHw.Regc.Syntax.Parser.Parse("t.rdl", "addrmap a { desc = \"x\\\ny\";\n  ) };"));
+
+        Assert.That(e!.Message, Is.EqualTo("t.rdl:3:3: error: unexpected character ')'"));
+    }
+
+    [Test]
+    public void Rdl_ApostropheFollowedByALineBreak_IsOneLineNamingTheCharacter()
+    {
+        // AFL++ found it: the line break after "2'" was quoted into the message, which took two lines.
+        var e = Assert.Throws<VirtioHw.Regc.RdlException>(() => VirtioHw.Regc.Syntax.Parser.Parse("t.rdl", "addrmap a { regwidth = 2'\n; };"));
+
+        Assert.That(e!.Message, Is.EqualTo("t.rdl:1:24: error: malformed number '2'': U+000A after the apostrophe, expected h, d, b or o"));
+    }
 }
