@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using VirtioHw.Drivers.Ism;
 using VirtioHw.Firmware;
 using VirtioHw.Flash;
 using VirtioHw.Fuzz.Targets;
@@ -111,5 +112,35 @@ public sealed class FoundBugTests
         var e = Assert.Throws<VirtioHw.Regc.RdlException>(() => VirtioHw.Regc.Syntax.Parser.Parse("t.rdl", "addrmap a { regwidth = 2'\n; };"));
 
         Assert.That(e!.Message, Is.EqualTo("t.rdl:1:24: error: malformed number '2'': U+000A after the apostrophe, expected h, d, b or o"));
+    }
+
+    [Test]
+    public async Task IsmDriver_DeviceThatNeverAnswersACommand_FailsItAfterTheCommandTimeout()
+    {
+        // cosim-stall found it: a device whose firmware stopped mid-command held AllocateAsync for ever.
+        // Here the firmware is booted but never driven, so no command is ever answered.
+        var address = new PciAddress(0, 1, 0);
+        await using var platform = new ModelPlatform(new ModelPlatformSettings
+        {
+            PciEndpoints = [new PciEndpointPlacement(address, EndpointDescriptions.LoadBuiltin("virtio-ism"))],
+            RunFirmware = false,
+        });
+        await using IsmDevice device = await IsmDevice.OpenAsync(VirtioPciTransport.Open(PciBus.Scan(platform).Find(address)),
+            new IsmDeviceSettings { CommandTimeout = TimeSpan.FromMilliseconds(300) });
+
+        var e = Assert.ThrowsAsync<IsmException>(async () => await device.AllocateAsync(65536));
+
+        Assert.That(e!.Message, Does.Contain("did not answer the command within 0.3 s").And.Not.Contain('\n'));
+    }
+
+    [Test]
+    public void Rdl_StringWithALineBreakQuotedInAnError_IsOneLine()
+    {
+        // AFL++ found it: a reset given as a string spanning lines was quoted as it was, making a multi-line error.
+        const string text = "addrmap a { reg { field {} f[7:0] = \"x\ny\"; } r @ 0; };";
+
+        var e = Assert.Throws<VirtioHw.Regc.RdlException>(() => VirtioHw.Regc.Elaboration.Elaborator.Elaborate(VirtioHw.Regc.Syntax.Parser.Parse("t.rdl", text)));
+
+        Assert.That(e!.Message, Does.StartWith("t.rdl:1:").And.EndWith("reset takes a number, not \"x\\ny\""));
     }
 }
