@@ -21,7 +21,7 @@ REGC_OUT := --sv hw/rtl/gen --cs hw/registers/gen --c hw/include/virtiohw --md d
 EPGEN    := $(DOTNET) run --project hw/epgen -c $(CONFIG) --
 ENDPOINTS := $(sort $(wildcard hw/endpoints/*.yaml))
 
-.PHONY: help build test deps regs regc-check check-generated lint synth synth-fpga cosim cosim-clean run demo pack clean bench bench-quick bench-build fuzz
+.PHONY: help build test deps regs regc-check check-generated lint synth synth-fpga cosim cosim-clean run demo pack clean bench bench-quick bench-build fuzz fuzz-afl
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -85,6 +85,9 @@ bench-build: ## after bench: adds the build times from a clean clone to BENCHMAR
 
 fuzz: ## seeded fuzzing of every input for FUZZ_SECONDS per target (FUZZ_SEED); tests/VirtioHw.Fuzz/README.md
 	@$(MAKE) --no-print-directory -f tests/fuzz.mk DOTNET=$(DOTNET) CONFIG=$(CONFIG) fuzz
+
+fuzz-afl: ## coverage-guided fuzzing of TARGET under AFL++ for FUZZ_SECONDS; tests/VirtioHw.Fuzz/README.md
+	@$(MAKE) --no-print-directory -f tests/fuzz.mk DOTNET=$(DOTNET) CONFIG=$(CONFIG) TARGET=$(TARGET) fuzz-afl
 
 run: ## run the virtiohw CLI from the tree: make run ARGS='regs list'
 	@$(DOTNET) run --project hostsw/VirtioHw.Cli -c $(CONFIG) -- $(ARGS)

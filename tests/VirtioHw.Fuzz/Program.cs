@@ -12,9 +12,11 @@ var failures = new Option<string>("--failures") { Description = "Folder for mini
 var summary = new Option<string?>("--summary") { Description = "Also write the summary table to this file." };
 var replay = new Option<string?>("--replay") { Description = "Run one kept input file against --target and report its outcome." };
 var list = new Option<bool>("--list") { Description = "List the targets and exit." };
+var afl = new Option<string?>("--afl") { Description = "Run target NAME under afl-fuzz (SharpFuzz's fork server): one input per execution from standard input; outside afl-fuzz, one input." };
+var starters = new Option<string?>("--starters") { Description = "Write the inputs coverage-guided fuzzing of --target starts from into this folder." };
 var root = new RootCommand("Fuzzes the kit's inputs: register descriptions, flash images, SFDP, virtqueues, the ISM control queue, MMIO, the ivshmem server.")
 {
-    target, seconds, seed, executions, failures, summary, replay, list,
+    target, seconds, seed, executions, failures, summary, replay, list, afl, starters,
 };
 
 root.SetAction(parse =>
@@ -29,6 +31,11 @@ root.SetAction(parse =>
         return 0;
     }
 
+    if (parse.GetValue(afl) is { } aflName)
+    {
+        return RunUnderAfl(aflName);
+    }
+
     string chosen = parse.GetValue(target)!;
     IReadOnlyList<string> names = chosen == "all" ? TargetCatalog.Names : [.. chosen.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
     if (names.FirstOrDefault(n => !TargetCatalog.Names.Contains(n)) is { } unknown)
@@ -41,6 +48,25 @@ root.SetAction(parse =>
     {
         Console.Error.WriteLine("virtiohw-fuzz: --seconds must be at least 1");
         return 2;
+    }
+
+    if (parse.GetValue(starters) is { } startersFolder)
+    {
+        if (names.Count != 1)
+        {
+            Console.Error.WriteLine("virtiohw-fuzz: --starters needs one --target");
+            return 2;
+        }
+
+        FuzzTarget one = TargetCatalog.Create(names[0])!;
+        Directory.CreateDirectory(startersFolder);
+        foreach (byte[] input in one.Starters(new Random(parse.GetValue(seed)), 16).Where(i => i.Length > 0))
+        {
+            File.WriteAllBytes(Path.Combine(startersFolder, $"{InputHash.Of(input):x16}.bin"), input);
+        }
+
+        (one as IDisposable)?.Dispose();
+        return 0;
     }
 
     if (parse.GetValue(replay) is { } file)
@@ -106,6 +132,32 @@ root.SetAction(parse =>
 });
 
 return root.Parse(args).Invoke();
+
+// The same Execute as the seeded loop: a refusal the target documents returns, anything else
+// escapes and afl-fuzz records the input as a crash.
+static int RunUnderAfl(string name)
+{
+    if (TargetCatalog.Create(name) is not { } target)
+    {
+        Console.Error.WriteLine($"virtiohw-fuzz: unknown target '{name}'; --list names them");
+        return 2;
+    }
+
+    if (target.Unavailable is { } reason)
+    {
+        Console.Error.WriteLine($"virtiohw-fuzz: {name} cannot run here: {reason}");
+        return 3;
+    }
+
+    SharpFuzz.Fuzzer.Run(stream =>
+    {
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        target.Execute(copy.ToArray());
+    });
+    (target as IDisposable)?.Dispose();
+    return 0;
+}
 
 static string Describe(FuzzTarget t)
 {

@@ -324,7 +324,21 @@ public sealed class IsmDevice : IAsyncDisposable
         await _commandLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            UsedBuffer used = await _control.SubmitAsync([request], [reply], cancellationToken).ConfigureAwait(false);
+            UsedBuffer used;
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                deadline.CancelAfter(_settings.CommandTimeout);
+                try
+                {
+                    used = await _control.SubmitAsync([request], [reply], deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new IsmException(IsmAck.Error,
+                        $"{_transport.Location}: the device did not answer the command within {_settings.CommandTimeout.TotalSeconds:0.#} s");
+                }
+            }
+
             if (used.Length < 1)
             {
                 throw new IsmException(IsmAck.Error, $"{_transport.Location}: the device returned a command without an ack");

@@ -18,4 +18,11 @@ public sealed record IsmDeviceSettings
 
     /// <summary>Bytes of each eventq buffer (default 256): the device packs as many whole events into one as fit.</summary>
     public int EventBufferSize { get; init; } = 256;
+
+    /// <summary>
+    /// How long a control command may wait for the device's reply (default 30 s;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> for ever). A device that stops answering then fails
+    /// the command with one line instead of holding its caller.
+    /// </summary>
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

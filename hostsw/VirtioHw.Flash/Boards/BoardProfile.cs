@@ -309,8 +309,15 @@ public static class BoardProfiles
         string simChip = doc.Sim?.Chip ?? "W25Q128JV";
         if (adapter is SpiBusSettings.SimBackend or SpiBusSettings.PcieCosimBackend)
         {
-            // Fails with the list of models when the name is unknown.
-            SimulatedChipSpec.ForName(simChip);
+            try
+            {
+                SimulatedChipSpec.ForName(simChip);
+            }
+            catch (FlashException e)
+            {
+                // The profile is what the user wrote: the refusal names it and the key.
+                throw new FlashException($"{source}: sim chip: {e.Message}", e);
+            }
         }
 
         long cdoneMs = Number(source, "reset cdone-timeout-ms", doc.Reset?.CdoneTimeoutMs, 1000);

@@ -22,7 +22,8 @@ public sealed record Value(ValueKind Kind, SourceLocation Location, ulong Number
     public override string ToString() => Kind switch
     {
         ValueKind.Number => Text,
-        ValueKind.String => $"\"{Text}\"",
+        // Shown in one-line errors: line breaks and other control characters as escapes.
+        ValueKind.String => $"\"{string.Concat(Text.Select(c => c switch { '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", _ when char.IsControl(c) => $"\\u{(int)c:x4}", _ => c.ToString() }))}\"",
         ValueKind.Boolean => Boolean ? "true" : "false",
         _ => Text,
     };

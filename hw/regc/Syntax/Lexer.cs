@@ -83,7 +83,7 @@ public static class Lexer
                 ('=', _) => (TokenKind.Equals, 1),
                 ('@', _) => (TokenKind.At, 1),
                 ('#', _) => throw new RdlException(at, "parameterized components are not in the supported SystemRDL subset"),
-                _ => throw new RdlException(at, $"unexpected character '{c}'"),
+                _ => throw new RdlException(at, $"unexpected character {Shown(c)}"),
             };
             tokens.Add(new Token(kind, text.Substring(i, length), at));
             i += length;
@@ -93,6 +93,10 @@ public static class Lexer
     }
 
     private static char Peek(string text, int i) => i < text.Length ? text[i] : '\0';
+
+    /// <summary>A character as a message shows it: quoted, or as U+XXXX when it would not print on one line.</summary>
+    private static string Shown(char c) =>
+        char.IsControl(c) || char.IsWhiteSpace(c) || char.IsSurrogate(c) ? $"U+{(int)c:X4}" : $"'{c}'";
 
     private static string ReadString(string text, ref int i, ref int line, ref int lineStart, SourceLocation at)
     {
@@ -109,6 +113,12 @@ public static class Lexer
             }
             if (c == '\\' && i + 1 < text.Length)
             {
+                // An escaped line break is still a line: positions after it must stay right.
+                if (text[i + 1] == '\n')
+                {
+                    line++;
+                    lineStart = i + 2;
+                }
                 sb.Append(text[i + 1]);
                 i += 2;
                 continue;
@@ -152,7 +162,8 @@ public static class Lexer
         i++; // the apostrophe
         char radixChar = char.ToLowerInvariant(Peek(text, i));
         int radix = radixChar switch { 'h' => 16, 'd' => 10, 'b' => 2, 'o' => 8, _ => 0 };
-        if (radix == 0) throw new RdlException(at, $"malformed number '{text[start..Math.Min(i + 1, text.Length)]}'");
+        if (radix == 0)
+            throw new RdlException(at, $"malformed number '{text[start..i]}': {(i < text.Length ? Shown(text[i]) : "the end of the file")} after the apostrophe, expected h, d, b or o");
         i++;
         int valueStart = i;
         while (i < text.Length && (Uri.IsHexDigit(text[i]) || text[i] == '_')) i++;

@@ -30,6 +30,13 @@ public abstract class FuzzTarget
     /// <summary>A new input: a mutated seed, or random choices.</summary>
     public abstract byte[] Generate(Random random);
 
+    /// <summary>
+    /// The inputs coverage-guided fuzzing starts from (<c>--starters</c>): <paramref name="count"/>
+    /// generated ones; a file format's targets put its real files first.
+    /// </summary>
+    public virtual IEnumerable<byte[]> Starters(Random random, int count) =>
+        Enumerable.Range(0, count).Select(_ => Generate(random));
+
     /// <summary>Runs one input. Throws <see cref="FuzzFailure"/> when a property fails; any other exception escaping is a failure too.</summary>
     public abstract void Execute(byte[] input);
 

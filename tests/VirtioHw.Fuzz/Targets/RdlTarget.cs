@@ -42,6 +42,8 @@ public sealed partial class RdlTarget : FuzzTarget
     /// <summary>The descriptions mutation starts from (hw/regs/*.rdl, embedded at build time).</summary>
     public IReadOnlyList<byte[]> Seeds => _seeds;
 
+    public override IEnumerable<byte[]> Starters(Random random, int count) => [.. _seeds, .. base.Starters(random, count)];
+
     public override byte[] Generate(Random random)
     {
         ArgumentNullException.ThrowIfNull(random);

@@ -70,9 +70,9 @@ internal sealed partial class DescriptionReader
             (ushort)Number("identity.subsystem_vendor_id", id.SubsystemVendorId, 0, ushort.MaxValue),
             (ushort)Number("identity.subsystem_id", id.SubsystemId, 0, ushort.MaxValue));
 
-        ImmutableArray<BarDescription> bars = [.. (d.Bars ?? []).Select(Bar)];
-        ImmutableArray<SharedMemoryRegion> regions = [.. (d.SharedMemory ?? []).Select(Region)];
-        ImmutableArray<QueueDescription> queues = [.. (d.Queues ?? []).Select(Queue)];
+        ImmutableArray<BarDescription> bars = Items("bars", d.Bars, Bar);
+        ImmutableArray<SharedMemoryRegion> regions = Items("shared_memory", d.SharedMemory, Region);
+        ImmutableArray<QueueDescription> queues = Items("queues", d.Queues, Queue);
         VirtioDescription? virtio = d.Virtio is null ? null : Virtio(d.Virtio, id.VirtioDeviceId);
         if (virtio is null && id.VirtioDeviceId is not null)
         {
@@ -104,6 +104,11 @@ internal sealed partial class DescriptionReader
             Number("backing_memory", d.BackingMemory, defaultBacking, (ulong)Array.MaxLength),
             (int)Number("event_fifo_depth", d.EventFifoDepth, 64, int.MaxValue));
     }
+
+    /// <summary>Each entry of a list through <paramref name="read"/>; an empty entry (a bare '-') is refused by its key.</summary>
+    private ImmutableArray<TResult> Items<TDocument, TResult>(string key, List<TDocument>? items, Func<TDocument, int, TResult> read)
+        where TDocument : class =>
+        [.. (items ?? []).Select((item, position) => item is null ? throw Error($"{key}[{position}] is empty") : read(item, position))];
 
     private BarDescription Bar(BarDocument b, int position)
     {
