@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using VirtioHw.Domain.Native;
 using VirtioHw.Firmware.Ism;
+using VirtioHw.Wire;
 
 namespace VirtioHw.Domain.Tests;
 
