@@ -81,6 +81,9 @@ module ep_virtio_core #(
   endfunction
 
   // ---- the selected queues ----
+  logic [15:0] s_max, s_size, s_vector, fs_max, fs_size, fs_vector;
+  logic [63:0] s_desc, s_driver, s_device, fs_desc, fs_driver, fs_device;
+  logic        s_enabled, s_reset_pending, fs_enabled, fs_reset_pending;
   logic [15:0]   sel;       // queue_select (driver)
   logic [15:0]   fw_sel;    // q_sel (firmware)
   logic [QW-1:0] s, fs;
@@ -90,8 +93,22 @@ module ep_virtio_core #(
   assign fw_sel = fw_reg2hw_i.q_sel.index.q;
   assign s      = sel[QW-1:0];
   assign fs     = fw_sel[QW-1:0];
-  assign exists = sel < 16'(Queues) && max_size_q[16*(s) +: 16] != 16'h0;
+  assign exists = sel < 16'(Queues) && s_max != 16'h0;
   assign fw_in  = fw_sel < 16'(Queues);
+
+  // The driver's (s_*) and firmware's (fs_*) queue.
+  ep_queue_sel #(.Queues(Queues), .QW(QW)) u_s (
+    .idx_i(s), .max_size_i(max_size_q), .size_i(size_q), .vector_i(vector_q), .desc_i(desc_q),
+    .driver_i(driver_q), .device_i(device_q), .enabled_i(enabled_q), .reset_pending_i(reset_pending_q),
+    .max_size_o(s_max), .size_o(s_size), .vector_o(s_vector), .desc_o(s_desc), .driver_o(s_driver),
+    .device_o(s_device), .enabled_o(s_enabled), .reset_pending_o(s_reset_pending)
+  );
+  ep_queue_sel #(.Queues(Queues), .QW(QW)) u_fs (
+    .idx_i(fs), .max_size_i(max_size_q), .size_i(size_q), .vector_i(vector_q), .desc_i(desc_q),
+    .driver_i(driver_q), .device_i(device_q), .enabled_i(enabled_q), .reset_pending_i(reset_pending_q),
+    .max_size_o(fs_max), .size_o(fs_size), .vector_o(fs_vector), .desc_o(fs_desc), .driver_o(fs_driver),
+    .device_o(fs_device), .enabled_o(fs_enabled), .reset_pending_o(fs_reset_pending)
+  );
 
   always_comb begin
     for (int unsigned q = 0; q < Queues; q++) queue_exists_o[q] = max_size_q[16*(q) +: 16] != 16'h0;
@@ -105,9 +122,9 @@ module ep_virtio_core #(
   assign sel_valid = dsel < 32'd2;
   assign feat_evt   = common_reg2hw_i.driver_feature.we && sel_valid;
   assign enable_evt = common_reg2hw_i.queue_enable.we && common_reg2hw_i.queue_enable.wdata == 16'd1 &&
-                      exists && !enabled_q[s];
+                      exists && !s_enabled;
   assign reset_evt  = common_reg2hw_i.queue_reset.we && common_reg2hw_i.queue_reset.wdata == 16'd1 &&
-                      exists && !reset_pending_q[s];
+                      exists && !s_reset_pending;
 
   always_comb begin
     evt_push_o = 1'b1;
@@ -146,23 +163,23 @@ module ep_virtio_core #(
     h.driver_feature.ack   = !feat_evt || ext_grant;
     h.driver_feature.rdata = dsel == 32'd0 ? accepted_q[31:0] : dsel == 32'd1 ? accepted_q[63:32] : 32'h0;
     h.queue_size.ack          = 1'b1;
-    h.queue_size.rdata        = exists ? size_q[16*(s) +: 16] : 16'h0;
+    h.queue_size.rdata        = exists ? s_size : 16'h0;
     h.queue_msix_vector.ack   = 1'b1;
-    h.queue_msix_vector.rdata = exists ? vector_q[16*(s) +: 16] : NoVector;
+    h.queue_msix_vector.rdata = exists ? s_vector : NoVector;
     h.queue_enable.ack        = !enable_evt || ext_grant;
-    h.queue_enable.rdata      = 16'(exists && enabled_q[s]);
+    h.queue_enable.rdata      = 16'(exists && s_enabled);
     h.queue_notify_off.ack    = 1'b1;
     h.queue_notify_off.rdata  = exists ? sel : 16'h0;
     h.queue_desc.ack          = 1'b1;
-    h.queue_desc.rdata        = exists ? desc_q[64*(s) +: 64] : 64'h0;
+    h.queue_desc.rdata        = exists ? s_desc : 64'h0;
     h.queue_driver.ack        = 1'b1;
-    h.queue_driver.rdata      = exists ? driver_q[64*(s) +: 64] : 64'h0;
+    h.queue_driver.rdata      = exists ? s_driver : 64'h0;
     h.queue_device.ack        = 1'b1;
-    h.queue_device.rdata      = exists ? device_q[64*(s) +: 64] : 64'h0;
+    h.queue_device.rdata      = exists ? s_device : 64'h0;
     h.queue_notify_data.ack   = 1'b1;
     h.queue_notify_data.rdata = exists ? sel : 16'h0;
     h.queue_reset.ack         = !reset_evt || ext_grant;
-    h.queue_reset.rdata       = 16'(exists && reset_pending_q[s]);
+    h.queue_reset.rdata       = 16'(exists && s_reset_pending);
     h.num_queues.num_queues.d = 16'(Queues);
     h.num_queues.num_queues.de = 1'b1;
     h.config_generation.config_generation.d = generation_q;
@@ -217,17 +234,17 @@ module ep_virtio_core #(
   // ---- firmware's q_* registers ----
   always_comb begin
     q_max_size_o.ack = 1'b1;
-    q_max_size_o.rdata = fw_in ? 32'(max_size_q[16*(fs) +: 16]) : 32'h0;
+    q_max_size_o.rdata = fw_in ? 32'(fs_max) : 32'h0;
     q_state_o.ack = 1'b1;
-    q_state_o.rdata = fw_in ? {14'h0, reset_pending_q[fs], enabled_q[fs], size_q[16*(fs) +: 16]} : 32'h0;
+    q_state_o.rdata = fw_in ? {14'h0, fs_reset_pending, fs_enabled, fs_size} : 32'h0;
     q_msix_vector_o.ack = 1'b1;
-    q_msix_vector_o.rdata = fw_in ? 32'(vector_q[16*(fs) +: 16]) : 32'(NoVector);
+    q_msix_vector_o.rdata = fw_in ? 32'(fs_vector) : 32'(NoVector);
     q_desc_o.ack = 1'b1;
-    q_desc_o.rdata = fw_in ? desc_q[64*(fs) +: 64] : 64'h0;
+    q_desc_o.rdata = fw_in ? fs_desc : 64'h0;
     q_driver_o.ack = 1'b1;
-    q_driver_o.rdata = fw_in ? driver_q[64*(fs) +: 64] : 64'h0;
+    q_driver_o.rdata = fw_in ? fs_driver : 64'h0;
     q_device_o.ack = 1'b1;
-    q_device_o.rdata = fw_in ? device_q[64*(fs) +: 64] : 64'h0;
+    q_device_o.rdata = fw_in ? fs_device : 64'h0;
   end
 
   // ---- next state ----
@@ -248,41 +265,47 @@ module ep_virtio_core #(
     if (status_evt_q && evt_grant_i) status_evt_d = 1'b0;
 
     // Driver writes of the selected queue (each acknowledged in the clock it is made).
-    if (exists) begin
-      if (common_reg2hw_i.queue_size.we && !enabled_q[s])
-        size_d[16*(s) +: 16] = merge16(size_q[16*(s) +: 16], common_reg2hw_i.queue_size.wdata, common_reg2hw_i.queue_size.be);
-      if (common_reg2hw_i.queue_msix_vector.we)
-        vector_d[16*(s) +: 16] = accept_vector(merge16(vector_q[16*(s) +: 16], common_reg2hw_i.queue_msix_vector.wdata,
-                                            common_reg2hw_i.queue_msix_vector.be));
-      if (common_reg2hw_i.queue_desc.we)
-        desc_d[64*(s) +: 64] = merge64(desc_q[64*(s) +: 64], common_reg2hw_i.queue_desc.wdata, common_reg2hw_i.queue_desc.be);
-      if (common_reg2hw_i.queue_driver.we)
-        driver_d[64*(s) +: 64] = merge64(driver_q[64*(s) +: 64], common_reg2hw_i.queue_driver.wdata, common_reg2hw_i.queue_driver.be);
-      if (common_reg2hw_i.queue_device.we)
-        device_d[64*(s) +: 64] = merge64(device_q[64*(s) +: 64], common_reg2hw_i.queue_device.wdata, common_reg2hw_i.queue_device.be);
-      if (enable_evt && ext_grant) enabled_d[s] = 1'b1;
-      if (reset_evt && ext_grant) reset_pending_d[s] = 1'b1;
+    for (int unsigned q = 0; q < Queues; q++) begin
+      if (exists && s == QW'(q)) begin
+        if (common_reg2hw_i.queue_size.we && !enabled_q[q])
+          size_d[16*q+:16] = merge16(s_size, common_reg2hw_i.queue_size.wdata, common_reg2hw_i.queue_size.be);
+        if (common_reg2hw_i.queue_msix_vector.we)
+          vector_d[16*q+:16] = accept_vector(merge16(s_vector, common_reg2hw_i.queue_msix_vector.wdata,
+                                                     common_reg2hw_i.queue_msix_vector.be));
+        if (common_reg2hw_i.queue_desc.we)
+          desc_d[64*q+:64] = merge64(s_desc, common_reg2hw_i.queue_desc.wdata, common_reg2hw_i.queue_desc.be);
+        if (common_reg2hw_i.queue_driver.we)
+          driver_d[64*q+:64] = merge64(s_driver, common_reg2hw_i.queue_driver.wdata, common_reg2hw_i.queue_driver.be);
+        if (common_reg2hw_i.queue_device.we)
+          device_d[64*q+:64] = merge64(s_device, common_reg2hw_i.queue_device.wdata, common_reg2hw_i.queue_device.be);
+        if (enable_evt && ext_grant) enabled_d[q] = 1'b1;
+        if (reset_evt && ext_grant) reset_pending_d[q] = 1'b1;
+      end
     end
     if (feat_evt && ext_grant) begin
-      for (int unsigned b = 0; b < 4; b++) begin
-        if (common_reg2hw_i.driver_feature.be[b])
-          accepted_d[32*dsel[0]+8*b+:8] = common_reg2hw_i.driver_feature.wdata[8*b+:8];
+      for (int unsigned b = 0; b < 8; b++) begin
+        if (dsel[0] == b[2] && common_reg2hw_i.driver_feature.be[b%4])
+          accepted_d[8*b+:8] = common_reg2hw_i.driver_feature.wdata[8*(b%4)+:8];
       end
     end
 
     // Firmware: q_max_size (a queue not yet enabled takes it as its size) and q_reset_done.
-    if (fw_in && fw_reg2hw_i.q_max_size.we) begin
-      max_size_d[16*(fs) +: 16] = merge16(max_size_q[16*(fs) +: 16], fw_reg2hw_i.q_max_size.wdata[15:0], fw_reg2hw_i.q_max_size.be[1:0]);
-      if (!enabled_q[fs]) size_d[16*(fs) +: 16] = max_size_d[16*(fs) +: 16];
-    end
-    if (fw_in && fw_reg2hw_i.q_reset_done.done.q && reset_pending_q[fs]) begin
-      size_d[16*(fs) +: 16]          = max_size_q[16*(fs) +: 16];
-      vector_d[16*(fs) +: 16]        = NoVector;
-      enabled_d[fs]       = 1'b0;
-      reset_pending_d[fs] = 1'b0;
-      desc_d[64*(fs) +: 64]          = '0;
-      driver_d[64*(fs) +: 64]        = '0;
-      device_d[64*(fs) +: 64]        = '0;
+    for (int unsigned q = 0; q < Queues; q++) begin
+      if (fw_in && fs == QW'(q)) begin
+        if (fw_reg2hw_i.q_max_size.we) begin
+          max_size_d[16*q+:16] = merge16(fs_max, fw_reg2hw_i.q_max_size.wdata[15:0], fw_reg2hw_i.q_max_size.be[1:0]);
+          if (!enabled_q[q]) size_d[16*q+:16] = max_size_d[16*q+:16];
+        end
+        if (fw_reg2hw_i.q_reset_done.done.q && reset_pending_q[q]) begin
+          size_d[16*q+:16]    = max_size_q[16*q+:16];
+          vector_d[16*q+:16]  = NoVector;
+          enabled_d[q]        = 1'b0;
+          reset_pending_d[q]  = 1'b0;
+          desc_d[64*q+:64]    = '0;
+          driver_d[64*q+:64]  = '0;
+          device_d[64*q+:64]  = '0;
+        end
+      end
     end
 
     // Device status written: 0 resets the device; firmware hears STATUS_WRITE with the value written.

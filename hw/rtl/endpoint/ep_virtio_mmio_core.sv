@@ -76,6 +76,9 @@ module ep_virtio_mmio_core #(
   endfunction
 
   // ---- the selected queues ----
+  logic [15:0] s_max, s_size, fs_max, fs_size, ns_max;
+  logic [63:0] s_desc, s_driver, s_device, fs_desc, fs_driver, fs_device;
+  logic        s_enabled, s_reset_pending, fs_enabled, fs_reset_pending;
   logic [31:0]   sel;       // QueueSel (driver)
   logic [15:0]   fw_sel;    // q_sel (firmware)
   logic [QW-1:0] s, fs;
@@ -85,7 +88,7 @@ module ep_virtio_mmio_core #(
   assign fw_sel = fw_reg2hw_i.q_sel.index.q;
   assign s      = sel[QW-1:0];
   assign fs     = fw_sel[QW-1:0];
-  assign exists = sel < 32'(Queues) && max_size_q[16*(s) +: 16] != 16'h0;
+  assign exists = sel < 32'(Queues) && s_max != 16'h0;
   assign fw_in  = fw_sel < 16'(Queues);
 
   // QueueNotify names its queue in the low half of the value written.
@@ -94,7 +97,26 @@ module ep_virtio_mmio_core #(
   logic          notify_exists;
   assign notify_value  = mmio_reg2hw_i.queue_notify.queue_notify.q;
   assign ns            = notify_value[QW-1:0];
-  assign notify_exists = notify_value[15:0] < 16'(Queues) && max_size_q[16*(ns) +: 16] != 16'h0;
+  assign notify_exists = notify_value[15:0] < 16'(Queues) && ns_max != 16'h0;
+
+  // The driver's (s_*), firmware's (fs_*) and QueueNotify's (ns_*) queue; no vectors on virtio-mmio.
+  ep_queue_sel #(.Queues(Queues), .QW(QW)) u_s (
+    .idx_i(s), .max_size_i(max_size_q), .size_i(size_q), .vector_i('0), .desc_i(desc_q),
+    .driver_i(driver_q), .device_i(device_q), .enabled_i(enabled_q), .reset_pending_i(reset_pending_q),
+    .max_size_o(s_max), .size_o(s_size), .vector_o(), .desc_o(s_desc), .driver_o(s_driver),
+    .device_o(s_device), .enabled_o(s_enabled), .reset_pending_o(s_reset_pending)
+  );
+  ep_queue_sel #(.Queues(Queues), .QW(QW)) u_fs (
+    .idx_i(fs), .max_size_i(max_size_q), .size_i(size_q), .vector_i('0), .desc_i(desc_q),
+    .driver_i(driver_q), .device_i(device_q), .enabled_i(enabled_q), .reset_pending_i(reset_pending_q),
+    .max_size_o(fs_max), .size_o(fs_size), .vector_o(), .desc_o(fs_desc), .driver_o(fs_driver),
+    .device_o(fs_device), .enabled_o(fs_enabled), .reset_pending_o(fs_reset_pending)
+  );
+  ep_queue_sel #(.Queues(Queues), .QW(QW)) u_ns (
+    .idx_i(ns), .max_size_i(max_size_q), .size_i('0), .vector_i('0), .desc_i('0), .driver_i('0),
+    .device_i('0), .enabled_i('0), .reset_pending_i('0), .max_size_o(ns_max), .size_o(), .vector_o(),
+    .desc_o(), .driver_o(), .device_o(), .enabled_o(), .reset_pending_o()
+  );
 
   // ---- events: one push port ----
   logic        feat_evt, enable_evt, reset_evt;  // a register write wants to push
@@ -102,9 +124,9 @@ module ep_virtio_mmio_core #(
   assign dsel       = mmio_reg2hw_i.driver_features_sel.driver_features_sel.q;
   assign feat_evt   = mmio_reg2hw_i.driver_features.we && dsel < 32'd2;
   assign enable_evt = mmio_reg2hw_i.queue_ready.we && mmio_reg2hw_i.queue_ready.wdata[0] &&
-                      exists && !enabled_q[s];
+                      exists && !s_enabled;
   assign reset_evt  = mmio_reg2hw_i.queue_reset.we && mmio_reg2hw_i.queue_reset.wdata == 32'd1 &&
-                      exists && !reset_pending_q[s];
+                      exists && !s_reset_pending;
 
   always_comb begin
     evt_push_o = 1'b1;
@@ -163,10 +185,10 @@ module ep_virtio_mmio_core #(
     else if (mmio_reg2hw_i.device_features_sel.device_features_sel.q == 32'd1) mmio_hw2reg_o.device_features.rdata = dev_features[63:32];
     mmio_hw2reg_o.driver_features.ack   = !feat_evt || ext_grant;
     mmio_hw2reg_o.queue_num_max.ack     = 1'b1;
-    mmio_hw2reg_o.queue_num_max.rdata   = exists ? 32'(max_size_q[16*(s) +: 16]) : 32'h0;
+    mmio_hw2reg_o.queue_num_max.rdata   = exists ? 32'(s_max) : 32'h0;
     mmio_hw2reg_o.queue_num.ack         = 1'b1;
     mmio_hw2reg_o.queue_ready.ack       = !enable_evt || ext_grant;
-    mmio_hw2reg_o.queue_ready.rdata     = 32'(exists && enabled_q[s]);
+    mmio_hw2reg_o.queue_ready.rdata     = 32'(exists && s_enabled);
     mmio_hw2reg_o.queue_desc_low.ack    = 1'b1;
     mmio_hw2reg_o.queue_desc_high.ack   = 1'b1;
     mmio_hw2reg_o.queue_driver_low.ack  = 1'b1;
@@ -174,7 +196,7 @@ module ep_virtio_mmio_core #(
     mmio_hw2reg_o.queue_device_low.ack  = 1'b1;
     mmio_hw2reg_o.queue_device_high.ack = 1'b1;
     mmio_hw2reg_o.queue_reset.ack       = !reset_evt || ext_grant;
-    mmio_hw2reg_o.queue_reset.rdata     = 32'(exists && reset_pending_q[s]);
+    mmio_hw2reg_o.queue_reset.rdata     = 32'(exists && s_reset_pending);
     mmio_hw2reg_o.config_generation.config_generation.d  = 32'(generation_d);
     mmio_hw2reg_o.config_generation.config_generation.de = 1'b1;
     // A raised cause sets its bit; InterruptACK and a device reset clear them.
@@ -198,17 +220,17 @@ module ep_virtio_mmio_core #(
   // ---- firmware's q_* registers (the mmio transport has no queue vectors) ----
   always_comb begin
     q_max_size_o.ack = 1'b1;
-    q_max_size_o.rdata = fw_in ? 32'(max_size_q[16*(fs) +: 16]) : 32'h0;
+    q_max_size_o.rdata = fw_in ? 32'(fs_max) : 32'h0;
     q_state_o.ack = 1'b1;
-    q_state_o.rdata = fw_in ? {14'h0, reset_pending_q[fs], enabled_q[fs], size_q[16*(fs) +: 16]} : 32'h0;
+    q_state_o.rdata = fw_in ? {14'h0, fs_reset_pending, fs_enabled, fs_size} : 32'h0;
     q_msix_vector_o.ack = 1'b1;
     q_msix_vector_o.rdata = 32'(NoVector);
     q_desc_o.ack = 1'b1;
-    q_desc_o.rdata = fw_in ? desc_q[64*(fs) +: 64] : 64'h0;
+    q_desc_o.rdata = fw_in ? fs_desc : 64'h0;
     q_driver_o.ack = 1'b1;
-    q_driver_o.rdata = fw_in ? driver_q[64*(fs) +: 64] : 64'h0;
+    q_driver_o.rdata = fw_in ? fs_driver : 64'h0;
     q_device_o.ack = 1'b1;
-    q_device_o.rdata = fw_in ? device_q[64*(fs) +: 64] : 64'h0;
+    q_device_o.rdata = fw_in ? fs_device : 64'h0;
   end
 
   // ---- next state ----
@@ -231,44 +253,50 @@ module ep_virtio_mmio_core #(
     else if (notify_evt_q && evt_grant_i) notify_evt_d = 1'b0;
 
     // Driver writes of the selected queue (each acknowledged in the clock it is made).
-    if (exists) begin
-      if (mmio_reg2hw_i.queue_num.we && !enabled_q[s])
-        size_d[16*(s) +: 16] = merge16(size_q[16*(s) +: 16], mmio_reg2hw_i.queue_num.wdata[15:0], mmio_reg2hw_i.queue_num.be[1:0]);
-      if (mmio_reg2hw_i.queue_ready.we && !mmio_reg2hw_i.queue_ready.wdata[0]) enabled_d[s] = 1'b0;
-      if (mmio_reg2hw_i.queue_desc_low.we)
-        desc_d[64*(s) +: 32] = merge32(desc_q[64*(s) +: 32], mmio_reg2hw_i.queue_desc_low.wdata, mmio_reg2hw_i.queue_desc_low.be);
-      if (mmio_reg2hw_i.queue_desc_high.we)
-        desc_d[64*(s)+32 +: 32] = merge32(desc_q[64*(s)+32 +: 32], mmio_reg2hw_i.queue_desc_high.wdata, mmio_reg2hw_i.queue_desc_high.be);
-      if (mmio_reg2hw_i.queue_driver_low.we)
-        driver_d[64*(s) +: 32] = merge32(driver_q[64*(s) +: 32], mmio_reg2hw_i.queue_driver_low.wdata, mmio_reg2hw_i.queue_driver_low.be);
-      if (mmio_reg2hw_i.queue_driver_high.we)
-        driver_d[64*(s)+32 +: 32] = merge32(driver_q[64*(s)+32 +: 32], mmio_reg2hw_i.queue_driver_high.wdata, mmio_reg2hw_i.queue_driver_high.be);
-      if (mmio_reg2hw_i.queue_device_low.we)
-        device_d[64*(s) +: 32] = merge32(device_q[64*(s) +: 32], mmio_reg2hw_i.queue_device_low.wdata, mmio_reg2hw_i.queue_device_low.be);
-      if (mmio_reg2hw_i.queue_device_high.we)
-        device_d[64*(s)+32 +: 32] = merge32(device_q[64*(s)+32 +: 32], mmio_reg2hw_i.queue_device_high.wdata, mmio_reg2hw_i.queue_device_high.be);
-      if (enable_evt && ext_grant) enabled_d[s] = 1'b1;
-      if (reset_evt && ext_grant) reset_pending_d[s] = 1'b1;
+    for (int unsigned q = 0; q < Queues; q++) begin
+      if (exists && s == QW'(q)) begin
+        if (mmio_reg2hw_i.queue_num.we && !enabled_q[q])
+          size_d[16*q+:16] = merge16(s_size, mmio_reg2hw_i.queue_num.wdata[15:0], mmio_reg2hw_i.queue_num.be[1:0]);
+        if (mmio_reg2hw_i.queue_ready.we && !mmio_reg2hw_i.queue_ready.wdata[0]) enabled_d[q] = 1'b0;
+        if (mmio_reg2hw_i.queue_desc_low.we)
+          desc_d[64*q+:32] = merge32(s_desc[31:0], mmio_reg2hw_i.queue_desc_low.wdata, mmio_reg2hw_i.queue_desc_low.be);
+        if (mmio_reg2hw_i.queue_desc_high.we)
+          desc_d[64*q+32+:32] = merge32(s_desc[63:32], mmio_reg2hw_i.queue_desc_high.wdata, mmio_reg2hw_i.queue_desc_high.be);
+        if (mmio_reg2hw_i.queue_driver_low.we)
+          driver_d[64*q+:32] = merge32(s_driver[31:0], mmio_reg2hw_i.queue_driver_low.wdata, mmio_reg2hw_i.queue_driver_low.be);
+        if (mmio_reg2hw_i.queue_driver_high.we)
+          driver_d[64*q+32+:32] = merge32(s_driver[63:32], mmio_reg2hw_i.queue_driver_high.wdata, mmio_reg2hw_i.queue_driver_high.be);
+        if (mmio_reg2hw_i.queue_device_low.we)
+          device_d[64*q+:32] = merge32(s_device[31:0], mmio_reg2hw_i.queue_device_low.wdata, mmio_reg2hw_i.queue_device_low.be);
+        if (mmio_reg2hw_i.queue_device_high.we)
+          device_d[64*q+32+:32] = merge32(s_device[63:32], mmio_reg2hw_i.queue_device_high.wdata, mmio_reg2hw_i.queue_device_high.be);
+        if (enable_evt && ext_grant) enabled_d[q] = 1'b1;
+        if (reset_evt && ext_grant) reset_pending_d[q] = 1'b1;
+      end
     end
     if (feat_evt && ext_grant) begin
-      for (int unsigned b = 0; b < 4; b++) begin
-        if (mmio_reg2hw_i.driver_features.be[b])
-          accepted_d[32*dsel[0]+8*b+:8] = mmio_reg2hw_i.driver_features.wdata[8*b+:8];
+      for (int unsigned b = 0; b < 8; b++) begin
+        if (dsel[0] == b[2] && mmio_reg2hw_i.driver_features.be[b%4])
+          accepted_d[8*b+:8] = mmio_reg2hw_i.driver_features.wdata[8*(b%4)+:8];
       end
     end
 
     // Firmware: q_max_size (a queue not yet enabled takes it as its size) and q_reset_done.
-    if (fw_in && fw_reg2hw_i.q_max_size.we) begin
-      max_size_d[16*(fs) +: 16] = merge16(max_size_q[16*(fs) +: 16], fw_reg2hw_i.q_max_size.wdata[15:0], fw_reg2hw_i.q_max_size.be[1:0]);
-      if (!enabled_q[fs]) size_d[16*(fs) +: 16] = max_size_d[16*(fs) +: 16];
-    end
-    if (fw_in && fw_reg2hw_i.q_reset_done.done.q && reset_pending_q[fs]) begin
-      size_d[16*(fs) +: 16]   = max_size_q[16*(fs) +: 16];
-      enabled_d[fs]           = 1'b0;
-      reset_pending_d[fs]     = 1'b0;
-      desc_d[64*(fs) +: 64]   = '0;
-      driver_d[64*(fs) +: 64] = '0;
-      device_d[64*(fs) +: 64] = '0;
+    for (int unsigned q = 0; q < Queues; q++) begin
+      if (fw_in && fs == QW'(q)) begin
+        if (fw_reg2hw_i.q_max_size.we) begin
+          max_size_d[16*q+:16] = merge16(fs_max, fw_reg2hw_i.q_max_size.wdata[15:0], fw_reg2hw_i.q_max_size.be[1:0]);
+          if (!enabled_q[q]) size_d[16*q+:16] = max_size_d[16*q+:16];
+        end
+        if (fw_reg2hw_i.q_reset_done.done.q && reset_pending_q[q]) begin
+          size_d[16*q+:16]   = max_size_q[16*q+:16];
+          enabled_d[q]       = 1'b0;
+          reset_pending_d[q] = 1'b0;
+          desc_d[64*q+:64]   = '0;
+          driver_d[64*q+:64] = '0;
+          device_d[64*q+:64] = '0;
+        end
+      end
     end
 
     // QueueNotify written: a queue that exists hears QUEUE_NOTIFY with the value written.
