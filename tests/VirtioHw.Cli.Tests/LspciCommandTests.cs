@@ -35,12 +35,13 @@ public sealed class LspciCommandTests
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
-    [Test]
-    public void Piped_ListsEveryFunction_AsLspciNnDid_OneLineEach()
+    [TestCase("-nn")]
+    [TestCase("-nnn")]
+    public void Piped_ListsEveryFunction_AsLspciNnDid_OneLineEach(string numbers)
     {
         string[] expected = [.. File.ReadAllLines(Path.Combine(Data, "lspci.txt")).Where(l => l.Length > 7 && l[2] == ':' && l[5] == '.')];
 
-        Virtiohw.Result r = Lspci("-nn");
+        Virtiohw.Result r = Lspci(numbers);
 
         using (Assert.EnterMultipleScope())
         {

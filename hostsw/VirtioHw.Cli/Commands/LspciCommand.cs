@@ -50,7 +50,7 @@ internal static class LspciCommand
             Description = "Show only functions with these ids, as lspci -d: [vendor]:[device][:class[:prog-if]] in hex (1af4:, 1af4:1041, ::0200).",
         };
         var numeric = new Option<bool>("--numeric", "-n") { Description = "Show ids as numbers instead of names." };
-        var both = new Option<bool>("-nn") { Description = "Show ids as names and numbers (with -n too, as lspci)." };
+        var both = new Option<bool>("-nn", "-nnn") { Description = "Show ids as names and numbers (-nnn too, as lspci)." };
         var hex = new Option<bool>("-x", "-xx") { Description = "Hex dump of the standard header (the first 64 bytes of config space)." };
         var hexAll = new Option<bool>("-xxx") { Description = "Hex dump of the whole PCI config space (256 bytes), as far as it is readable." };
         var hexExtended = new Option<bool>("-xxxx") { Description = "Hex dump of the extended PCIe config space (4096 bytes), as far as it is readable." };
