@@ -353,10 +353,10 @@ public sealed class ReportWriter
         _md.AppendLine();
         _md.AppendLine("| top | flow | measured | target | verdict |");
         _md.AppendLine("|---|---|---|---|---|");
-        AreaRow("ivshmem_endpoint_top", "xc7", "<= 3,000 LUTs, its tables in RAM", (luts, ram, _) => luts <= 3000 && ram > 0, "area-tables");
-        AreaRow("ism_endpoint_top", "xc7", "<= 6,000 LUTs plus block RAM", (luts, _, _) => luts <= 6000, "area-tables");
-        AreaRow("ism_mmio_endpoint_top", "xc7", "<= 6,000 LUTs plus block RAM", (luts, _, _) => luts <= 6000, "area-tables");
-        AreaRow("dmabuf_endpoint_top", "xc7", "<= 4,000 LUTs", (luts, _, _) => luts <= 4000, "area-tables");
+        AreaRow("ivshmem_endpoint_top", "xc7", "<= 3,000 LUTs, its tables in RAM", (luts, ram, _) => luts <= 3000 && ram > 0, "area-ivshmem");
+        AreaRow("ism_endpoint_top", "xc7", "<= 6,000 LUTs plus block RAM", (luts, _, _) => luts <= 6000, "area-ism");
+        AreaRow("ism_mmio_endpoint_top", "xc7", "<= 6,000 LUTs plus block RAM", (luts, _, _) => luts <= 6000, "area-ism");
+        AreaRow("dmabuf_endpoint_top", "xc7", "<= 4,000 LUTs", (luts, _, _) => luts <= 4000, "area-dmabuf");
         AreaRow("spi_flash_ctrl_top", "ice40", "<= 1,000 LUT4, FIFOs in SB_RAM40_4K (2), >= 48 MHz on an UP5K", (luts, ram, fmax) => luts <= 1000 && ram >= 2 && fmax >= 48, "area-spi");
         foreach (string top in EndpointTops)
         {
