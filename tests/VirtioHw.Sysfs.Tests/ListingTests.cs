@@ -9,33 +9,16 @@ namespace VirtioHw.Sysfs.Tests;
 /// <c>virtiohw lspci</c>'s listing on the captured Firecracker machine, against what pciutils'
 /// lspci printed there: it lists every function from config space alone, with no BAR mapping.
 /// </summary>
-public sealed partial class ListingTests
+public sealed partial class ListingTests : CapturedMachineSuite
 {
-    private CapturedMachine _machine = null!;
-    private SysfsPlatform _platform = null!;
-
     private static string IdsPath => Path.Combine(TestContext.CurrentContext.TestDirectory, "Data", "firecracker", "pci.ids");
-
-    [SetUp]
-    public void Capture()
-    {
-        _machine = new CapturedMachine("firecracker");
-        _platform = new SysfsPlatform(new SysfsPlatformSettings { DevicesDirectory = _machine.Root });
-    }
-
-    [TearDown]
-    public async Task Release()
-    {
-        await _platform.DisposeAsync();
-        _machine.Dispose();
-    }
 
     private string List(PciListingOptions options)
     {
         // As the command lists sysfs: the kernel placed the BARs, nothing is assigned.
-        IReadOnlyList<PciFunction> functions = PciBus.Scan(_platform, new PciScanOptions { AssignResources = false });
+        IReadOnlyList<PciFunction> functions = PciBus.Scan(Platform, new PciScanOptions { AssignResources = false });
         using var text = new StringWriter { NewLine = "\n" };
-        PciListing.Write(text, _platform, functions, options);
+        PciListing.Write(text, Platform, functions, options);
         return text.ToString();
     }
 
@@ -58,7 +41,7 @@ public sealed partial class ListingTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(Header().Matches(listed).Select(m => m.Groups[1].Value), Is.EquivalentTo(_machine.Lspci.Keys.Select(a => a.ToString())));
+            Assert.That(Header().Matches(listed).Select(m => m.Groups[1].Value), Is.EquivalentTo(Machine.Lspci.Keys.Select(a => a.ToString())));
             Assert.That(Regex.Matches(listed, @"\tVirtio: registers not read: sysfs: 0000:00:0\d\.0 BAR 0 cannot be mapped: the kernel offers no .*/resource0\n"), Has.Count.EqualTo(5));
             Assert.That(listed, Does.Contain("\tRegion 0: Memory at 4000080000 (64-bit, non-prefetchable) [size=512K]"));
             Assert.That(listed, Does.Contain("\tControl: I/O- Mem- BusMaster- DisINTx-"), "the host bridge's command register as the device holds it");
@@ -69,7 +52,7 @@ public sealed partial class ListingTests
     public void ConfigSpaceTheKernelHides_IsMarked_AndNotDumped()
     {
         // What a user other than root reads: the kernel yields only the first 64 bytes.
-        string config = Path.Combine(_machine.FunctionDirectory(new PciAddress(0, 3, 0)), "config");
+        string config = Path.Combine(Machine.FunctionDirectory(new PciAddress(0, 3, 0)), "config");
         File.WriteAllBytes(config, File.ReadAllBytes(config)[..64]);
 
         string listed = List(new PciListingOptions { HexDumpBytes = 256 });
@@ -77,8 +60,8 @@ public sealed partial class ListingTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(_platform.ReadableConfigBytes(new PciAddress(0, 3, 0)), Is.EqualTo(64));
-            Assert.That(_platform.ReadableConfigBytes(new PciAddress(0, 0, 0)), Is.EqualTo(4096), "a PCIe function's whole file");
+            Assert.That(Platform.ReadableConfigBytes(new PciAddress(0, 3, 0)), Is.EqualTo(64));
+            Assert.That(Platform.ReadableConfigBytes(new PciAddress(0, 0, 0)), Is.EqualTo(4096), "a PCIe function's whole file");
             Assert.That(Regex.Matches(network, @"(?m)^[0-9a-f]0: "), Has.Count.EqualTo(4));
             Assert.That(network, Does.Contain("\tWarning: config space past byte 64 could not be read"));
             Assert.That(Regex.Matches(listed, @"(?m)^[0-9a-f]0: "), Has.Count.EqualTo(4 + (5 * 16)));
@@ -88,21 +71,21 @@ public sealed partial class ListingTests
     [Test]
     public async Task Domains_AreEveryDomainInTheTree_EachAPlatformOfItsOwn()
     {
-        string other = Path.Combine(_machine.Root, "0001:02:00.0");
+        string other = Path.Combine(Machine.Root, "0001:02:00.0");
         Directory.CreateDirectory(other);
-        foreach (string file in Directory.EnumerateFiles(_machine.FunctionDirectory(new PciAddress(0, 3, 0))))
+        foreach (string file in Directory.EnumerateFiles(Machine.FunctionDirectory(new PciAddress(0, 3, 0))))
         {
             File.Copy(file, Path.Combine(other, Path.GetFileName(file)));
         }
 
-        await using var second = new SysfsPlatform(new SysfsPlatformSettings { DevicesDirectory = _machine.Root, Domain = 1 });
+        await using var second = new SysfsPlatform(new SysfsPlatformSettings { DevicesDirectory = Machine.Root, Domain = 1 });
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(SysfsPlatform.Domains(_machine.Root), Is.EqualTo(new[] { 0, 1 }));
+            Assert.That(SysfsPlatform.Domains(Machine.Root), Is.EqualTo(new[] { 0, 1 }));
             Assert.That(second.Functions.Keys, Is.EqualTo(new[] { new PciAddress(2, 0, 0) }));
             Assert.That(PciBus.Scan(second, new PciScanOptions { LastBus = 255, AssignResources = false }).Single().DeviceId, Is.EqualTo(0x1041));
-            Assert.That(SysfsPlatform.Domains(Path.Combine(_machine.Root, "absent")), Is.Empty);
+            Assert.That(SysfsPlatform.Domains(Path.Combine(Machine.Root, "absent")), Is.Empty);
         }
     }
 
