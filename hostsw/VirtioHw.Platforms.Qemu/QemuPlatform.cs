@@ -87,7 +87,7 @@ public sealed class QemuPlatform : Platform
 
     /// <summary>Whether the QEMU binary <paramref name="executable"/> can be found.</summary>
     public static bool IsInstalled(string executable = QemuPlatformSettings.DefaultExecutable) =>
-        QemuProcess.Locate(executable) is not null;
+        ExecutableSearch.Locate(executable) is not null;
 
     /// <summary>
     /// Makes <c>qemu</c> available to <see cref="PlatformFactory"/>, built from <c>--platform qemu</c>
@@ -123,7 +123,7 @@ public sealed class QemuPlatform : Platform
         settings ??= QemuPlatformSettings.Default;
         settings.Validate();
         string name = Path.GetFileName(settings.Executable);
-        if (QemuProcess.Locate(settings.Executable) is null)
+        if (ExecutableSearch.Locate(settings.Executable) is null)
         {
             throw new QemuException($"{settings.Executable} not found; apt-get install qemu-system-x86");
         }

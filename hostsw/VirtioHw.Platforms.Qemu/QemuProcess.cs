@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VirtioHw.Host.Platforms;
 
 namespace VirtioHw.Platforms.Qemu;
 
@@ -35,34 +36,12 @@ internal sealed class QemuProcess : IAsyncDisposable
     /// <summary>Completes when QEMU has exited and its stderr is read to the end.</summary>
     public Task Exited => _exited.Task;
 
-    /// <summary>Looks <paramref name="executable"/> up on PATH (or checks the path given); null when absent.</summary>
-    public static string? Locate(string executable)
-    {
-        ArgumentNullException.ThrowIfNull(executable);
-        if (executable.Contains('/', StringComparison.Ordinal))
-        {
-            return File.Exists(executable) ? Path.GetFullPath(executable) : null;
-        }
-
-        string path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
-        foreach (string directory in path.Split(':', StringSplitOptions.RemoveEmptyEntries))
-        {
-            string candidate = Path.Combine(directory, executable);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
-
     /// <summary>Starts <paramref name="executable"/> with <paramref name="arguments"/>.</summary>
     /// <exception cref="QemuException">The binary is missing or cannot be started; one line.</exception>
     public static QemuProcess Start(string executable, IReadOnlyList<string> arguments)
     {
         string name = Path.GetFileName(executable);
-        string binary = Locate(executable)
+        string binary = ExecutableSearch.Locate(executable)
             ?? throw new QemuException($"{executable} not found; apt-get install qemu-system-x86");
 
         var start = new ProcessStartInfo
@@ -73,7 +52,7 @@ internal sealed class QemuProcess : IAsyncDisposable
             UseShellExecute = false,
         };
 
-        if (Locate("setpriv") is { } setpriv)
+        if (ExecutableSearch.Locate("setpriv") is { } setpriv)
         {
             start.FileName = setpriv;
             start.ArgumentList.Add("--pdeathsig");

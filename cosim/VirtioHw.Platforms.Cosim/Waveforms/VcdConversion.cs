@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VirtioHw.Host.Platforms;
 
 namespace VirtioHw.Platforms.Cosim.Waveforms;
 
@@ -20,11 +21,7 @@ public static class VcdConversion
     public static string IntermediateFst(string vcd) => vcd + ".fst";
 
     /// <summary>Where <see cref="Converter"/> is, or null when it is not installed.</summary>
-    public static string? FindConverter() =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, Converter))
-            .FirstOrDefault(File.Exists);
+    public static string? FindConverter() => ExecutableSearch.Locate(Converter);
 
     /// <summary>Converts <paramref name="fst"/> into <paramref name="vcd"/>.</summary>
     /// <exception cref="IOException">The converter is missing or failed; its message says why.</exception>
