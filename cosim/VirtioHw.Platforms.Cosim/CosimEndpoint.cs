@@ -76,6 +76,9 @@ public sealed class CosimEndpoint
     /// <summary>The firmware's event loop while the platform runs it; a firmware failure shows here.</summary>
     public Task? FirmwareTask { get; internal set; }
 
+    /// <summary>Clock cycles the access that left the instance failed ran before it gave up; null while it has not failed.</summary>
+    public ulong? FailedAccessCycles { get; private set; }
+
     /// <summary>Clock cycles the instance has run.</summary>
     public ulong Cycle
     {
@@ -303,6 +306,7 @@ public sealed class CosimEndpoint
     {
         ThrowIfFailed();
         uint value = 0;
+        ulong start = _rtl.Cycle;
         try
         {
             if (write)
@@ -328,6 +332,7 @@ public sealed class CosimEndpoint
         catch (CosimException e)
         {
             string access = $"{what} of {PortName(port)} 0x{at:x}";
+            FailedAccessCycles = _rtl.Cycle - start;
             _failure = e is CosimTimeoutException
                 ? $"the RTL stopped responding: {access} did not complete within {_rtl.TimeoutCycles} cycles ({e.Message})"
                 : $"{access} failed: {e.Message}";
